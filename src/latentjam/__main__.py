@@ -1,0 +1,7 @@
+"""`python -m latentjam` runs the command-line interface."""
+
+import sys
+
+from latentjam.cli import main
+
+sys.exit(main())

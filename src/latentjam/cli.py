@@ -1,0 +1,60 @@
+"""The `latentjam` command: one sub-command module per job, imported only when it is used."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from latentjam import __version__
+from latentjam.errors import LatentjamError
+
+# name -> module under latentjam.commands exposing `register(subparsers)`; each handler imports
+# its heavy dependencies itself, so `latentjam --help` stays fast.
+COMMAND_MODULES = (
+    "data",        # data build / data info / data corpus
+    "train",       # train, evaluate
+    "explore",     # models, sample, reconstruct, interpolate, attribute, map, humanize
+    "improvise",   # improvise, analyze
+    "jam",         # jam
+    "audio",       # audio train / reconstruct / sample / interpolate
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every available sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="latentjam", description="Make music with variational autoencoders."
+    )
+    parser.add_argument("--version", action="version", version=f"latentjam {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"latentjam.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"latentjam.commands.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse, dispatch, and turn `LatentjamError` into a one-line message."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        result = args.func(args)
+    except LatentjamError as exc:
+        print(f"latentjam: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the `latentjam` CLI, one module each (see latentjam.cli)."""

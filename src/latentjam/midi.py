@@ -1,0 +1,121 @@
+"""Standard MIDI files <-> `Sequence`, through symusic's compiled parser and writer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from latentjam.errors import InvalidMidiError
+from latentjam.music import DEFAULT_QPM, Sequence, Tempo, TimeSignature, Track
+
+WRITE_PPQ = 480
+MIN_QPM, MAX_QPM = 10.0, 1000.0  # outside this a file is treated as corrupt
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_midi(source: str | os.PathLike | bytes, *, check_tempo: bool = True) -> Sequence:
+    """Read a type 0 or type 1 MIDI file (path or bytes) into a `Sequence`.
+
+    Raises `InvalidMidiError` with a one-line reason for anything that is not a usable MIDI file:
+    empty, truncated, not MIDI, zero resolution, or a tempo outside 10..1000 qpm.
+    """
+    name = "<bytes>" if isinstance(source, bytes | bytearray) else str(source)
+    if isinstance(source, bytes | bytearray):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidMidiError(f"{name}: no such file")
+        size = path.stat().st_size
+        if size == 0:
+            raise InvalidMidiError(f"{name}: empty file")
+        if size > MAX_FILE_BYTES:
+            raise InvalidMidiError(f"{name}: {size} bytes is too large for a MIDI file")
+        data = path.read_bytes()
+    if len(data) < 14 or data[:4] != b"MThd":
+        raise InvalidMidiError(f"{name}: not a standard MIDI file (no MThd header)")
+    try:
+        score = symusic.Score.from_midi(data)
+    except Exception as exc:  # symusic raises RuntimeError/ValueError with terse texts
+        raise InvalidMidiError(f"{name}: unreadable MIDI ({exc})") from None
+    return _from_score(score, name, check_tempo=check_tempo)
+
+
+def _from_score(score: symusic.Score, name: str, *, check_tempo: bool) -> Sequence:
+    ppq = int(score.ticks_per_quarter)
+    if ppq <= 0:
+        raise InvalidMidiError(f"{name}: resolution of {ppq} ticks per quarter note")
+    tempos = [Tempo(t.time / ppq, float(t.qpm)) for t in score.tempos]
+    if check_tempo:
+        for t in tempos:
+            if not (MIN_QPM <= t.qpm <= MAX_QPM):
+                raise InvalidMidiError(
+                    f"{name}: absurd tempo {t.qpm:.3g} qpm at beat {t.beat:g} "
+                    f"(accepted {MIN_QPM:g}..{MAX_QPM:g})"
+                )
+    if not tempos or tempos[0].beat > 0:
+        tempos.insert(0, Tempo(0.0, tempos[0].qpm if tempos else DEFAULT_QPM))
+    signatures = [
+        TimeSignature(ts.time / ppq, int(ts.numerator), int(ts.denominator))
+        for ts in score.time_signatures
+        if ts.numerator > 0 and ts.denominator > 0
+    ]
+    if not signatures or signatures[0].beat > 0:
+        signatures.insert(0, TimeSignature(0.0, 4, 4))
+    tracks = []
+    for st in score.tracks:
+        cols = st.notes.numpy()
+        tracks.append(
+            Track(
+                cols["pitch"], cols["velocity"],
+                cols["time"] / ppq, np.maximum(cols["duration"], 0) / ppq,
+                is_drum=bool(st.is_drum), program=int(st.program), name=str(st.name),
+            )
+        )
+    return Sequence(tracks, _dedupe(tempos), _dedupe(signatures), ppq=ppq, source=name)
+
+
+def _dedupe(events: list) -> list:
+    """Keep the last event at each beat (files often repeat the tempo at time 0)."""
+    out: dict[float, object] = {}
+    for e in sorted(events, key=lambda e: e[0]):
+        out[e[0]] = e
+    return list(out.values())
+
+
+def to_midi_bytes(sequence: Sequence, *, ppq: int = WRITE_PPQ) -> bytes:
+    """Encode a `Sequence` as a type 1 standard MIDI file at `ppq` ticks per quarter note."""
+    score = symusic.Score(ppq)
+    for t in sequence.tempos or [Tempo(0.0, DEFAULT_QPM)]:
+        score.tempos.append(symusic.Tempo(round(t.beat * ppq), float(t.qpm)))
+    for ts in sequence.time_signatures:
+        score.time_signatures.append(
+            symusic.TimeSignature(round(ts.beat * ppq), ts.numerator, ts.denominator)
+        )
+    for track in sequence.tracks:
+        out = symusic.Track(track.name, int(track.program), bool(track.is_drum))
+        if len(track):
+            starts = np.rint(track.start * ppq).astype(np.int32)
+            ends = np.rint((track.start + track.duration) * ppq).astype(np.int32)
+            out.notes.extend(
+                symusic.Note.from_numpy(
+                    starts, np.maximum(ends - starts, 0).astype(np.int32),
+                    np.clip(track.pitch, 0, 127).astype(np.int8),
+                    np.clip(track.velocity, 1, 127).astype(np.int8),
+                )
+            )
+        score.tracks.append(out)
+    return bytes(score.dumps_midi())
+
+
+def write_midi(sequence: Sequence, path: str | os.PathLike, *, ppq: int = WRITE_PPQ) -> Path:
+    """Write `sequence` to `path` (parents created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(to_midi_bytes(sequence, ppq=ppq))
+    os.replace(tmp, path)
+    return path

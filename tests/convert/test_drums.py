@@ -25,17 +25,6 @@ def test_midi_tensor_midi_tensor_is_exact_on_real_files(real_sequence, conv, thr
         np.testing.assert_array_equal(back, w)
 
 
-def test_windows_equal_one_window_at_a_time(real_sequence):
-    conv = DrumGrid(bars=2)
-    x = conv.windows(real_sequence)
-    bars = real_sequence.downbeats()
-    singles = [conv.to_tensor(real_sequence, b) for b in bars]
-    singles = [w for w in singles if w[:, :9].any()]
-    # every window is the tensor of some downbeat, in order
-    found = [next(i for i, s in enumerate(singles) if np.array_equal(s, w)) for w in x]
-    assert found == sorted(found)
-
-
 def test_real_file_has_hits_velocities_and_offsets(midi_dir):
     from latentjam.midi import read_midi
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentjam.convert import DrumGrid, MelodyOneHot
+from latentjam.convert import DrumGrid, MelodyOneHot, PianoRollBars
 from latentjam.convert.windows import window_starts
 from latentjam.music import Sequence, TimeSignature, Track
 
@@ -48,3 +48,26 @@ def test_incomplete_last_window_is_not_made():
     seq = piece(4, 4, 10)  # notes in bars 1-3; bar 3 is the last
     assert starts(seq, bars=2) == [0, 4]
     assert MelodyOneHot().windows(Sequence()).shape == (0, 32, 90)
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [DrumGrid(), DrumGrid(bars=4, hop_bars=2), MelodyOneHot(), MelodyOneHot(metre="four-four"),
+     PianoRollBars(low=36, high=96)],
+    ids=lambda c: c.cache_key(),
+)
+def test_fast_windows_equal_one_window_at_a_time_at_each_downbeat(real_sequence, conv):
+    drums = isinstance(conv, DrumGrid)
+    notes = real_sequence.merged(drums=drums)
+    onsets = notes.start if drums else np.rint(notes.start * 4) / 4  # quantised onsets
+    at = window_starts(real_sequence, onsets, bars=getattr(conv, "bars", 1),
+                       hop_bars=getattr(conv, "hop_bars", 1), metre=conv.metre)
+    singles = np.stack([conv.to_tensor(real_sequence, b) for b in at]) if len(at) else None
+    x = conv.windows(real_sequence)
+    if singles is None:
+        assert len(x) == 0
+        return
+    head = {DrumGrid: slice(0, 9), MelodyOneHot: slice(2, 90)}.get(type(conv), slice(None))
+    singles = singles[singles[:, :, head].any(axis=(1, 2))]
+    np.testing.assert_array_equal(x, singles)
+    assert np.all(np.isin(at, real_sequence.downbeats()))

@@ -1,0 +1,353 @@
+"""One asyncio jam server: clients, auth, rate limits, and a batching model worker thread.
+
+Transports (websocket.py, osc.py, tcp.py, midiports.py) only move bytes; they hand each message
+to `JamServer.handle` and send back the event it returns. Model work runs on one worker thread
+that drains every call waiting in its queue into one batched forward pass, so the event loop
+never blocks and many clients share each pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import queue
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from latentjam.errors import LatentjamError
+from latentjam.jam.protocol import (
+    KNOB_RANGES,
+    MAX_BARS,
+    MAX_MESSAGE_BYTES,
+    ProtocolError,
+    error_event,
+    parse_message,
+)
+from latentjam.jam.session import JamModel, Session, respond_batch, safe_stem
+
+MAX_BATCH = 64                # calls per forward pass
+MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
+MAX_SESSIONS_PER_CLIENT = 16
+MAX_IN_FLIGHT = 4             # calls per client waiting for the model
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and "localhost"."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class RateLimit:
+    """A token bucket: `rate` messages per second on average, bursts up to `burst`."""
+
+    rate: float = 50.0
+    burst: float = 100.0
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def allow(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass
+class Client:
+    """One connected peer (a WebSocket, a TCP connection, an OSC address, the MIDI ports)."""
+
+    key: str
+    transport: str
+    authed: bool = False
+    limit: RateLimit = field(default_factory=RateLimit)
+    in_flight: int = 0
+    limited: int = 0          # messages refused by the rate limit
+
+
+class ModelWorker:
+    """A thread answering calls in batches: everything queued when it wakes goes in one pass."""
+
+    def __init__(self, on_done=None):
+        self._queue: queue.Queue = queue.Queue()
+        self._on_done = on_done
+        self._thread = threading.Thread(target=self._run, name="latentjam-model", daemon=True)
+        self.batches = 0
+        self.calls = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, session: Session, call) -> asyncio.Future:
+        """Queue one call; the returned future resolves to its reply event."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.put((session, call, fut, loop))
+        return fut
+
+    def close(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            by_model: dict[int, list] = {}
+            for entry in batch:
+                by_model.setdefault(id(entry[0].jam_model), []).append(entry)
+            for group in by_model.values():
+                self._answer(group)
+
+    def _answer(self, group: list) -> None:
+        try:
+            events = respond_batch([(s, c) for s, c, _, _ in group])
+        except Exception as exc:  # a bug must not kill the worker: every caller gets an error
+            for _, call, fut, loop in group:
+                err = error_event(LatentjamError(f"the model failed: {exc}"), call.id)
+                err["code"] = "internal"
+                loop.call_soon_threadsafe(_resolve, fut, err)
+            return
+        self.batches += 1
+        self.calls += len(group)
+        for (_, _, fut, loop), event in zip(group, events, strict=True):
+            loop.call_soon_threadsafe(_resolve, fut, event)
+        if self._on_done is not None:
+            self._on_done([s for s, _, _, _ in group])
+
+
+def _resolve(fut: asyncio.Future, value) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+class JamServer:
+    """The shared state behind every transport: models, sessions, auth, limits, recording."""
+
+    def __init__(self, models: dict[str, JamModel], *, host: str = "127.0.0.1",
+                 token: str | None = None, record_dir: str | Path | None = None,
+                 rate: float = 50.0, burst: float = 100.0):
+        if not models:
+            raise LatentjamError("the jam needs at least one model")
+        if not is_loopback(host) and not token:
+            raise LatentjamError(f"binding to {host} exposes the jam beyond this machine: "
+                                 "pass --token SECRET (clients then send it)")
+        self.models = models
+        self.default_model = next(iter(models))
+        self.host = host
+        self.token = token
+        self.record_dir = Path(record_dir) if record_dir else None
+        self.rate, self.burst = rate, burst
+        self.sessions: OrderedDict[tuple, Session] = OrderedDict()
+        self._session_keys: dict[str, set] = {}
+        self.worker = ModelWorker(on_done=self._record if self.record_dir else None)
+        self.started = time.time()
+        self.counts = {"calls": 0, "replies": 0, "errors": 0}
+        self.urls: dict[str, str] = {}
+        self._model_info = {name: {"kind": m.kind, "attributes": sorted(m.attributes)}
+                            for name, m in models.items()}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def close(self) -> None:
+        self.worker.close()
+        if self.record_dir:
+            self._record(list(self.sessions.values()))
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def client(self, key: str, transport: str, *, authed: bool = False) -> Client:
+        """A new client record; loopback-only servers without a token need no auth."""
+        return Client(key, transport, authed=authed or not self.token,
+                      limit=RateLimit(self.rate, self.burst))
+
+    def check_token(self, token: str | None) -> bool:
+        return bool(self.token) and isinstance(token, str) and hmac.compare_digest(
+            token.encode(), self.token.encode())
+
+    def forget(self, client: Client) -> None:
+        """Drop a disconnected client's sessions (recorded first when recording)."""
+        keys = self._session_keys.pop(client.key, set())
+        gone = [self.sessions.pop(k) for k in keys if k in self.sessions]
+        if self.record_dir and gone:
+            self._record(gone)
+
+    def session_for(self, client: Client, name: str, model: str) -> Session:
+        key = (client.key, name, model)
+        session = self.sessions.get(key)
+        if session is None:
+            owned = self._session_keys.setdefault(client.key, set())
+            if len(owned) >= MAX_SESSIONS_PER_CLIENT:
+                raise ProtocolError("too_many_sessions",
+                                    f"at most {MAX_SESSIONS_PER_CLIENT} sessions per client")
+            if len(self.sessions) >= MAX_SESSIONS:
+                old_key, _ = self.sessions.popitem(last=False)
+                self._session_keys.get(old_key[0], set()).discard(old_key)
+            session = Session(self.models[model], name=f"{client.key}/{name}")
+            self.sessions[key] = session
+            owned.add(key)
+        self.sessions.move_to_end(key)
+        return session
+
+    def hello(self) -> dict:
+        return {"type": "hello", "server": "latentjam", "protocol": 1,
+                "models": {n: m.info() for n, m in self.models.items()},
+                "default_model": self.default_model,
+                "knobs": {k: {"min": lo, "max": hi, "default": d}
+                          for k, (lo, hi, d) in KNOB_RANGES.items()},
+                "max_bars": MAX_BARS, "max_message_bytes": MAX_MESSAGE_BYTES}
+
+    def health(self) -> dict:
+        return {"status": "ok", "uptime_s": round(time.time() - self.started, 1),
+                "models": sorted(self.models), "sessions": len(self.sessions),
+                "batches": self.worker.batches, **self.counts, "endpoints": self.urls}
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def handle(self, client: Client, raw) -> dict | None:
+        """One raw message from `client` -> the event to send back (an error event on failure)."""
+        t0 = time.perf_counter()
+        if not client.limit.allow():
+            client.limited += 1
+            self.counts["errors"] += 1
+            # reply to the first refusals, then stay silent until the flood stops
+            if client.limited <= 10 or client.limited % 100 == 0:
+                return {"type": "error", "code": "rate_limited",
+                        "message": f"more than {self.rate:g} messages/s: slow down"}
+            return None
+        client.limited = 0
+        try:
+            msg = parse_message(raw, models=self._model_info, default_model=self.default_model)
+            if not client.authed:
+                if not self.check_token(msg.token):
+                    raise ProtocolError("unauthorized", "this server needs the right 'token'",
+                                        msg.id)
+                if client.transport != "osc":  # a connection stays authenticated
+                    client.authed = True
+            if msg.type == "hello":
+                return {**self.hello(), **({"id": msg.id} if msg.id is not None else {})}
+            if msg.type == "ping":
+                return {"type": "pong", "time": time.time(),
+                        **({"id": msg.id} if msg.id is not None else {})}
+            if msg.type == "reset":
+                for (ckey, name, _), s in self.sessions.items():
+                    if ckey == client.key and name == msg.session:
+                        s.reset()
+                return {"type": "reset", "session": msg.session,
+                        **({"id": msg.id} if msg.id is not None else {})}
+            call = msg.call
+            model = call.model or self.default_model
+            if client.in_flight >= MAX_IN_FLIGHT:
+                raise ProtocolError("busy", f"at most {MAX_IN_FLIGHT} calls in flight per client",
+                                    call.id)
+            session = self.session_for(client, msg.session, model)
+            self.counts["calls"] += 1
+            client.in_flight += 1
+            try:
+                event = await self.worker.submit(session, call)
+            finally:
+                client.in_flight -= 1
+        except ProtocolError as exc:
+            self.counts["errors"] += 1
+            return error_event(exc)
+        if event.get("type") == "reply":
+            self.counts["replies"] += 1
+            event["latency_ms"] = round((time.perf_counter() - t0) * 1000.0, 3)
+        else:
+            self.counts["errors"] += 1
+        return event
+
+    # -- recording ------------------------------------------------------------------------
+
+    def _record(self, sessions: list[Session]) -> None:
+        """Write each session's history as MIDI + JSON under the record folder."""
+        for s in {id(s): s for s in sessions}.values():
+            if s.history:
+                try:
+                    s.save(self.record_dir, stem=safe_stem(f"{s.name}-{s.jam_model.name}"))
+                except OSError as exc:  # a full disk must not stop the jam
+                    print(f"latentjam jam: could not record {s.name}: {exc}", flush=True)
+
+
+async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9000,
+                tcp_port: int | None = 8766, midi: bool = False, midi_name: str = "latentjam",
+                midi_tempo: float = 120.0,
+                stop: asyncio.Event | None = None, on_ready=None) -> None:
+    """Run every transport of `server` until `stop` is set (or SIGINT/SIGTERM), then close.
+
+    A port of 0 picks a free one; None switches that transport off. `on_ready(server)` is
+    called once everything listens (server.urls then holds every endpoint).
+    """
+    import signal
+
+    from latentjam.jam.osc import start_osc
+    from latentjam.jam.tcp import start_tcp
+    from latentjam.jam.websocket import start_websocket
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or not supported here
+    server.start()
+    closers = []
+    try:
+        ws = await start_websocket(server, server.host, port)
+        closers.append(ws.close)
+        if tcp_port is not None:
+            tcp = await start_tcp(server, server.host, tcp_port)
+            closers.append(tcp.close)
+        if osc_port is not None:
+            osc = await start_osc(server, server.host, osc_port)
+            closers.append(osc.close)
+        if midi:
+            from latentjam.jam.midiports import start_midi
+
+            ports = await start_midi(server, midi_name, tempo=midi_tempo)
+            if ports is not None:
+                closers.append(ports.close)
+        if on_ready is not None:
+            on_ready(server)
+        await stop.wait()
+    finally:
+        for close in reversed(closers):
+            close()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await asyncio.sleep(0)
+        await asyncio.get_running_loop().run_in_executor(None, server.close)

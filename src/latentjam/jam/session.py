@@ -1,0 +1,478 @@
+"""The jam's session logic: calls in, replies out, trajectories and history; pure and synchronous.
+
+A call of N bars (notes on the 16th-note grid) goes through the model's converter to tensors
+(one window of the model's length per `model_bars` bars), is encoded to the posterior mean mu
+(the call's latent point); a reply point is sampled around it (optionally through the bit-budget
+channel, nudged along the model's attribute vectors), decoded, and turned back into notes. Both
+points get a 3-D position from the fixed projection saved with the model. Transports call
+`respond_batch` from ONE worker thread, so concurrent clients share a single batched forward pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latentjam.errors import LatentjamError
+from latentjam.jam.protocol import STEPS_PER_BAR, Call, Note
+from latentjam.music import Sequence, Tempo, Track
+
+STEP_BEATS = 0.25          # one 16th-note step in quarter notes
+DRUM_NOTE_BEATS = 0.125    # written length of a drum hit (drums ignore it; MIDI needs one)
+CONTINUOUS_PULL = 0.5      # "continuous" mode: how far the walk moves towards each new call
+
+
+# ------------------------------------------------------------------------------- the model side
+
+
+@dataclass
+class JamModel:
+    """A loaded model plus everything the jam needs beside it.
+
+    `projection` is (mean (Nz,), components (3, Nz)): position = (z - mean) @ components.T.
+    `attributes` maps a name (density, velocity, timing, ...) to a latent direction (Nz,).
+    `latent_variance` (Nz,) is the per-dimension signal variance the bit-budget channel allocates
+    bits over (the variance of mu over the training corpus; ones when the model did not store it).
+    """
+
+    name: str
+    kind: str                      # "drums" or "melody"
+    model: object                  # an nn.Module with encode / decode
+    converter: object              # latentjam.convert.DrumGrid or MelodyOneHot
+    projection: tuple[np.ndarray, np.ndarray]
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    latent_variance: np.ndarray | None = None
+    projection_source: str = "checkpoint"
+
+    @property
+    def model_bars(self) -> int:
+        """Bars per model window (the converter's length)."""
+        return int(self.converter.steps) // STEPS_PER_BAR
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.projection[1].shape[1])
+
+    def info(self) -> dict:
+        """What a client needs to know to play with this model (sent in the "hello" event)."""
+        info = {"name": self.name, "kind": self.kind, "model_bars": self.model_bars,
+                "latent_dim": self.latent_dim, "attributes": sorted(self.attributes),
+                "projection": self.projection_source}
+        if self.kind == "drums":
+            from latentjam.convert.drums import DRUM_CLASSES, OUTPUT_PITCHES
+
+            info["drum_rows"] = [{"name": n.replace("_", " "), "pitch": p}
+                                 for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)]
+        return info
+
+    # -- tensors <-> notes -----------------------------------------------------------------
+
+    def notes_to_windows(self, notes: tuple[Note, ...], bars: int, qpm: float) -> np.ndarray:
+        """A call's notes -> model windows, shape (ceil(bars / model_bars), T, D) float32."""
+        seq = notes_to_sequence(notes, drums=self.kind == "drums", qpm=qpm, bars=bars)
+        n_windows = -(-bars // self.model_bars)
+        window_beats = self.model_bars * STEPS_PER_BAR * STEP_BEATS
+        return np.stack([self.converter.to_tensor(seq, start_beat=w * window_beats)
+                         for w in range(n_windows)]).astype(np.float32)
+
+    def windows_to_notes(self, windows: np.ndarray, bars: int, qpm: float) -> list[Note]:
+        """Decoded windows (n, T, D) -> notes of the first `bars` bars, steps counted from 0."""
+        out: list[Note] = []
+        window_steps = self.model_bars * STEPS_PER_BAR
+        for w, array in enumerate(windows):
+            seq = self.converter.from_tensor(np.asarray(array, dtype=np.float32), qpm=qpm)
+            out.extend(sequence_to_notes(seq, drums=self.kind == "drums",
+                                         step_shift=w * window_steps))
+        limit = bars * STEPS_PER_BAR
+        return [n for n in out if n.step < limit]
+
+    # -- the batched model calls ---------------------------------------------------------------
+
+    def encode(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Windows (B, T, D) -> posterior mean and standard deviation, each (B, Nz) float64."""
+        import torch
+
+        with torch.inference_mode():
+            mu, sigma = self.model.encode(torch.as_tensor(windows, dtype=torch.float32))
+        return mu.double().numpy(), sigma.double().numpy()
+
+    def decode(self, z: np.ndarray, *, temperature: float = 0.0, seed: int = 0) -> np.ndarray:
+        """Latents (B, Nz) -> converter tensors (B, T, D) float32 (binary hits / one-hot events).
+
+        Temperature 0 takes the decoder's greedy choice at every step; above 0 it samples each
+        step at that temperature from a torch generator seeded with `seed`.
+        """
+        import torch
+
+        generator = torch.Generator().manual_seed(int(seed))
+        with torch.inference_mode():
+            out = self.model.decode(torch.as_tensor(z, dtype=torch.float32),
+                                    sample=temperature > 0, temperature=max(temperature, 1e-3),
+                                    generator=generator)
+        return out.float().numpy()
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """Latents (..., Nz) -> 3-D positions (..., 3) by the fixed projection."""
+        mean, components = self.projection
+        return (np.asarray(z, dtype=np.float64) - mean) @ components.T
+
+
+def fallback_projection(latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed orthonormal 3-D projection (seeded) for models saved without a fitted one."""
+    rng = np.random.default_rng(20240601)
+    q, _ = np.linalg.qr(rng.standard_normal((latent_dim, 3)))
+    return np.zeros(latent_dim), q.T.copy()
+
+
+def _metadata_array(metadata: dict, *keys):
+    for key in keys:
+        value = metadata
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            return np.asarray(value, dtype=np.float64)
+    return None
+
+
+def jam_model_from(model, *, name: str, kind: str | None = None, metadata: dict | None = None,
+                   converter=None) -> JamModel:
+    """Wrap an encode/decode model and its checkpoint metadata into a `JamModel`.
+
+    Reads from `metadata` (all optional): "projection" {"mean": (Nz,), "components": (3, Nz)},
+    "attributes" {name: (Nz,)} (or {name: {"vector": (Nz,)}}), "latent_variance" (Nz,),
+    "representation" / "kind" ("drums" or "melody").
+    """
+    metadata = dict(metadata or {})
+    model.eval()
+    if converter is None:
+        converter = _converter_for(model, metadata, kind)
+    if kind is None:
+        kind = "drums" if int(converter.feature_dim) == 27 else "melody"
+    if kind not in ("drums", "melody"):
+        raise LatentjamError(f"the jam plays drum or melody models, not {kind!r}")
+    latent_dim = _latent_dim(model, converter)
+    mean = _metadata_array(metadata, "projection.mean", "pca.mean")
+    comps = _metadata_array(metadata, "projection.components", "pca.components")
+    source = "checkpoint"
+    if mean is None or comps is None or comps.shape != (3, latent_dim):
+        mean, comps = fallback_projection(latent_dim)
+        source = "fallback (no projection saved with this model)"
+    attributes = {}
+    for attr, value in dict(metadata.get("attributes") or {}).items():
+        vec = value.get("vector") if isinstance(value, dict) else value
+        if vec is None:
+            continue
+        vec = np.asarray(vec, dtype=np.float64).reshape(-1)
+        if vec.shape == (latent_dim,) and np.all(np.isfinite(vec)):
+            attributes[str(attr)] = vec
+    variance = _metadata_array(metadata, "latent_variance", "channel.variance")
+    if variance is None or variance.shape != (latent_dim,):
+        variance = np.ones(latent_dim)
+    return JamModel(name, kind, model, converter, (mean, comps), attributes, variance, source)
+
+
+def _converter_for(model, metadata: dict, kind: str | None):
+    from latentjam import convert
+
+    config = getattr(model, "config", None)
+    bars = int(metadata.get("bars") or getattr(config, "bars", 0) or 2)
+    rep = str(metadata.get("representation") or getattr(config, "data", None) or kind or "")
+    if "melody" in rep:
+        return convert.MelodyOneHot(bars=bars)
+    if "drum" in rep or kind == "drums":
+        return convert.DrumGrid(bars=bars)
+    dim = int(getattr(config, "input_dim", 0) or getattr(config, "feature_dim", 0) or 0)
+    if dim == 27:
+        return convert.DrumGrid(bars=bars)
+    if dim == 90:
+        return convert.MelodyOneHot(bars=bars)
+    raise LatentjamError("cannot tell whether this model plays drums or melody; "
+                         "save 'representation' in its metadata")
+
+
+def _latent_dim(model, converter) -> int:
+    import torch
+
+    x = torch.zeros(1, int(converter.steps), int(converter.feature_dim))
+    with torch.inference_mode():
+        mu, _ = model.encode(x)
+    return int(mu.shape[-1])
+
+
+def load_jam_model(name_or_path: str) -> JamModel:
+    """A shipped model by name ("drums", "melody", ...) or a checkpoint path, ready to jam."""
+    from latentjam import pretrained
+
+    loaded = pretrained.load_model(name_or_path)
+    model, metadata = loaded, {}
+    if isinstance(loaded, tuple):
+        model, metadata = loaded[0], (loaded[1] if len(loaded) > 1 else {})
+    metadata = dict(metadata or getattr(model, "metadata", None) or {})
+    name = Path(str(name_or_path)).stem
+    return jam_model_from(model, name=name, metadata=metadata)
+
+
+# --------------------------------------------------------------------------- notes <-> music
+
+
+def notes_to_sequence(notes, *, drums: bool, qpm: float = 120.0, bars: int | None = None
+                      ) -> Sequence:
+    """Grid notes -> a `Sequence` with one track (onset = (step + offset / 2) steps).
+
+    Melody notes without a duration last until the next note (or the end of the call).
+    """
+    notes = sorted(notes, key=lambda n: (n.step + n.offset / 2, n.pitch))
+    starts = [(n.step + n.offset / 2) * STEP_BEATS for n in notes]
+    end = (bars * STEPS_PER_BAR * STEP_BEATS) if bars else (max(starts, default=0.0) + 1.0)
+    durations = []
+    for i, n in enumerate(notes):
+        if drums:
+            durations.append(DRUM_NOTE_BEATS)
+        elif n.duration > 0:
+            durations.append(n.duration * STEP_BEATS)
+        else:
+            later = [s for s in starts[i + 1:] if s > starts[i]]
+            durations.append(max((later[0] if later else end) - starts[i], STEP_BEATS / 4))
+    track = Track([n.pitch for n in notes], [n.velocity for n in notes], starts, durations,
+                  is_drum=drums, name="call")
+    return Sequence([track], tempos=[Tempo(0.0, qpm)])
+
+
+def sequence_to_notes(seq: Sequence, *, drums: bool, step_shift: int = 0) -> list[Note]:
+    """A `Sequence` -> grid notes: nearest step, micro-timing offset in half-steps, duration."""
+    track = seq.merged(drums=drums)
+    out = []
+    for p, v, s, d in zip(track.pitch, track.velocity, track.start, track.duration, strict=True):
+        pos = float(s) / STEP_BEATS
+        step = int(np.floor(pos + 0.5))
+        offset = float(np.clip(2.0 * (pos - step), -1.0, 0.999))
+        duration = 0.0 if drums else round(float(d) / STEP_BEATS, 4)
+        if step < 0:
+            step, offset = 0, -1.0
+        out.append(Note(int(p), int(max(1, min(127, v))), step + step_shift, round(offset, 4),
+                        duration))
+    return out
+
+
+# ------------------------------------------------------------------------------ the sessions
+
+
+@dataclass
+class Exchange:
+    """One call and its reply, as stored in the history."""
+
+    call: Call
+    reply_notes: list[Note]
+    call_latent: np.ndarray        # (Nz,) mean of the call windows' posterior means
+    reply_latent: np.ndarray       # (Nz,) mean of the reply windows' latents
+    call_position: list[float]
+    reply_position: list[float]
+    seed: int
+    model_ms: float
+    time: float
+
+    def to_json(self) -> dict:
+        return {"time": self.time, "call": self.call.to_json(), "seed": self.seed,
+                "reply": {"bars": self.call.reply_bars,
+                          "notes": [n.to_json() for n in self.reply_notes]},
+                "latent": {"call": self.call_latent.round(6).tolist(),
+                           "reply": self.reply_latent.round(6).tolist()},
+                "position": {"call": self.call_position, "reply": self.reply_position},
+                "model_ms": round(self.model_ms, 3)}
+
+
+class Session:
+    """One player's conversation with the model: its random stream, trajectory and history."""
+
+    def __init__(self, jam_model: JamModel, name: str = "default", *, seed: int | None = None,
+                 max_history: int = 10_000):
+        self.jam_model = jam_model
+        self.name = name
+        self.history: list[Exchange] = []
+        self.max_history = max_history
+        self._seeds = np.random.default_rng(seed)
+        self.last_reply_latent: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the trajectory and history (the random stream continues)."""
+        self.history.clear()
+        self.last_reply_latent = None
+
+    def respond(self, call: Call) -> dict:
+        """Answer one call (see `respond_batch`)."""
+        return respond_batch([(self, call)])[0]
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        """The whole history as JSON-ready data (enough to replay every exchange)."""
+        m = self.jam_model
+        return {"format": "latentjam-jam-session/1", "session": self.name, "model": m.info(),
+                "exchanges": [e.to_json() for e in self.history]}
+
+    def to_sequence(self) -> Sequence:
+        """The history laid out in time: each call followed by its reply; two drum/melody tracks."""
+        drums = self.jam_model.kind == "drums"
+        qpm = self.history[0].call.qpm if self.history else 120.0
+        calls, replies = [], []
+        cursor = 0.0
+        for e in self.history:
+            calls.append((e.call.notes, cursor))
+            cursor += e.call.bars * STEPS_PER_BAR * STEP_BEATS
+            replies.append((e.reply_notes, cursor))
+            cursor += e.call.reply_bars * STEPS_PER_BAR * STEP_BEATS
+        tracks = []
+        for label, parts in (("human", calls), ("model", replies)):
+            rows = []
+            for notes, at in parts:
+                part = notes_to_sequence(notes, drums=drums, qpm=qpm).tracks[0]
+                rows.extend(zip(part.pitch.tolist(), part.velocity.tolist(),
+                                (part.start + at).tolist(), part.duration.tolist(), strict=True))
+            track = Track.from_notes(rows, is_drum=drums, name=label,
+                                     program=0 if drums else (0 if label == "human" else 11))
+            tracks.append(track)
+        return Sequence(tracks, tempos=[Tempo(0.0, qpm)])
+
+    def save(self, directory: str | os.PathLike, stem: str | None = None) -> tuple[Path, Path]:
+        """Write the history as `<stem>.mid` + `<stem>.json` (atomically); returns both paths."""
+        from latentjam.midi import to_midi_bytes
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = stem or safe_stem(self.name)
+        json_path, midi_path = directory / f"{stem}.json", directory / f"{stem}.mid"
+        text = json.dumps(self.to_json(), indent=1, allow_nan=False)
+        atomic_write(json_path, text.encode("utf-8"))
+        atomic_write(midi_path, to_midi_bytes(self.to_sequence()))
+        return midi_path, json_path
+
+
+def safe_stem(name: str) -> str:
+    """A session name made safe as a file name."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:64]
+    return stem or "session"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _channel(mu: np.ndarray, bits: float, variance: np.ndarray, rng: np.random.Generator
+             ) -> np.ndarray:
+    """One latent (Nz,) through the bit-budget channel: `bits` spread over the dimensions by
+    exact reverse water-filling on `variance`, then the Gaussian test channel (zero-rate
+    dimensions send the prior mean 0)."""
+    from latentjam import channel
+
+    alloc = channel.exact_allocation(variance, bits)                 # (Nz,)
+    return channel.gaussian_channel(mu[None], alloc, variance, 0.0, rng)[0]
+
+
+def respond_batch(items: list[tuple[Session, Call]]) -> list[dict]:
+    """Answer many calls (from any sessions of one model) with one encode and one decode pass.
+
+    Per call: windows -> mu (the call point: mean over its windows); the centre is mu (mode
+    "call") or a step from the previous reply towards mu ("continuous"); through the channel
+    when a bit budget is set; plus attribute nudges; each reply window z = centre + radius * eps,
+    eps ~ N(0, I) from the call's seed; decoded greedily (temperature 0) or sampled (calls of
+    equal temperature share one pass and one generator, seeded by the first of them, so only
+    the reply points and temperature-0 replies replay exactly). Returns reply events (dicts) in
+    the order of `items`.
+    """
+    if not items:
+        return []
+    jam_model = items[0][0].jam_model
+    if any(s.jam_model is not jam_model for s, _ in items):
+        raise ValueError("respond_batch needs calls for one model")
+    t0 = time.perf_counter()
+    windows, owners = [], []
+    for i, (_, call) in enumerate(items):
+        w = jam_model.notes_to_windows(call.notes, call.bars, call.qpm)  # (n_i, T, D)
+        windows.append(w)
+        owners.extend([i] * len(w))
+    mu_all, _ = jam_model.encode(np.concatenate(windows))            # (sum n_i, Nz)
+    owners_arr = np.asarray(owners)
+    plans, z_rows = [], []
+    for i, (session, call) in enumerate(items):
+        p = call.params
+        seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
+        rng = np.random.default_rng(seed)
+        call_mu = mu_all[owners_arr == i].mean(axis=0)                # (Nz,)
+        centre = call_mu
+        if p.mode == "continuous" and session.last_reply_latent is not None:
+            last = session.last_reply_latent
+            centre = last + CONTINUOUS_PULL * (call_mu - last)
+        if p.bits is not None:
+            centre = _channel(centre, p.bits, jam_model.latent_variance, rng)
+        for attr, amount in p.nudges.items():
+            centre = centre + amount * jam_model.attributes[attr]
+        n_reply = -(-call.reply_bars // jam_model.model_bars)
+        z = centre[None] + p.radius * rng.standard_normal((n_reply, centre.shape[0]))
+        plans.append((seed, rng, call_mu, len(z_rows), n_reply))
+        z_rows.extend(z)
+    z_all = np.asarray(z_rows)                                        # (sum m_i, Nz)
+    decoded = np.zeros((len(z_all), jam_model.converter.steps, jam_model.converter.feature_dim),
+                       dtype=np.float32)                              # (sum m_i, T, D)
+    by_temperature: dict[float, list[int]] = {}
+    for (_, call), plan in zip(items, plans, strict=True):
+        rows = range(plan[3], plan[3] + plan[4])
+        by_temperature.setdefault(call.params.temperature, []).extend(rows)
+    for temperature, rows in by_temperature.items():
+        first_seed = next(p[0] for (_, c), p in zip(items, plans, strict=True)
+                          if c.params.temperature == temperature)
+        decoded[rows] = jam_model.decode(z_all[rows], temperature=temperature, seed=first_seed)
+    model_ms = (time.perf_counter() - t0) * 1000.0
+    events = []
+    for (session, call), (seed, _, call_mu, start, n_reply) in zip(items, plans, strict=True):
+        grids = decoded[start:start + n_reply]
+        notes = jam_model.windows_to_notes(grids, call.reply_bars, call.qpm)
+        reply_latent = z_all[start:start + n_reply].mean(axis=0)
+        pos = jam_model.project(np.stack([call_mu, reply_latent])).round(5).tolist()
+        exchange = Exchange(call, notes, call_mu, reply_latent, pos[0], pos[1], seed, model_ms,
+                            time.time())
+        session.last_reply_latent = reply_latent
+        session.history.append(exchange)
+        if len(session.history) > session.max_history:
+            del session.history[0]
+        event = {"type": "reply", "session": session.name, "model": jam_model.name,
+                 "bars": call.reply_bars, "steps_per_bar": STEPS_PER_BAR,
+                 "notes": [n.to_json() for n in notes],
+                 "position": {"call": pos[0], "reply": pos[1]}, "seed": seed,
+                 "exchange": len(session.history), "model_ms": round(model_ms, 3)}
+        if call.id is not None:
+            event["id"] = call.id
+        events.append(event)
+    return events
+
+
+def replay(history: dict, jam_model: JamModel) -> list[dict]:
+    """Re-run every call of a saved history (same seeds) in a fresh session; returns the replies."""
+    from latentjam.jam.protocol import parse_message
+
+    session = Session(jam_model, str(history.get("session", "replay")))
+    models = {jam_model.name: {"kind": jam_model.kind, "attributes": sorted(jam_model.attributes)}}
+    out = []
+    for ex in history.get("exchanges", []):
+        c = dict(ex["call"])
+        params = dict(c.get("params") or {})
+        params["seed"] = ex["seed"]
+        msg = {"type": "call", "session": session.name, "model": jam_model.name,
+               "bars": c["bars"], "reply_bars": c["reply_bars"], "qpm": c["qpm"],
+               "notes": c["notes"], "params": params}
+        out.append(session.respond(parse_message(msg, models=models).call))
+    return out

@@ -1,0 +1,63 @@
+"""Newline-delimited JSON over TCP (the paper's broker): one JSON event per line each way."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from latentjam.jam.protocol import MAX_MESSAGE_BYTES, encode_event
+
+_ids = itertools.count(1)
+_TOO_LONG = {"type": "error", "code": "too_large",
+             "message": f"a line longer than {MAX_MESSAGE_BYTES} bytes (skipped)"}
+
+
+async def start_tcp(server, host: str, port: int) -> asyncio.Server:
+    """Start the line-JSON listener for `server` (a JamServer); returns the asyncio Server."""
+
+    async def send(writer: asyncio.StreamWriter, event: dict) -> None:
+        writer.write((encode_event(event) + "\n").encode())
+        await writer.drain()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = server.client(f"tcp{next(_ids)}", "tcp")
+        buf = bytearray()
+        skipping = False  # inside an over-long line: drop bytes up to its newline
+        try:
+            await send(writer, server.hello())
+            while chunk := await reader.read(65536):
+                buf += chunk
+                while True:
+                    cut = buf.find(b"\n")
+                    if cut < 0:
+                        if len(buf) > MAX_MESSAGE_BYTES:
+                            if not skipping:
+                                await send(writer, _TOO_LONG)
+                            skipping = True
+                            buf.clear()
+                        break
+                    line = bytes(buf[:cut]).rstrip(b"\r")
+                    del buf[:cut + 1]
+                    if skipping:
+                        skipping = False
+                        continue
+                    if not line.strip():
+                        continue
+                    event = await server.handle(client, line)
+                    if event is not None:
+                        await send(writer, event)
+        except ConnectionError:
+            pass
+        finally:
+            server.forget(client)
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except ConnectionError:
+                pass
+
+    tcp = await asyncio.start_server(handle, host, port)
+    bound = tcp.sockets[0].getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    server.urls["tcp"] = f"tcp://{shown}:{bound}"
+    return tcp

@@ -1,0 +1,89 @@
+"""Jam fixtures: the shipped drum model (or a small real model), a server on free loopback ports."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+def small_model(kind: str = "drums"):
+    """A small, untrained but real RecurrentVAE built by the project's builder."""
+    from latentjam.jam.session import jam_model_from
+    from latentjam.models import build_model
+
+    torch.manual_seed(0)
+    dim = 27 if kind == "drums" else 90
+    model = build_model({"kind": "recurrent_vae", "data": kind, "feature_dim": dim,
+                         "latent_dim": 8, "encoder_hidden": [32], "conductor_hidden": 32,
+                         "decoder_hidden": [32], "prior_hidden": [16, 16]})
+    return jam_model_from(model, name=kind)
+
+
+@pytest.fixture(scope="session")
+def drums_model():
+    """The shipped "drums" model the jam plays by default."""
+    from latentjam.jam.session import load_jam_model
+
+    return load_jam_model("drums")
+
+
+@pytest.fixture(scope="session")
+def tiny_drums():
+    return small_model("drums")
+
+
+@pytest.fixture(scope="session")
+def tiny_melody():
+    return small_model("melody")
+
+
+class RunningJam:
+    """A JamServer serving every transport on free loopback ports from a background thread."""
+
+    def __init__(self, models, **kwargs):
+        from latentjam.jam.server import JamServer
+
+        self.server = JamServer(models, **{"host": "127.0.0.1", **kwargs})
+        self._ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.stop = None
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from latentjam.jam.server import serve
+
+        asyncio.set_event_loop(self.loop)
+        self.stop = asyncio.Event()
+        try:
+            self.loop.run_until_complete(serve(self.server, port=0, osc_port=0, tcp_port=0,
+                                               stop=self.stop,
+                                               on_ready=lambda s: self._ready.set()))
+        except BaseException as exc:  # surfaced by __enter__
+            self.error = exc
+            self._ready.set()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self._ready.wait(30), "jam server did not start"
+        if self.error:
+            raise self.error
+        return self
+
+    def __exit__(self, *exc):
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "jam server did not shut down"
+
+    def port(self, name: str) -> int:
+        return int(self.server.urls[name].rsplit(":", 1)[1].split("/")[0])
+
+
+@pytest.fixture
+def running_jam(tiny_drums):
+    with RunningJam({"drums": tiny_drums}) as jam:
+        yield jam

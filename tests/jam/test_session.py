@@ -1,0 +1,160 @@
+"""Session logic without sockets: calls -> replies, positions, knobs, history, replay."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from latentjam.jam.protocol import parse_message
+from latentjam.jam.session import (
+    Session,
+    notes_to_sequence,
+    replay,
+    respond_batch,
+    sequence_to_notes,
+)
+from latentjam.midi import read_midi
+
+BEAT = [{"pitch": 36, "velocity": 110, "step": 0}, {"pitch": 42, "velocity": 70, "step": 2},
+        {"pitch": 38, "velocity": 100, "step": 4, "offset": 0.25},
+        {"pitch": 36, "velocity": 90, "step": 8}, {"pitch": 38, "velocity": 100, "step": 12},
+        {"pitch": 42, "velocity": 60, "step": 20, "offset": -0.5}]
+
+
+def make_call(jam_model, **fields):
+    msg = {"type": "call", "notes": BEAT, "params": {"seed": 5, "temperature": 0}}
+    msg.update(fields)
+    models = {jam_model.name: {"kind": jam_model.kind, "attributes": sorted(jam_model.attributes)}}
+    return parse_message(msg, models=models, default_model=jam_model.name).call
+
+
+def test_reply_is_valid_notes_with_positions(tiny_drums):
+    session = Session(tiny_drums, "t")
+    reply = session.respond(make_call(tiny_drums))
+    assert reply["type"] == "reply" and reply["bars"] == 2
+    for n in reply["notes"]:
+        assert n["pitch"] in (36, 38, 42, 46, 43, 47, 50, 49, 51)
+        assert 1 <= n["velocity"] <= 127 and 0 <= n["step"] < 32 and -1 <= n["offset"] < 1
+    assert len(reply["position"]["call"]) == 3 and len(reply["position"]["reply"]) == 3
+    assert len(session.history) == 1 and reply["exchange"] == 1
+    json.dumps(reply, allow_nan=False)
+
+
+def test_call_is_encoded_through_the_converter_exactly(tiny_drums):
+    call = make_call(tiny_drums)
+    windows = tiny_drums.notes_to_windows(call.notes, call.bars, call.qpm)
+    assert windows.shape == (1, 32, 27)
+    grid = windows[0]
+    assert grid[0, 0] == 1 and grid[4, 1] == 1 and grid[20, 2] == 1      # kick, snare, hat
+    assert grid[4, 18 + 1] == pytest.approx(0.25, abs=1 / 60)             # late snare
+    assert grid[20, 18 + 2] == pytest.approx(-0.5, abs=1 / 60)            # early hat
+    back = tiny_drums.windows_to_notes(windows, 2, 120.0)
+    assert sorted((n.pitch, n.step) for n in back) == sorted((n.pitch, n.step) for n in call.notes)
+
+
+def test_same_seed_same_reply_and_radius_zero_is_the_decoded_call(tiny_drums):
+    a = Session(tiny_drums).respond(make_call(tiny_drums))
+    b = Session(tiny_drums).respond(make_call(tiny_drums))
+    assert a["notes"] == b["notes"] and a["position"] == b["position"]
+    c = Session(tiny_drums).respond(make_call(tiny_drums, params={"seed": 6, "radius": 1.0}))
+    assert c["position"]["reply"] != a["position"]["reply"]
+    z = Session(tiny_drums).respond(make_call(tiny_drums, params={"radius": 0, "seed": 1}))
+    assert z["position"]["reply"] == pytest.approx(z["position"]["call"], abs=1e-4)
+
+
+def test_radius_sets_the_distance_from_the_call(tiny_drums):
+    def distance(radius):
+        s = Session(tiny_drums, seed=0)
+        for seed in range(8):
+            s.respond(make_call(tiny_drums, params={"radius": radius, "seed": seed}))
+        return np.mean([np.linalg.norm(e.reply_latent - e.call_latent) for e in s.history])
+    near, far = distance(0.1), distance(1.0)
+    assert far > 5 * near > 0
+
+
+def test_attribute_nudge_moves_the_reply_along_its_vector(tiny_drums):
+    rng = np.random.default_rng(0)
+    tiny_drums.attributes["density"] = rng.standard_normal(tiny_drums.latent_dim)
+    try:
+        s = Session(tiny_drums)
+        s.respond(make_call(tiny_drums, params={"radius": 0, "seed": 1}))
+        s.respond(make_call(tiny_drums, params={"radius": 0, "seed": 1,
+                                                "nudges": {"density": 2.0}}))
+        moved = s.history[1].reply_latent - s.history[0].reply_latent
+        np.testing.assert_allclose(moved, 2.0 * tiny_drums.attributes["density"], atol=1e-9)
+    finally:
+        del tiny_drums.attributes["density"]
+
+
+def test_longer_calls_and_replies(tiny_drums):
+    notes = [*BEAT, {"pitch": 49, "velocity": 120, "step": 48}]
+    reply = Session(tiny_drums).respond(make_call(tiny_drums, bars=4, reply_bars=3, notes=notes))
+    assert reply["bars"] == 3 and all(n["step"] < 48 for n in reply["notes"])
+    windows = tiny_drums.notes_to_windows(make_call(tiny_drums, bars=4, notes=notes).notes, 4,
+                                          120.0)
+    assert windows.shape == (2, 32, 27) and windows[1, 16, 7] == 1
+
+
+def test_batch_equals_one_by_one_at_temperature_zero(tiny_drums):
+    calls = [make_call(tiny_drums, params={"seed": s, "temperature": 0}) for s in range(5)]
+    single = [Session(tiny_drums).respond(c) for c in calls]
+    batched = respond_batch([(Session(tiny_drums), c) for c in calls])
+    for a, b in zip(single, batched, strict=True):
+        assert a["notes"] == b["notes"]
+        for who in ("call", "reply"):
+            assert a["position"][who] == pytest.approx(b["position"][who], abs=1e-4)
+
+
+def test_continuous_mode_walks_from_the_last_reply(tiny_drums):
+    s = Session(tiny_drums)
+    s.respond(make_call(tiny_drums, params={"seed": 1, "radius": 1.0}))
+    s.respond(make_call(tiny_drums, params={"seed": 2, "radius": 0, "mode": "continuous"}))
+    first, second = s.history
+    expected = first.reply_latent + 0.5 * (second.call_latent - first.reply_latent)
+    np.testing.assert_allclose(second.reply_latent, expected, atol=1e-9)
+
+
+def test_melody_model(tiny_melody):
+    notes = [{"pitch": 60, "velocity": 90, "step": 0, "duration": 4},
+             {"pitch": 64, "velocity": 90, "step": 4}, {"pitch": 67, "velocity": 90, "step": 8}]
+    reply = Session(tiny_melody).respond(make_call(tiny_melody, notes=notes))
+    assert all(21 <= n["pitch"] <= 108 and n["duration"] > 0 for n in reply["notes"])
+    seq = notes_to_sequence(make_call(tiny_melody, notes=notes).notes, drums=False, bars=2)
+    assert seq.tracks[0].duration.tolist() == [1.0, 1.0, 6.0]
+
+
+def test_sequence_notes_round_trip():
+    from latentjam.jam.protocol import Note
+
+    notes = (Note(36, 100, 0, 0.0), Note(38, 80, 5, 0.5), Note(42, 60, 31, -0.25))
+    back = sequence_to_notes(notes_to_sequence(notes, drums=True), drums=True)
+    assert [(n.pitch, n.velocity, n.step, n.offset) for n in back] == [
+        (36, 100, 0, 0.0), (38, 80, 5, 0.5), (42, 60, 31, -0.25)]
+
+
+def test_history_saves_as_midi_and_json_and_replays(tiny_drums, tmp_path):
+    s = Session(tiny_drums, "player one")
+    for seed in range(3):
+        s.respond(make_call(tiny_drums, params={"seed": seed, "temperature": 0, "radius": 0.5}))
+    midi_path, json_path = s.save(tmp_path)
+    assert midi_path.name == "player_one.mid" and not list(tmp_path.glob(".*tmp"))
+    seq = read_midi(midi_path)
+    human = next(t for t in seq.tracks if t.name == "human")
+    assert len(human) == 3 * len(BEAT) and human.start.max() < 3 * 16  # 3 calls + 3 replies
+    history = json.loads(json_path.read_text())
+    assert len(history["exchanges"]) == 3 and len(history["exchanges"][0]["latent"]["call"]) == 8
+    again = replay(history, tiny_drums)
+    assert [r["notes"] for r in again] == [e["reply"]["notes"] for e in history["exchanges"]]
+
+
+def test_bit_budget_channel(tiny_drums):
+    pytest.importorskip("latentjam.channel")
+    def spread(bits):
+        s = Session(tiny_drums)
+        for seed in range(6):
+            s.respond(make_call(tiny_drums, params={"seed": seed, "radius": 0, "bits": bits}))
+        return np.mean([np.linalg.norm(e.reply_latent - e.call_latent) for e in s.history])
+    faithful, free = spread(200.0), spread(0.0)
+    assert faithful < 1e-3 < free

@@ -1,0 +1,218 @@
+"""`latentjam train` and `latentjam evaluate`: fit a preset on a dataset or corpus, measure it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from latentjam.errors import LatentjamError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `train` and `evaluate` sub-commands."""
+    p = subparsers.add_parser("train", help="train a VAE preset (CPU, GPU, multi-GPU/multi-node)")
+    p.add_argument("--preset", default="drums", help="preset name (see --list-presets)")
+    p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--data", help="built dataset directory (latentjam data build) or .npy/.npz")
+    src.add_argument("--corpus", help="bundled corpus name (default: the preset's corpus)")
+    p.add_argument("--out", help="run directory (checkpoints, logs, model.pt)")
+    p.add_argument("--max-steps", type=int, help="override the preset's number of steps")
+    p.add_argument("--batch-size", type=int, help="override the preset's batch size")
+    p.add_argument("--seed", type=int, help="override the preset's seed")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
+    p.add_argument("--num-nodes", type=int, default=1)
+    p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
+    p.add_argument("--accelerator", default="cpu", help="cpu, gpu or auto")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+    e = subparsers.add_parser("evaluate", help="reconstruction, smoothness, attributes, flatness")
+    e.add_argument("--model", required=True, help="shipped model name or a .pt / .ckpt file")
+    e.add_argument("--data", help="dataset directory or .npy/.npz (default: the model's corpus)")
+    e.add_argument(
+        "--corpus", help="bundled corpus name (default: the one the model was trained on)"
+    )
+    e.add_argument("--json", required=True, help="write the figures here")
+    e.add_argument("--plots", help="directory for PNG plots (default: next to --json)")
+    e.add_argument("--quick", action="store_true", help="fewer samples (for a fast look)")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(func=run_evaluate)
+
+
+def make_converter(kind: str, bars: int = 2) -> Any:
+    """The converter for a model's data kind ("drums" or "melody")."""
+    from latentjam.convert import DrumGrid, MelodyOneHot
+
+    if kind == "drums":
+        return DrumGrid(bars=bars)
+    if kind == "melody":
+        return MelodyOneHot(bars=bars)
+    raise LatentjamError(f"no converter for data kind {kind!r}")
+
+
+def load_arrays(
+    *, data: str | None, corpus: str | None, converter: Any, splits: tuple[str, ...]
+) -> tuple[list[Any], dict[str, Any]]:
+    """Arrays (N, T, D) for each split plus a description of where they came from."""
+    import numpy as np
+
+    if data:
+        path = Path(data)
+        if path.is_dir():
+            from latentjam.datasets import load_dataset
+
+            arrays = [np.asarray(load_dataset(path, split), dtype=np.float32) for split in splits]
+            return arrays, {"source": f"dataset:{path.resolve()}", "splits": list(splits)}
+        if path.suffix in (".npy", ".npz") and path.is_file():
+            raw = np.load(path)
+            x = raw["x"] if path.suffix == ".npz" else raw
+            x = np.asarray(x, dtype=np.float32)
+            # plain arrays: the first split gets everything, the others nothing
+            arrays = [x if i == 0 else x[:0] for i in range(len(splits))]
+            return arrays, {"source": f"array:{path.resolve()}", "splits": [splits[0]]}
+        raise LatentjamError(f"--data {data}: not a dataset directory or a .npy/.npz file")
+    from latentjam.corpora import load_corpus
+
+    arrays = [
+        np.asarray(load_corpus(corpus, converter, split), dtype=np.float32) for split in splits
+    ]
+    return arrays, {
+        "source": f"corpus:{corpus}",
+        "converter": converter.cache_key(),
+        "splits": list(splits),
+    }
+
+
+def _check_shape(x: Any, config: Any, what: str) -> None:
+    want = (config.steps, config.feature_dim)
+    if x.ndim != 3 or tuple(x.shape[1:]) != want:
+        raise LatentjamError(
+            f"{what} has shape {tuple(x.shape)}, the model needs (N, {want[0]}, {want[1]})"
+        )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of `latentjam train`."""
+    from latentjam.models.presets import PRESETS, get_preset
+
+    if args.list_presets:
+        for name, preset in PRESETS.items():
+            print(f"{name:24s} {preset.description}")
+        return 0
+    if not args.out:
+        raise LatentjamError("train needs --out RUN_DIR")
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("LATENTJAM_THREADS", "1")))
+    from latentjam.models import RecurrentVAE, RecurrentVAEConfig
+    from latentjam.pretrained import save_model
+    from latentjam.regularizers import Objective, ObjectiveConfig
+    from latentjam.training import TrainConfig
+    from latentjam.training.data import ArrayDataModule
+    from latentjam.training.fit import checkpoint_path, fit
+
+    preset = get_preset(args.preset)
+    model_cfg, obj_cfg, train_cfg = preset.model, preset.objective, preset.train
+    if args.resume:  # the run's own configs win over the preset
+        ckpt = checkpoint_path(args.out)
+        if not ckpt.exists():
+            raise LatentjamError(f"nothing to resume: {ckpt} does not exist")
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)["latentjam"]
+        model_cfg = RecurrentVAEConfig.from_dict(saved["model_config"])
+        obj_cfg = ObjectiveConfig.from_dict(saved["objective_config"])
+        train_cfg = TrainConfig.from_dict(saved["train_config"])
+    changes = {
+        k: v
+        for k, v in (
+            ("max_steps", args.max_steps),
+            ("batch_size", args.batch_size),
+            ("seed", args.seed),
+        )
+        if v is not None
+    }
+    if changes:
+        train_cfg = TrainConfig.from_dict({**train_cfg.to_dict(), **changes})
+    converter = make_converter(model_cfg.data, model_cfg.bars)
+    corpus = args.corpus or (None if args.data else preset.corpus)
+    (train, valid), description = load_arrays(
+        data=args.data, corpus=corpus, converter=converter, splits=("train", "valid")
+    )
+    _check_shape(train, model_cfg, "the training data")
+    if len(train) == 0:
+        raise LatentjamError("the training split is empty")
+    description.update(
+        preset=preset.name, n_train=len(train), n_valid=len(valid), data_kind=model_cfg.data
+    )
+    torch.manual_seed(train_cfg.seed)
+    model = RecurrentVAE(model_cfg)
+    objective = Objective(obj_cfg)
+    datamodule = ArrayDataModule(
+        train, valid if len(valid) else None, batch_size=train_cfg.batch_size, seed=train_cfg.seed
+    )
+    devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
+    ckpt = fit(
+        model,
+        objective,
+        datamodule,
+        train_cfg,
+        args.out,
+        resume=args.resume,
+        description=description,
+        devices=devices,
+        num_nodes=args.num_nodes,
+        strategy=args.strategy,
+        accelerator=args.accelerator,
+        progress=not args.no_progress,
+    )
+    if int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0:
+        meta = {
+            "data": description,
+            "preset": preset.name,
+            "steps": train_cfg.max_steps,
+            "objective_config": obj_cfg.to_dict(),
+            "train_config": train_cfg.to_dict(),
+        }
+        out = save_model(Path(args.out) / "model.pt", model, metadata=meta, half=False)
+        print(f"checkpoint: {ckpt}\nmodel: {out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handler of `latentjam evaluate`."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("LATENTJAM_THREADS", "1")))
+    from latentjam.models.evaluate import evaluate_model
+    from latentjam.pretrained import load_model
+
+    model = load_model(args.model)
+    config = model.config
+    converter = make_converter(config.data, config.bars)
+    corpus = args.corpus
+    if not args.data and not corpus:
+        source = str(model.metadata.get("data", {}).get("source", ""))
+        if not source.startswith("corpus:"):
+            raise LatentjamError("this model does not name its corpus: pass --data or --corpus")
+        corpus = source.split(":", 1)[1]
+    (test,), description = load_arrays(
+        data=args.data, corpus=corpus, converter=converter, splits=("test",)
+    )
+    if len(test) == 0:
+        raise LatentjamError("the test split is empty")
+    _check_shape(test, config, "the test data")
+    json_path = Path(args.json)
+    plots = Path(args.plots) if args.plots else json_path.parent / (json_path.stem + "_plots")
+    report = evaluate_model(model, test, quick=args.quick, seed=args.seed, plot_dir=plots)
+    report["model"] = str(args.model)
+    report["data"] = description
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = json_path.with_name(json_path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    os.replace(tmp, json_path)
+    print(json.dumps(report.get("summary", {}), indent=2))
+    return 0

@@ -1,0 +1,126 @@
+"""Output heads: turn the bar GRU's per-step outputs into drum hits/velocities/offsets or notes.
+
+A head maps raw decoder outputs `params` (B, T, param_dim) to
+- `nll(params, target)` (B, T): reconstruction error per step, summed over the step's features,
+- `soft(params)` (B, T, D): a differentiable data-space step (expected values), fed back in the
+  soft free-running decode and used as f(z) by the flat-manifold regulariser,
+- `probabilities(params)` (B, T, D): what `decode(..., probabilities=True)` returns,
+- `choose(params, ...)` (B, T, D): a concrete data step (binary hits / one-hot), fed back when
+  generating; its layout is the converters' tensor layout.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class DrumHead(nn.Module):
+    """Drum grid: `classes` hit logits (Bernoulli), velocities (sigmoid) and offsets (tanh).
+
+    Data layout per step (converter `DrumGrid`): hits [0, K), velocities [K, 2K), offsets [2K, 3K);
+    velocities and offsets are 0 where there is no hit, so the soft output multiplies them by the
+    hit probability.
+    """
+
+    def __init__(self, *, classes: int = 9) -> None:
+        super().__init__()
+        self.classes = classes
+        self.data_dim = 3 * classes
+        self.param_dim = 3 * classes
+
+    def _split(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        k = self.classes
+        return (
+            params[..., :k],
+            torch.sigmoid(params[..., k : 2 * k]),
+            torch.tanh(params[..., 2 * k :]),
+        )
+
+    def nll(self, params: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Bernoulli NLL of the hits + squared errors of velocities and offsets, (B, T)."""
+        k = self.classes
+        logits, velocity, offset = self._split(params)
+        hits = F.binary_cross_entropy_with_logits(logits, target[..., :k], reduction="none")
+        vel = (velocity - target[..., k : 2 * k]) ** 2
+        off = (offset - target[..., 2 * k :]) ** 2
+        return hits.sum(-1) + vel.sum(-1) + off.sum(-1)
+
+    def probabilities(self, params: torch.Tensor) -> torch.Tensor:
+        """Hit probabilities, velocities and offsets, (B, T, 3K)."""
+        logits, velocity, offset = self._split(params)
+        return torch.cat([torch.sigmoid(logits), velocity, offset], dim=-1)
+
+    def soft(self, params: torch.Tensor) -> torch.Tensor:
+        """Expected step: hit probability p, p * velocity, p * offset, (B, T, 3K)."""
+        logits, velocity, offset = self._split(params)
+        p = torch.sigmoid(logits)
+        return torch.cat([p, p * velocity, p * offset], dim=-1)
+
+    def choose(
+        self,
+        params: torch.Tensor,
+        *,
+        sample: bool = False,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Binary hits (threshold 0.5, or Bernoulli samples) with their velocities/offsets."""
+        logits, velocity, offset = self._split(params)
+        if sample:
+            p = torch.sigmoid(logits / max(temperature, 1e-6))
+            hits = (torch.rand(p.shape, generator=generator, device=p.device) < p).to(p.dtype)
+        else:
+            hits = (logits > 0).to(logits.dtype)
+        return torch.cat([hits, velocity * hits, offset * hits], dim=-1)
+
+
+class MelodyHead(nn.Module):
+    """Monophonic melody: one categorical per step over `classes` events (0 hold, 1 off, notes)."""
+
+    def __init__(self, *, classes: int = 90) -> None:
+        super().__init__()
+        self.classes = classes
+        self.data_dim = classes
+        self.param_dim = classes
+
+    def nll(self, params: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy against one-hot targets, (B, T)."""
+        return -(F.log_softmax(params, dim=-1) * target).sum(-1)
+
+    def probabilities(self, params: torch.Tensor) -> torch.Tensor:
+        """Event probabilities, (B, T, classes)."""
+        return torch.softmax(params, dim=-1)
+
+    def soft(self, params: torch.Tensor) -> torch.Tensor:
+        """The expected one-hot step: the softmax, (B, T, classes)."""
+        return torch.softmax(params, dim=-1)
+
+    def choose(
+        self,
+        params: torch.Tensor,
+        *,
+        sample: bool = False,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """One-hot of the most likely event (or a sample at `temperature`), (B, T, classes)."""
+        if sample:
+            probs = torch.softmax(params / max(temperature, 1e-6), dim=-1)
+            flat = probs.reshape(-1, self.classes)  # (B*T, classes)
+            idx = torch.multinomial(flat, 1, generator=generator).reshape(params.shape[:-1])
+        else:
+            idx = params.argmax(-1)
+        return F.one_hot(idx, self.classes).to(params.dtype)
+
+
+def build_head(kind: str, feature_dim: int) -> nn.Module:
+    """The head for a data kind ("drums" or "melody") and its per-step feature size."""
+    if kind == "drums":
+        if feature_dim % 3:
+            raise ValueError(f"drum grids have 3 x classes features, got {feature_dim}")
+        return DrumHead(classes=feature_dim // 3)
+    if kind == "melody":
+        return MelodyHead(classes=feature_dim)
+    raise ValueError(f"unknown output head {kind!r} (expected 'drums' or 'melody')")

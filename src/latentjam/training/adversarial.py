@@ -1,0 +1,205 @@
+"""A small generic training loop for a generator with an optional adversarial discriminator.
+
+The generator is any nn.Module whose `losses(x)` returns a dict of tensors with a scalar "loss"
+(and, when a discriminator is used, its output "x_hat" shaped like x). The discriminator maps a
+batch to a list of (logits, feature maps), one per scale. After `warmup_steps` generator-only
+steps the discriminator is trained with the hinge loss and the generator gets
+`adv_weight * hinge adversarial loss + fm_weight * feature matching`. Nothing here knows about
+audio or music. Checkpoints are written atomically (tmp file + os.replace).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class AdversarialConfig:
+    """Optimisation settings of `train`."""
+
+    max_steps: int = 1000
+    batch_size: int = 16
+    lr: float = 1e-3
+    lr_discriminator: float = 1e-4
+    warmup_steps: int = 500  # generator-only steps before the discriminator joins
+    adv_weight: float = 0.1
+    fm_weight: float = 1.0
+    grad_clip: float = 5.0
+    log_every: int = 50
+    checkpoint_every: int = 0  # 0: only at the end
+    max_seconds: float | None = None  # wall-clock budget; stops early when exceeded
+    seed: int = 0
+
+
+def hinge_discriminator_loss(real_outputs, fake_outputs) -> torch.Tensor:
+    """mean relu(1 - D(real)) + mean relu(1 + D(fake)), averaged over scales."""
+    total = 0.0
+    for (real, _), (fake, _) in zip(real_outputs, fake_outputs, strict=True):
+        total = total + torch.relu(1 - real).mean() + torch.relu(1 + fake).mean()
+    return total / len(real_outputs)
+
+
+def hinge_generator_loss(fake_outputs) -> torch.Tensor:
+    """mean relu(1 - D(fake)), averaged over scales."""
+    return sum(torch.relu(1 - fake).mean() for fake, _ in fake_outputs) / len(fake_outputs)
+
+
+def feature_matching_loss(real_outputs, fake_outputs) -> torch.Tensor:
+    """Mean over layers of |f_real - f_fake| / mean |f_real| (real features detached)."""
+    terms = []
+    for (_, real_feats), (_, fake_feats) in zip(real_outputs, fake_outputs, strict=True):
+        for r, f in zip(real_feats, fake_feats, strict=True):
+            r = r.detach()
+            terms.append((r - f).abs().mean() / r.abs().mean().clamp(min=1e-5))
+    return sum(terms) / len(terms)
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict) -> Path:
+    """torch.save to a temporary file, then os.replace onto `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _batches(data: torch.Tensor, batch_size: int, gen: torch.Generator):
+    while True:
+        order = torch.randperm(data.shape[0], generator=gen)
+        for i in range(0, len(order) - batch_size + 1, batch_size):
+            yield data[order[i : i + batch_size]]
+
+
+@torch.no_grad()
+def evaluate(generator: nn.Module, data: torch.Tensor, batch_size: int = 64) -> dict[str, float]:
+    """Mean of every scalar entry of `losses` over `data` (generator in eval mode)."""
+    was_training = generator.training
+    generator.eval()
+    sums: dict[str, float] = {}
+    count = 0
+    for i in range(0, data.shape[0], batch_size):
+        batch = data[i : i + batch_size]
+        out = generator.losses(batch)
+        for k, v in out.items():
+            if v.dim() == 0:
+                sums[k] = sums.get(k, 0.0) + float(v) * batch.shape[0]
+        count += batch.shape[0]
+    generator.train(was_training)
+    return {k: v / max(count, 1) for k, v in sums.items()}
+
+
+def train(
+    generator: nn.Module,
+    data,
+    *,
+    config: AdversarialConfig = AdversarialConfig(),
+    discriminator: nn.Module | None = None,
+    valid=None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_extra: Callable[[], dict] | None = None,
+    log: Callable[[str], None] | None = print,
+) -> list[dict]:
+    """Train `generator` on `data` (array/tensor (N, ...)); returns the logged history.
+
+    `valid` (optional, same layout) is evaluated at each log step. `checkpoint` is a .pt path
+    written atomically at `checkpoint_every` steps and at the end, holding the generator and
+    discriminator state dicts, the step, the history and `checkpoint_extra()`.
+    """
+    torch.manual_seed(config.seed)
+    data = torch.as_tensor(np.asarray(data, dtype=np.float32))
+    if data.shape[0] < config.batch_size:
+        raise ValueError(
+            f"need at least batch_size={config.batch_size} examples, got {data.shape[0]}"
+        )
+    valid = None if valid is None else torch.as_tensor(np.asarray(valid, dtype=np.float32))
+    gen = torch.Generator().manual_seed(config.seed)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.8, 0.99))
+    opt_d = (
+        torch.optim.Adam(discriminator.parameters(), lr=config.lr_discriminator, betas=(0.8, 0.99))
+        if discriminator is not None
+        else None
+    )
+    generator.train()
+    history: list[dict] = []
+    running: dict[str, list[float]] = {}
+    start = time.monotonic()
+    batches = _batches(data, config.batch_size, gen)
+
+    def write(step: int) -> None:
+        if checkpoint is None:
+            return
+        payload = {
+            "generator": generator.state_dict(),
+            "step": step,
+            "history": history,
+            "train_config": asdict(config),
+        }
+        if discriminator is not None:
+            payload["discriminator"] = discriminator.state_dict()
+        if checkpoint_extra is not None:
+            payload.update(checkpoint_extra())
+        save_checkpoint(checkpoint, payload)
+
+    step = 0
+    for step in range(1, config.max_steps + 1):
+        x = next(batches)
+        out = generator.losses(x)
+        loss = out["loss"]
+        adversarial = discriminator is not None and step > config.warmup_steps
+        if adversarial:
+            x_hat = out["x_hat"]
+            # Discriminator step on detached output.
+            d_loss = hinge_discriminator_loss(discriminator(x), discriminator(x_hat.detach()))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            nn.utils.clip_grad_norm_(discriminator.parameters(), config.grad_clip)
+            opt_d.step()
+            real_out, fake_out = discriminator(x), discriminator(x_hat)
+            g_adv = hinge_generator_loss(fake_out)
+            fm = feature_matching_loss(real_out, fake_out)
+            loss = loss + config.adv_weight * g_adv + config.fm_weight * fm
+            out = {**out, "d_loss": d_loss.detach(), "g_adv": g_adv.detach(), "fm": fm.detach()}
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite loss at step {step}: {float(loss)}")
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(generator.parameters(), config.grad_clip)
+        opt_g.step()
+        for k, v in out.items():
+            if v.dim() == 0:
+                running.setdefault(k, []).append(float(v.detach()))
+        running.setdefault("objective", []).append(float(loss.detach()))
+        out_of_time = (
+            config.max_seconds is not None and time.monotonic() - start > config.max_seconds
+        )
+        if step % config.log_every == 0 or step == config.max_steps or out_of_time:
+            entry = {"step": step, "seconds": round(time.monotonic() - start, 1)}
+            entry.update({k: float(np.mean(v)) for k, v in running.items()})
+            if valid is not None:
+                entry.update({f"valid_{k}": v for k, v in evaluate(generator, valid).items()})
+            history.append(entry)
+            running = {}
+            if log is not None:
+                log(
+                    " ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) and not math.isnan(v) else f"{k}={v}"
+                        for k, v in entry.items()
+                    )
+                )
+        if config.checkpoint_every and step % config.checkpoint_every == 0:
+            write(step)
+        if out_of_time:
+            break
+    write(step)
+    generator.eval()
+    return history

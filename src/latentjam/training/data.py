@@ -1,0 +1,102 @@
+"""Lightning data module over plain arrays (N, T, D): a step-indexed, resumable batch order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class StepBatchSampler:
+    """Infinite batches whose content depends only on (seed, global step, rank).
+
+    The index stream is a concatenation of seeded permutations of range(n); global step s on
+    rank r takes positions [(s * world + r) * B, ... + B). `start_step()` is read when iteration
+    begins, so a resumed run continues with exactly the batches it would have seen.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        *,
+        seed: int = 0,
+        rank: int = 0,
+        world: int = 1,
+        start_step: Callable[[], int] = lambda: 0,
+    ) -> None:
+        if n <= 0:
+            raise ValueError("no training examples")
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.rank, self.world, self.start_step = rank, world, start_step
+        self._perms: dict[int, np.ndarray] = {}
+
+    def _perm(self, epoch: int) -> np.ndarray:
+        if epoch not in self._perms:
+            if len(self._perms) > 4:
+                self._perms.clear()
+            self._perms[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        return self._perms[epoch]
+
+    def batch(self, step: int) -> list[int]:
+        """Indices of `step`'s batch on this rank."""
+        start = (step * self.world + self.rank) * self.batch_size
+        pos = np.arange(start, start + self.batch_size)
+        return [int(self._perm(int(p // self.n))[p % self.n]) for p in pos]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        step = int(self.start_step())
+        while True:
+            yield self.batch(step)
+            step += 1
+
+
+class ArrayDataModule(L.LightningDataModule):
+    """Train / valid arrays (N, T, D) float32 -> resumable infinite train batches, finite valid."""
+
+    def __init__(
+        self,
+        train: np.ndarray,
+        valid: np.ndarray | None = None,
+        *,
+        batch_size: int = 64,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if train.ndim != 3 or len(train) == 0:
+            raise ValueError(
+                f"training data must be a non-empty (N, T, D) array, got {train.shape}"
+            )
+        self.train = torch.as_tensor(np.asarray(train, dtype=np.float32))
+        self.valid = (
+            None
+            if valid is None or len(valid) == 0
+            else torch.as_tensor(np.asarray(valid, dtype=np.float32))
+        )
+        self.batch_size, self.seed = batch_size, seed
+
+    def _global_step(self) -> int:
+        return int(self.trainer.global_step) if self.trainer is not None else 0
+
+    def train_dataloader(self) -> DataLoader:
+        """Infinite, step-indexed batches for this process."""
+        rank = self.trainer.global_rank if self.trainer is not None else 0
+        world = self.trainer.world_size if self.trainer is not None else 1
+        sampler = StepBatchSampler(
+            len(self.train),
+            self.batch_size,
+            seed=self.seed,
+            rank=rank,
+            world=world,
+            start_step=self._global_step,
+        )
+        return DataLoader(TensorDataset(self.train), batch_sampler=sampler)
+
+    def val_dataloader(self) -> DataLoader | list:
+        """Sequential validation batches (empty when there is no validation data)."""
+        if self.valid is None:
+            return []
+        return DataLoader(TensorDataset(self.valid), batch_size=self.batch_size, shuffle=False)

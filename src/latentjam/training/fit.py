@@ -1,0 +1,99 @@
+"""Run (or resume) a training: Lightning trainer, CSV + TensorBoard logs, atomic checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from torch import nn
+
+from latentjam.errors import LatentjamError
+from latentjam.regularizers.objective import Objective
+from latentjam.training.checkpoint import LAST, AtomicCheckpoint
+from latentjam.training.config import TrainConfig
+from latentjam.training.data import ArrayDataModule
+from latentjam.training.module import VAETrainingModule
+
+
+def checkpoint_path(out_dir: str | Path) -> Path:
+    """Where a run directory keeps its resumable checkpoint."""
+    return Path(out_dir) / "checkpoints" / LAST
+
+
+def _strategy(strategy: str, accelerator: str) -> Any:
+    if strategy == "ddp" and accelerator == "cpu":
+        from lightning.pytorch.strategies import DDPStrategy
+
+        return DDPStrategy(process_group_backend="gloo")
+    return strategy
+
+
+def fit(
+    model: nn.Module,
+    objective: Objective,
+    data: ArrayDataModule,
+    train_config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    description: dict[str, Any] | None = None,
+    devices: int | str = 1,
+    num_nodes: int = 1,
+    strategy: str = "auto",
+    accelerator: str = "cpu",
+    progress: bool = True,
+) -> Path:
+    """Train to `train_config.max_steps` optimiser steps; returns the last checkpoint's path.
+
+    With `resume=True` the run continues from `out_dir/checkpoints/last.ckpt` (weights,
+    optimiser, scheduler, lambda and its moving average, step counter).
+    """
+    out = Path(out_dir)
+    ckpt = checkpoint_path(out)
+    if resume and not ckpt.exists():
+        raise LatentjamError(f"nothing to resume: {ckpt} does not exist")
+    if not resume and ckpt.exists():
+        raise LatentjamError(f"{out} already holds a run; pass --resume or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    # each (re)start logs into its own version "run-<k>", so resuming never erases earlier logs
+    version = f"run-{len(list((out / 'logs').glob('run-*')))}"
+    loggers = [CSVLogger(out, name="logs", version=version)]
+    try:
+        loggers.append(
+            TensorBoardLogger(out, name="tensorboard", version=version, default_hp_metric=False)
+        )
+    except ModuleNotFoundError:  # tensorboard is optional; CSV logs are always written
+        pass
+    module = VAETrainingModule(model, objective, train_config, description)
+    has_valid = data.valid is not None
+    trainer = L.Trainer(
+        max_steps=train_config.max_steps,
+        max_epochs=-1,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy=_strategy(strategy, accelerator),
+        logger=loggers,
+        callbacks=[AtomicCheckpoint(ckpt.parent, train_config.checkpoint_every)],
+        enable_checkpointing=False,
+        gradient_clip_val=train_config.grad_clip or None,
+        val_check_interval=train_config.val_every if has_valid else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=train_config.val_batches if has_valid else 0,
+        num_sanity_val_steps=0,
+        log_every_n_steps=train_config.log_every,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+    )
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*infinite.*")
+        trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if resume else None)
+    return ckpt

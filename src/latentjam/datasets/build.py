@@ -1,0 +1,279 @@
+"""Build a sharded dataset from folder trees of MIDI files, in parallel worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latentjam.datasets.convert_file import (
+    REASONS,
+    Converter,
+    FileResult,
+    convert_file,
+)
+from latentjam.errors import LatentjamError
+
+MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
+SPLITS = ("train", "valid", "test")
+FORMAT = "latentjam-dataset"
+SHARD_BYTES = 32 * 1024 * 1024  # uncompressed size of one shard's x
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A MIDI file found under a source: `key` (path relative to its source root, '/'-separated)
+    decides the split; `root` is the index of the source it came from."""
+
+    path: str
+    key: str
+    root: int
+
+
+@dataclass
+class BuildReport:
+    """Outcome of a build: counts per split, and every skipped file with its reason."""
+
+    out: str
+    files: int = 0
+    used: int = 0
+    windows: dict[str, int] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A few human-readable lines: what was built, and why files were skipped."""
+        lines = [
+            f"{self.used} of {self.files} files converted in {self.seconds:.1f} s -> {self.out}",
+            "windows: " + ", ".join(f"{s} {self.windows.get(s, 0)}" for s in SPLITS),
+        ]
+        if self.skipped:
+            counts = Counter(s["reason"] for s in self.skipped)
+            lines.append(
+                f"skipped {len(self.skipped)} files (each listed with its reason in "
+                f"{Path(self.out) / 'skipped.json'}): "
+                + ", ".join(f"{r} {counts[r]}" for r in REASONS if counts[r])
+            )
+            for s in self.skipped[:5]:
+                lines.append(f"  {s['path']}: {s['reason']}: {s['message']}")
+            if len(self.skipped) > 5:
+                lines.append(f"  ... and {len(self.skipped) - 5} more")
+        return "\n".join(lines)
+
+
+def split_of(key: str, valid: float = 0.1, test: float = 0.1) -> str:
+    """Deterministic split of a source file from a hash of its relative path."""
+    u = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big") / 2.0**64
+    if u < test:
+        return "test"
+    if u < test + valid:
+        return "valid"
+    return "train"
+
+
+def find_midi_files(sources: Iterable[str | os.PathLike]) -> list[SourceFile]:
+    """Every MIDI file (by suffix, any case) under the given folders, plus files named directly;
+    sorted by (source, relative path). Raises `LatentjamError` for a path that does not exist."""
+    found: list[SourceFile] = []
+    for root_index, src in enumerate(sources):
+        root = Path(src)
+        if root.is_file():
+            found.append(SourceFile(str(root), root.name, root_index))
+        elif root.is_dir():
+            files = [
+                p for p in root.rglob("*")
+                if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
+            ]
+            found.extend(
+                SourceFile(str(p), p.relative_to(root).as_posix(), root_index)
+                for p in sorted(files, key=lambda p: p.relative_to(root).as_posix())
+            )
+        else:
+            raise LatentjamError(f"{src}: no such file or folder")
+    return found
+
+
+def _results(
+    files: Sequence[SourceFile], converter: Converter, workers: int
+) -> Iterator[FileResult]:
+    """Convert `files` in order, in `workers` processes (1 = in this process)."""
+    paths = [f.path for f in files]
+    if workers <= 1 or len(paths) <= 1:
+        for p in paths:
+            yield convert_file(p, converter)
+        return
+    done = 0
+    chunk = max(1, min(16, len(paths) // (workers * 8)))
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            for result in pool.map(convert_file, paths, [converter] * len(paths), chunksize=chunk):
+                done += 1
+                yield result
+    except BrokenProcessPool:
+        # a worker died (a parser crash, or killed): redo the rest one file per process, so the
+        # file responsible is reported and every other file still converted
+        for p in paths[done:]:
+            yield _isolated(p, converter)
+
+
+def _isolated(path: str, converter: Converter) -> FileResult:
+    try:
+        with ProcessPoolExecutor(1) as pool:
+            return pool.submit(convert_file, path, converter).result()
+    except BrokenProcessPool:
+        return FileResult(None, "internal error", "the worker process died reading this file")
+
+
+class _ShardWriter:
+    """Collects windows per split and writes shards/<split>-NNNNN.npz of about SHARD_BYTES."""
+
+    def __init__(self, folder: Path, window_bytes: int):
+        self.folder = folder
+        self.limit = max(64, SHARD_BYTES // max(1, window_bytes))
+        self.buffers: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in SPLITS}
+        self.sizes = dict.fromkeys(SPLITS, 0)
+        self.shards: list[dict] = []
+
+    def add(self, split: str, x: np.ndarray, source: int) -> None:
+        self.buffers[split].append((x, source))
+        self.sizes[split] += len(x)
+        if self.sizes[split] >= self.limit:
+            self.flush(split)
+
+    def flush(self, split: str) -> None:
+        if not self.buffers[split]:
+            return
+        x = np.concatenate([b[0] for b in self.buffers[split]]).astype(np.float32)
+        source = np.concatenate(
+            [np.full(len(b[0]), b[1], dtype=np.int32) for b in self.buffers[split]]
+        )
+        name = f"{split}-{sum(s['split'] == split for s in self.shards):05d}.npz"
+        tmp = self.folder / (name + ".part")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, x=x, source=source)
+        os.replace(tmp, self.folder / name)
+        self.shards.append({"file": f"shards/{name}", "split": split, "windows": len(x)})
+        self.buffers[split], self.sizes[split] = [], 0
+
+
+def build_dataset(
+    sources: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    converter: Converter,
+    *,
+    kind: str,
+    workers: int | None = None,
+    valid: float = 0.1,
+    test: float = 0.1,
+    progress: bool = True,
+) -> BuildReport:
+    """Convert every MIDI file under `sources` into `out` (manifest.json, shards/, skipped.json).
+
+    Files are split train/valid/test by a hash of their path relative to their source folder,
+    so a piece never lands in two splits and rebuilding gives the same split. The output is
+    identical for any number of `workers` (default: all cores). Returns the `BuildReport`.
+    """
+    if not (0 <= valid and 0 <= test and valid + test < 1):
+        raise LatentjamError("valid and test fractions must be >= 0 and sum to less than 1")
+    started = time.perf_counter()
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise LatentjamError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        raise LatentjamError(f"{out} is a non-empty folder that is not a latentjam dataset")
+    files = find_midi_files(sources)
+    if not files:
+        raise LatentjamError(
+            "no MIDI files (" + ", ".join(MIDI_SUFFIXES) + ") under " + ", ".join(map(str, sources))
+        )
+    workers = max(1, int(workers or os.cpu_count() or 1))
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / f".shards-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    writer = _ShardWriter(staging, converter.steps * converter.feature_dim * 4)
+    report = BuildReport(out=str(out), files=len(files))
+    entries: list[dict] = []
+    per_split_files = Counter()
+    bar = _progress(len(files), progress)
+    try:
+        for f, result in zip(files, _results(files, converter, workers), strict=True):
+            bar.update(1)
+            if result.windows is None:
+                report.skipped.append(
+                    {"path": f.path, "reason": result.reason, "message": result.message}
+                )
+                continue
+            split = split_of(f.key, valid, test)
+            writer.add(split, result.windows, len(entries))
+            entries.append({"path": f.key, "root": f.root, "split": split,
+                            "windows": len(result.windows)})
+            per_split_files[split] += 1
+        for split in SPLITS:
+            writer.flush(split)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        bar.close()
+
+    report.used = len(entries)
+    report.windows = {s: sum(e["windows"] for e in entries if e["split"] == s) for s in SPLITS}
+    report.seconds = time.perf_counter() - started
+    shutil.rmtree(out / "shards", ignore_errors=True)
+    os.replace(staging, out / "shards")
+    reasons = Counter(s["reason"] for s in report.skipped)
+    manifest = {
+        "format": FORMAT,
+        "version": 1,
+        "kind": kind,
+        "converter": {"class": type(converter).__name__, "settings": asdict(converter)},
+        "cache_key": converter.cache_key(),
+        "window_shape": [converter.steps, converter.feature_dim],
+        "dtype": "float32",
+        "sources": [str(Path(s)) for s in sources],
+        "split_rule": "sha1(path relative to its source folder): test < "
+                      f"{test}, valid < {test + valid}, else train",
+        "split_fractions": {"train": 1 - valid - test, "valid": valid, "test": test},
+        "counts": {
+            "files_found": len(files),
+            "files_used": len(entries),
+            "files_skipped": len(report.skipped),
+            "files_per_split": {s: per_split_files[s] for s in SPLITS},
+            "windows_per_split": report.windows,
+            "skipped_by_reason": {r: reasons[r] for r in REASONS if reasons[r]},
+        },
+        "shards": writer.shards,
+        "skipped_report": "skipped.json",
+        "files": entries,
+        "build": {"workers": workers, "seconds": round(report.seconds, 3),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    }
+    _write_json(out / "skipped.json", report.skipped)
+    _write_json(out / "manifest.json", manifest)
+    return report
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", desc="converting", disable=not enabled,
+                file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,184 @@
+"""`latentjam audio ...`: train, reconstruct, sample, interpolate and map the audio VAEs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from latentjam.errors import LatentjamError
+
+PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
+MODEL_HELP = "shipped model name (mel-vae, wave-tiny) or a model.pt / checkpoint.pt path"
+
+
+def register(subparsers) -> None:
+    """Add `audio` and its sub-commands."""
+    audio = subparsers.add_parser("audio", help="audio VAEs: mel-spectrogram and waveform")
+    sub = audio.add_subparsers(dest="audio_command", metavar="ACTION")
+    audio.set_defaults(func=lambda args: audio.print_help() or 0)
+
+    p = sub.add_parser("train", help="train an audio VAE preset on audio files")
+    p.add_argument("--preset", choices=PRESETS, required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="folder of WAV/FLAC/OGG files")
+    src.add_argument("--bundled", action="store_true",
+                     help="the bundled corpus: Bach chorales rendered on GM piano (cached)")
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    p.add_argument("--max-steps", type=int, default=2000)
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("reconstruct", help="encode and decode an audio file")
+    p.add_argument("input", type=Path)
+    p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_reconstruct)
+
+    p = sub.add_parser("sample", help="decode random latent vectors to audio")
+    p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
+    p.add_argument("-n", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=2.0, help="length (waveform models)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_sample)
+
+    p = sub.add_parser("interpolate", help="walk the latent space between two audio files")
+    p.add_argument("a", type=Path)
+    p.add_argument("b", type=Path)
+    p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_interpolate)
+
+    p = sub.add_parser("map", help="plot the 2-D latent map of a mel VAE (mel-vae-2d preset)")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path)
+    src.add_argument("--bundled", action="store_true")
+    p.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    p.add_argument("--max-points", type=int, default=500)
+    p.add_argument("--out", type=Path, required=True, help="PNG file")
+    p.set_defaults(func=_map)
+
+
+def _setup():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _data_dir(args, sample_rate: int) -> Path:
+    from latentjam.audio.datasets import bundled_audio_dir
+
+    return bundled_audio_dir(sample_rate, progress=True) if args.bundled else args.data
+
+
+def _spectrogram(model, audio, path, title):
+    from latentjam.audio import pipeline
+    from latentjam.audio.mel import MelSpec
+    from latentjam.audio.plots import save_spectrogram
+
+    spec = (model.mel_spec() if pipeline.is_mel(model)
+            else MelSpec(sample_rate=pipeline.sample_rate_of(model)))
+    save_spectrogram(spec(audio).numpy(), path, sample_rate=spec.sample_rate,
+                     hop_length=spec.hop_length, title=title)
+
+
+def _write(model, audio, out: Path, stem: str, title: str) -> None:
+    from latentjam.audio import pipeline
+    from latentjam.audio.io import write_audio
+
+    write_audio(out / f"{stem}.wav", audio, pipeline.sample_rate_of(model))
+    _spectrogram(model, audio, out / f"{stem}.png", title)
+    print(out / f"{stem}.wav")
+
+
+def _train(args) -> int:
+    _setup()
+    from latentjam.audio import pipeline
+    from latentjam.audio.datasets import load_segments
+    from latentjam.audio.plots import save_latent_map
+
+    if args.max_steps < 1:
+        raise LatentjamError("--max-steps must be at least 1")
+    config = pipeline.preset_config(args.preset)
+    data = _data_dir(args, config.sample_rate)
+    seconds = args.max_minutes * 60 if args.max_minutes else None
+    path = pipeline.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
+                                 max_seconds=seconds, batch_size=args.batch_size, seed=args.seed)
+    print(f"model: {path}")
+    model = pipeline.load_audio_model(path)
+    if pipeline.is_mel(model) and model.config.latent_dim == 2:
+        n = pipeline.segment_samples(model)
+        segs = load_segments(data, sample_rate=model.config.sample_rate, length=n, split=None,
+                             max_segments=500)
+        mu, sigma = pipeline.latent_map(model, pipeline.mel_segments(model, segs))
+        print(f"latent map: {save_latent_map(mu, sigma, args.out / 'latent_map.png')}")
+    return 0
+
+
+def _reconstruct(args) -> int:
+    _setup()
+    from latentjam.audio import pipeline
+    from latentjam.audio.io import read_audio
+
+    model = pipeline.load_audio_model(args.model)
+    audio, _ = read_audio(args.input, pipeline.sample_rate_of(model))
+    out, _ = pipeline.reconstruct(model, audio)
+    stem = args.input.stem
+    _spectrogram(model, audio, args.out / f"{stem}_input.png", f"{stem} (input)")
+    _write(model, out, args.out, f"{stem}_recon", f"{stem} reconstructed by {args.model}")
+    return 0
+
+
+def _sample(args) -> int:
+    _setup()
+    from latentjam.audio import pipeline
+
+    if args.n < 1 or args.n > 256:
+        raise LatentjamError("-n must be between 1 and 256")
+    model = pipeline.load_audio_model(args.model)
+    clips = pipeline.sample(model, args.n, seconds=args.seconds, seed=args.seed,
+                            temperature=args.temperature)
+    for i, clip in enumerate(clips):
+        _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} from {args.model}")
+    return 0
+
+
+def _interpolate(args) -> int:
+    _setup()
+    from latentjam.audio import pipeline
+    from latentjam.audio.io import read_audio
+
+    if not 2 <= args.steps <= 64:
+        raise LatentjamError("--steps must be between 2 and 64")
+    model = pipeline.load_audio_model(args.model)
+    sr = pipeline.sample_rate_of(model)
+    a, _ = read_audio(args.a, sr)
+    b, _ = read_audio(args.b, sr)
+    for i, clip in enumerate(pipeline.interpolate(model, a, b, args.steps)):
+        _write(model, clip, args.out, f"interp_{i:02d}", f"step {i} of {args.steps - 1}")
+    return 0
+
+
+def _map(args) -> int:
+    _setup()
+    from latentjam.audio import pipeline
+    from latentjam.audio.datasets import load_segments
+    from latentjam.audio.plots import save_latent_map
+
+    model = pipeline.load_audio_model(args.model)
+    if not pipeline.is_mel(model) or model.config.latent_dim != 2:
+        raise LatentjamError("the latent map needs a mel VAE with a 2-D latent (preset mel-vae-2d)")
+    data = _data_dir(args, model.config.sample_rate)
+    segs = load_segments(data, sample_rate=model.config.sample_rate,
+                         length=pipeline.segment_samples(model), split=args.split,
+                         max_segments=args.max_points)
+    mu, sigma = pipeline.latent_map(model, pipeline.mel_segments(model, segs))
+    print(save_latent_map(mu, sigma, args.out))
+    return 0
+
+
+__all__ = ["register"]

@@ -84,6 +84,12 @@ class RunningJam:
 
 
 @pytest.fixture
+def jam_factory():
+    """`RunningJam(models, **JamServer options)`: a context manager serving on free ports."""
+    return RunningJam
+
+
+@pytest.fixture
 def running_jam(tiny_drums):
     with RunningJam({"drums": tiny_drums}) as jam:
         yield jam

@@ -329,9 +329,10 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
     try:
         ws = await start_websocket(server, server.host, port)
         closers.append(ws.close)
+        closers.append(ws.wait_closed)
         if tcp_port is not None:
             tcp = await start_tcp(server, server.host, tcp_port)
-            closers.append(tcp.close)
+            closers.append(tcp.aclose)
         if osc_port is not None:
             osc = await start_osc(server, server.host, osc_port)
             closers.append(osc.close)
@@ -345,8 +346,13 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
             on_ready(server)
         await stop.wait()
     finally:
-        for close in reversed(closers):
-            close()
+        for close in closers:
+            result = close()
+            if asyncio.iscoroutine(result):
+                try:
+                    await asyncio.wait_for(result, 5.0)
+                except (asyncio.TimeoutError, OSError):
+                    pass
         for sig in installed:
             loop.remove_signal_handler(sig)
         await asyncio.sleep(0)

@@ -12,8 +12,23 @@ _TOO_LONG = {"type": "error", "code": "too_large",
              "message": f"a line longer than {MAX_MESSAGE_BYTES} bytes (skipped)"}
 
 
-async def start_tcp(server, host: str, port: int) -> asyncio.Server:
-    """Start the line-JSON listener for `server` (a JamServer); returns the asyncio Server."""
+class TcpListener:
+    """The listening socket plus its open connections, closed together by `aclose`."""
+
+    def __init__(self):
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def aclose(self) -> None:
+        self.server.close()
+        for writer in list(self.writers):
+            writer.close()
+        await self.server.wait_closed()
+
+
+async def start_tcp(server, host: str, port: int) -> TcpListener:
+    """Start the line-JSON listener for `server` (a JamServer)."""
+    listener = TcpListener()
 
     async def send(writer: asyncio.StreamWriter, event: dict) -> None:
         writer.write((encode_event(event) + "\n").encode())
@@ -21,6 +36,7 @@ async def start_tcp(server, host: str, port: int) -> asyncio.Server:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = server.client(f"tcp{next(_ids)}", "tcp")
+        listener.writers.add(writer)
         buf = bytearray()
         skipping = False  # inside an over-long line: drop bytes up to its newline
         try:
@@ -49,6 +65,7 @@ async def start_tcp(server, host: str, port: int) -> asyncio.Server:
         except ConnectionError:
             pass
         finally:
+            listener.writers.discard(writer)
             server.forget(client)
             writer.close()
             try:
@@ -56,8 +73,8 @@ async def start_tcp(server, host: str, port: int) -> asyncio.Server:
             except ConnectionError:
                 pass
 
-    tcp = await asyncio.start_server(handle, host, port)
-    bound = tcp.sockets[0].getsockname()[1]
+    listener.server = await asyncio.start_server(handle, host, port)
+    bound = listener.server.sockets[0].getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     server.urls["tcp"] = f"tcp://{shown}:{bound}"
-    return tcp
+    return listener

@@ -1,0 +1,85 @@
+"""End to end in a real headless Chromium: click a pattern, send it, see the reply and 3-D point."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("Debian's chromium and chromium-driver are needed: "
+                    "apt-get install -y chromium chromium-driver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.add_argument("--window-size=1280,1000")
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_click_send_see_reply_and_trajectory(browser, tiny_drums, jam_factory):
+    RunningJam = jam_factory
+    drums_model = tiny_drums
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with RunningJam({"drums": drums_model}) as jam:
+        browser.get(jam.server.urls["page"])
+        wait = WebDriverWait(browser, 20)
+        wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
+        assert browser.execute_script("return window.latentjam.model") == "drums"
+        # a rock beat: kick on 1 and 3, snare on 2 and 4, closed hat on eighths, both bars
+        pattern = [(0, s) for s in (0, 8, 16, 24)] + [(1, s) for s in (4, 12, 20, 28)] + \
+                  [(2, s) for s in range(0, 32, 2)]
+        for row, step in pattern:
+            cell = browser.find_element(
+                By.CSS_SELECTOR, f'#grid-call .cell[data-row="{row}"][data-step="{step}"]')
+            ActionChains(browser).click(cell).perform()
+        on = browser.find_elements(By.CSS_SELECTOR, "#grid-call .cell.on")
+        assert len(on) == len(pattern)
+        canvas = browser.find_element(By.ID, "space")
+        assert canvas.get_attribute("data-points") == "0"
+        blank = browser.execute_script("return arguments[0].toDataURL()", canvas)
+        browser.find_element(By.ID, "send").click()
+        wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 1)
+        reply = browser.execute_script("return window.latentjam.reply")
+        shown = browser.find_elements(By.CSS_SELECTOR, "#grid-reply .cell.on")
+        # every reply note is on the reply grid (notes can share a cell only if pitches fold)
+        assert len(shown) == len({(n["pitch"], n["step"]) for n in reply})
+        assert len(reply) > 0, "the shipped drum model answered a rock beat with silence"
+        assert canvas.get_attribute("data-points") == "2"
+        drawn = browser.execute_script("return arguments[0].toDataURL()", canvas)
+        assert drawn != blank
+        assert "reply 1" in browser.find_element(By.ID, "reply-info").text
+        # a second call adds to both trajectories; dragging rotates the view
+        browser.find_element(By.ID, "send").click()
+        wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 2)
+        assert canvas.get_attribute("data-points") == "4"
+        before = browser.execute_script("return arguments[0].toDataURL()", canvas)
+        ActionChains(browser).move_to_element(canvas).click_and_hold().move_by_offset(80, 30) \
+            .release().perform()
+        after = browser.execute_script("return arguments[0].toDataURL()", canvas)
+        assert after != before
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors

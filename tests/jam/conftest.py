@@ -32,6 +32,15 @@ def drums_model():
 
 
 @pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory, tiny_drums):
+    """The small drum model saved as a model file (what `latentjam jam --model PATH` loads)."""
+    from latentjam.pretrained import save_model
+
+    path = tmp_path_factory.mktemp("models") / "tiny-drums.pt"
+    return save_model(path, tiny_drums.model, metadata={"representation": "drums"}, half=False)
+
+
+@pytest.fixture(scope="session")
 def tiny_drums():
     return small_model("drums")
 

@@ -1,0 +1,60 @@
+"""`latentjam jam` as a user runs it: prints the page URL, serves, stops cleanly on a signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "latentjam", "jam", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if "stop with Ctrl-C" in line:
+            return proc, lines
+    proc.kill()
+    raise AssertionError("the jam did not start:\n" + "\n".join(lines))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_jam_command_prints_the_url_serves_and_stops(tiny_model_file, sig):
+    proc, lines = start(["--model", str(tiny_model_file), "--port", "0", "--osc-port", "0",
+                         "--tcp-port", "0", "--midi"])
+    try:
+        text = "\n".join(lines)
+        page = next(line.split()[-1] for line in lines if "open the page:" in line)
+        assert page.startswith("http://127.0.0.1:") and page.endswith("/")
+        assert "OSC (Max/Pd):" in text and "TCP line-JSON:" in text
+        # this machine may lack ALSA: then the jam says so and runs without MIDI ports
+        assert "MIDI ports:" in text or "no MIDI subsystem" in text
+        assert "<canvas" in urllib.request.urlopen(page, timeout=10).read().decode()
+        health = json.loads(urllib.request.urlopen(page + "health", timeout=10).read())
+        assert health["status"] == "ok"
+    finally:
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "latentjam jam: stopped" in out
+
+
+def test_non_loopback_needs_a_token(tiny_model_file):
+    result = subprocess.run([sys.executable, "-m", "latentjam", "jam", "--host", "0.0.0.0",
+                             "--model", str(tiny_model_file)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "--token" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,75 @@
+"""MIDI-port logic without ports: clock following, phrase collection, reply scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from latentjam.jam.midiports import (
+    CLOCKS_PER_BEAT,
+    GUARD_BEATS,
+    PhraseClock,
+    PhraseCollector,
+    reply_schedule,
+    start_midi,
+)
+
+
+def test_clock_follows_midi_clock_and_its_tempo():
+    clock = PhraseClock(qpm=120.0)
+    clock.feed("start", 0.0)
+    t = 100.0
+    for _ in range(4 * CLOCKS_PER_BEAT):           # four beats of clock at 90 qpm
+        clock.feed("clock", t)
+        t += 60.0 / 90.0 / CLOCKS_PER_BEAT
+    assert clock.qpm == pytest.approx(90.0, rel=1e-6)
+    last = t - 60.0 / 90.0 / CLOCKS_PER_BEAT
+    assert clock.beat(last) == pytest.approx(4.0)
+    clock.feed("stop", t)
+    clock.feed("clock", t)                         # ignored while stopped
+    assert clock.ticks == 4 * CLOCKS_PER_BEAT
+    clock.feed("start", t)
+    assert clock.ticks == 0
+
+
+def test_phrases_collect_notes_on_the_grid():
+    c = PhraseCollector(bars=2)                    # 8 beats per phrase
+    c.add(0.0, 36, 100)
+    c.add(1.0 + 0.02, 38, 90)                      # a little late on step 4
+    c.add(7.99 - GUARD_BEATS / 2, 36, 120)         # in the guard: early on the next downbeat
+    c.add(9.0, 42, 64)
+    assert c.phrase_of(7.99 - GUARD_BEATS / 2) == 1
+    first = c.close(0)
+    assert [(n["pitch"], n["step"]) for n in first] == [(36, 0), (38, 4)]
+    assert first[1]["offset"] == pytest.approx(0.16, abs=1e-3)
+    second = c.close(1)
+    assert [(n["pitch"], n["step"]) for n in second] == [(36, 0), (42, 4)]
+    assert second[0]["offset"] < 0 and c.notes == []
+
+
+def test_reply_schedule_orders_note_offs_before_ons():
+    notes = [{"pitch": 36, "velocity": 100, "step": 0, "offset": 0.0},
+             {"pitch": 38, "velocity": 80, "step": 4, "offset": -0.5}]
+    events = reply_schedule(notes, 8.0)
+    assert events[0] == (8.0, "note_on", 36, 100)
+    on38 = next(e for e in events if e[1] == "note_on" and e[2] == 38)
+    assert on38[0] == pytest.approx(8.0 + (4 - 0.25) / 4)
+    assert [e[0] for e in events] == sorted(e[0] for e in events)
+
+
+def test_without_a_midi_subsystem_the_jam_says_so(tiny_drums, capsys):
+    from latentjam.jam.server import JamServer
+
+    server = JamServer({"drums": tiny_drums})
+
+    async def go():
+        return await start_midi(server, "latentjam-test")
+
+    ports = asyncio.run(go())
+    if ports is None:   # e.g. a container without /dev/snd/seq
+        assert "no MIDI subsystem" in capsys.readouterr().out
+        assert "midi" not in server.urls
+    else:               # a machine with ALSA: the virtual ports opened
+        assert "latentjam-test in" in server.urls["midi"]
+        ports.close()

@@ -75,7 +75,6 @@ def test_split_depends_only_on_the_relative_path():
     assert 0.75 < share["train"] < 0.85 and 0.07 < share["test"] < 0.13
 
 
-@pytest.mark.slow
 def test_parallel_build_equals_single_process_build(midi_tree, tmp_path):
     conv = MelodyOneHot(bars=2)
     build(midi_tree, tmp_path / "one", conv, workers=1)

@@ -58,8 +58,12 @@ def test_training_steps_reduce_loss_on_real_audio():
     x = real_mels(model)
     assert x.shape[0] >= 16
     before = evaluate(model, x)["recon"]
-    train(model, x, config=AdversarialConfig(max_steps=30, batch_size=8, lr=3e-3, log_every=30),
-          log=None)
+    train(
+        model,
+        x,
+        config=AdversarialConfig(max_steps=30, batch_size=8, lr=3e-3, log_every=30),
+        log=None,
+    )
     after = evaluate(model, x)["recon"]
     assert after < 0.9 * before
     assert np.isfinite(after)

@@ -23,8 +23,9 @@ from latentjam.training.adversarial import (
 )
 
 CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv66.6_piano_16k.flac"
-SMALL = dict(strides=(2, 2, 3, 2), channels=(2, 4, 4, 8, 8), latent_channels=3,
-             fft_sizes=(256, 128, 64))
+SMALL = dict(
+    strides=(2, 2, 3, 2), channels=(2, 4, 4, 8, 8), latent_channels=3, fft_sizes=(256, 128, 64)
+)
 
 
 def test_blocks_shapes():
@@ -101,10 +102,14 @@ def test_adversarial_training_reduces_loss_on_real_audio(tmp_path):
     model = WaveVAE(**{**SMALL, "channels": (4, 8, 8, 16, 16)})
     before = evaluate(model, x)["recon"]
     ckpt = tmp_path / "run" / "checkpoint.pt"
-    history = train(model, x, discriminator=STFTDiscriminator(fft_sizes=(256, 128), channels=4),
-                    config=AdversarialConfig(max_steps=24, batch_size=8, lr=3e-3,
-                                             warmup_steps=16, log_every=8),
-                    checkpoint=ckpt, log=None)
+    history = train(
+        model,
+        x,
+        discriminator=STFTDiscriminator(fft_sizes=(256, 128), channels=4),
+        config=AdversarialConfig(max_steps=24, batch_size=8, lr=3e-3, warmup_steps=16, log_every=8),
+        checkpoint=ckpt,
+        log=None,
+    )
     after = evaluate(model, x)["recon"]
     assert after < 0.9 * before
     assert "d_loss" in history[-1] and "d_loss" not in history[0]  # discriminator after warm-up
@@ -128,5 +133,6 @@ def test_nonfinite_loss_raises():
             return {"loss": self.w * float("nan")}
 
     with pytest.raises(FloatingPointError):
-        train(Bad(), torch.zeros(4, 2), config=AdversarialConfig(max_steps=2, batch_size=2),
-              log=None)
+        train(
+            Bad(), torch.zeros(4, 2), config=AdversarialConfig(max_steps=2, batch_size=2), log=None
+        )

@@ -24,7 +24,9 @@ def _data() -> np.ndarray:
 
 def _run(out, steps: int, resume: bool = False) -> tuple[RecurrentVAE, Objective]:
     preset = get_preset("tiny-drums")
-    cfg = TrainConfig.from_dict({**preset.train.to_dict(), "max_steps": steps, "checkpoint_every": 2})
+    cfg = TrainConfig.from_dict(
+        {**preset.train.to_dict(), "max_steps": steps, "checkpoint_every": 2}
+    )
     torch.manual_seed(cfg.seed)
     model = RecurrentVAE(preset.model)
     objective = Objective(preset.objective)

@@ -207,7 +207,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     _check_shape(test, config, "the test data")
     json_path = Path(args.json)
     plots = Path(args.plots) if args.plots else json_path.parent / (json_path.stem + "_plots")
-    report = evaluate_model(model, test, quick=args.quick, seed=args.seed, plot_dir=plots)
+    report = evaluate_model(
+        model, test, quick=args.quick, seed=args.seed, plot_dir=plots, name=Path(args.model).stem
+    )
+    report.pop("_raw", None)
     report["model"] = str(args.model)
     report["data"] = description
     json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,50 @@
+"""The lockstep threshold sweep builds exactly the oracles built one threshold at a time."""
+
+import numpy as np
+import pytest
+
+from latentjam.analysis import distances as dist
+from latentjam.analysis.chroma import chroma_per_bar
+from latentjam.analysis.sweep import default_thresholds, sweep, sweep_lrs
+from latentjam.analysis.vmo import build_oracle
+from latentjam.midi import read_midi
+
+
+def motif_sequence(n, d, seed):
+    """Noisy repeats of a few random motifs, plus exact duplicates (ties between candidates)."""
+    rng = np.random.default_rng(seed)
+    motifs = [rng.normal(size=(rng.integers(3, 9), d)) for _ in range(6)]
+    parts = []
+    while sum(len(p) for p in parts) < n:
+        m = motifs[rng.integers(len(motifs))]
+        parts.append(m if rng.random() < 0.3 else m + 0.3 * rng.normal(size=m.shape))
+    return np.concatenate(parts)[:n]
+
+
+@pytest.mark.parametrize("distance", ["euclidean", "cosine"])
+def test_sweep_matches_one_threshold_at_a_time(distance):
+    x = motif_sequence(160, 6, seed=3)
+    table = dist.self_distances(dist.prepare(x, distance), distance)
+    thresholds = default_thresholds(table, 30)
+    lrs = sweep_lrs(table, thresholds)
+    for t, row in zip(thresholds, lrs, strict=True):
+        assert list(row) == build_oracle(x, t, distance).lrs, t
+
+
+def test_sweep_on_real_chroma_with_tonnetz(midi_dir):
+    chroma = chroma_per_bar(read_midi(midi_dir / "simutrans_flyingaway.mid"))
+    result = sweep(chroma, distance="tonnetz", count=25)
+    for t, total in zip(result.thresholds, result.ir_sums, strict=True):
+        assert total == build_oracle(chroma, t, "tonnetz").information_rate().sum()
+    assert result.best_threshold == result.thresholds[np.argmax(result.ir_sums)]
+    assert result.ir_sums.max() > 0
+    assert result.best_oracle.information_rate().sum() == result.ir_sums.max()
+
+
+def test_trivial_and_repeated_thresholds():
+    x = motif_sequence(40, 3, seed=4)
+    table = dist.self_distances(dist.prepare(x, "euclidean"), "euclidean")
+    lrs = sweep_lrs(table, np.array([0.0, 1e-9, 0.8, 0.8, 1e9]))
+    assert not lrs[0].any() and not lrs[1].any()  # nothing closer than 0: all new symbols
+    np.testing.assert_array_equal(lrs[2], lrs[3])
+    np.testing.assert_array_equal(lrs[4], np.maximum(np.arange(41) - 1, 0))  # one symbol

@@ -61,10 +61,11 @@ class Note:
     duration: float = 0.0
 
     def to_json(self) -> dict:
+        """{pitch, velocity, step, offset[, duration]} (values as stored: the session rounds)."""
         out = {"pitch": self.pitch, "velocity": self.velocity, "step": self.step,
-               "offset": round(self.offset, 4)}
+               "offset": self.offset}
         if self.duration:
-            out["duration"] = round(self.duration, 4)
+            out["duration"] = self.duration
         return out
 
 

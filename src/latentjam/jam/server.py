@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import ipaddress
 import queue
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +34,9 @@ MAX_BATCH = 64                # calls per forward pass
 MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
 MAX_SESSIONS_PER_CLIENT = 16
 MAX_IN_FLIGHT = 4             # calls per client waiting for the model
+LINGER_S = 0.0005             # the worker waits this long for more calls while they keep coming
+MAX_LINGER_S = 0.004          # ... but never longer than this per batch
+GIL_SWITCH_S = 0.0005         # the event loop gets the GIL back this often while the model runs
 
 
 def is_loopback(host: str) -> bool:
@@ -112,9 +116,12 @@ class ModelWorker:
             if item is None:
                 return
             batch = [item]
+            deadline = time.perf_counter() + MAX_LINGER_S
             while len(batch) < MAX_BATCH:
+                # calls of one bar arrive together: linger while they keep coming
+                wait = min(LINGER_S, deadline - time.perf_counter())
                 try:
-                    nxt = self._queue.get_nowait()
+                    nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -317,6 +324,10 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    # the model thread runs Python between torch ops: hand the GIL to the event loop often,
+    # so messages keep flowing (and calls keep batching) while a forward pass runs
+    previous_switch = sys.getswitchinterval()
+    sys.setswitchinterval(GIL_SWITCH_S)
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -355,5 +366,6 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
                     pass
         for sig in installed:
             loop.remove_signal_handler(sig)
+        sys.setswitchinterval(previous_switch)
         await asyncio.sleep(0)
         await asyncio.get_running_loop().run_in_executor(None, server.close)

@@ -82,15 +82,10 @@ class JamModel:
                          for w in range(n_windows)]).astype(np.float32)
 
     def windows_to_notes(self, windows: np.ndarray, bars: int, qpm: float) -> list[Note]:
-        """Decoded windows (n, T, D) -> notes of the first `bars` bars, steps counted from 0."""
-        out: list[Note] = []
-        window_steps = self.model_bars * STEPS_PER_BAR
-        for w, array in enumerate(windows):
-            seq = self.converter.from_tensor(np.asarray(array, dtype=np.float32), qpm=qpm)
-            out.extend(sequence_to_notes(seq, drums=self.kind == "drums",
-                                         step_shift=w * window_steps))
+        """Decoded windows (n, T, D), played back to back -> notes of the first `bars` bars."""
+        seq = self.converter.from_tensor(np.asarray(windows, dtype=np.float32), qpm=qpm)
         limit = bars * STEPS_PER_BAR
-        return [n for n in out if n.step < limit]
+        return [n for n in sequence_to_notes(seq, drums=self.kind == "drums") if n.step < limit]
 
     # -- the batched model calls ---------------------------------------------------------------
 
@@ -246,18 +241,18 @@ def notes_to_sequence(notes, *, drums: bool, qpm: float = 120.0, bars: int | Non
 
 def sequence_to_notes(seq: Sequence, *, drums: bool, step_shift: int = 0) -> list[Note]:
     """A `Sequence` -> grid notes: nearest step, micro-timing offset in half-steps, duration."""
-    track = seq.merged(drums=drums)
-    out = []
-    for p, v, s, d in zip(track.pitch, track.velocity, track.start, track.duration, strict=True):
-        pos = float(s) / STEP_BEATS
-        step = int(np.floor(pos + 0.5))
-        offset = float(np.clip(2.0 * (pos - step), -1.0, 0.999))
-        duration = 0.0 if drums else round(float(d) / STEP_BEATS, 4)
-        if step < 0:
-            step, offset = 0, -1.0
-        out.append(Note(int(p), int(max(1, min(127, v))), step + step_shift, round(offset, 4),
-                        duration))
-    return out
+    tracks = [t for t in seq.tracks if t.is_drum == drums]
+    track = tracks[0] if len(tracks) == 1 else seq.merged(drums=drums)
+    pos = track.start / STEP_BEATS                                    # (n,) in steps
+    step = np.floor(pos + 0.5).astype(np.int64)
+    offset = np.clip(2.0 * (pos - step), -1.0, 0.999)
+    early = step < 0
+    step[early], offset[early] = 0, -1.0
+    duration = (np.zeros(len(pos)) if drums else track.duration / STEP_BEATS).round(4)
+    velocity = np.clip(track.velocity, 1, 127)
+    return [Note(p, v, st + step_shift, o, d) for p, v, st, o, d in zip(
+        track.pitch.tolist(), velocity.tolist(), step.tolist(), offset.round(4).tolist(),
+        duration.tolist(), strict=True)]
 
 
 # ------------------------------------------------------------------------------ the sessions

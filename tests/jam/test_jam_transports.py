@@ -145,6 +145,32 @@ def test_osc_call_and_reply_to_the_named_port(running_jam):
     listener.close()
 
 
+def test_osc_numbers_only_call_for_patches(running_jam):
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(10)
+    builder = OscMessageBuilder(address="/latentjam/notes")
+    for value in (listener.getsockname()[1], 36, 100, 0, 38, 90, 4, 42, 70, 8):
+        builder.add_arg(value, "i")
+    c = OscClient(running_jam.port("osc"))
+    c.send_raw(builder.build().dgram)
+    msg = OscMessage(listener.recv(65536))
+    assert msg.address == "/latentjam/notes"
+    values = list(msg.params)
+    assert len(values) % 3 == 0 and all(isinstance(v, int) for v in values)
+    assert all(0 <= values[i + 2] < 32 for i in range(0, len(values), 3))
+    builder = OscMessageBuilder(address="/latentjam/notes")
+    for value in (36, 100):  # not a whole triple
+        builder.add_arg(value, "i")
+    c.send_raw(builder.build().dgram)
+    address, event = c.recv()
+    assert address == "/latentjam/error" and event["code"] == "bad_osc"
+    listener.close()
+
+
 def _fuzz_cases() -> list[tuple[str, bytes]]:
     """(kind, raw JSON-level payload) pairs sent over every transport."""
     good = json.dumps(CALL)

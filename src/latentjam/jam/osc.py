@@ -3,6 +3,10 @@
 Replies go to the sender's host, on the port the client names ("reply_port" in the JSON, or a
 second integer argument), else back to the sending port: /latentjam/reply, /latentjam/hello,
 /latentjam/pong, /latentjam/reset or /latentjam/error, each with the event's JSON as one string.
+
+Patches that would rather not build JSON send /latentjam/notes with plain integers: triples
+pitch velocity step (a 2-bar call with default knobs), optionally preceded by the reply port
+(3k + 1 integers); the reply comes back as /latentjam/notes with triples too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from latentjam.errors import missing_extra
 from latentjam.jam.protocol import MAX_MESSAGE_BYTES, ProtocolError, encode_event, error_event
 
 PREFIX = "/latentjam/"
-ADDRESSES = ("call", "hello", "ping", "reset")
+MAX_DATAGRAM = 60_000  # stay under UDP's 65,507-byte payload limit
+ADDRESSES = ("call", "hello", "ping", "reset", "notes")
 
 
 def build_osc(address: str, text: str) -> bytes:
@@ -44,6 +49,8 @@ def parse_osc(dgram: bytes) -> tuple[str, str, int | None]:
         raise ProtocolError("bad_address", f"unknown OSC address {address!r}; use "
                             + ", ".join(PREFIX + a for a in ADDRESSES))
     kind = address[len(PREFIX):]
+    if kind == "notes":
+        return ("notes", *_numbers_call(args))
     port = None
     if len(args) >= 2 and isinstance(args[1], int) and not isinstance(args[1], bool):
         port = args[1]
@@ -56,6 +63,34 @@ def parse_osc(dgram: bytes) -> tuple[str, str, int | None]:
     else:
         raise ProtocolError("bad_osc", "the first OSC argument must be the JSON string")
     return kind, text, port
+
+
+def _numbers_call(args: list) -> tuple[str, int | None]:
+    """/latentjam/notes integers -> (call JSON text, reply port or None)."""
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        raise ProtocolError("bad_osc", "/latentjam/notes takes integers only: "
+                            "[reply_port] pitch velocity step ...")
+    port = None
+    if len(args) % 3 == 1:
+        port, args = args[0], args[1:]
+        if not 1 <= port <= 65535:
+            raise ProtocolError("out_of_range", "the reply port must be in 1..65535")
+    elif len(args) % 3:
+        raise ProtocolError("bad_osc", "/latentjam/notes needs pitch velocity step triples")
+    notes = [{"pitch": args[i], "velocity": args[i + 1], "step": args[i + 2]}
+             for i in range(0, len(args), 3)]
+    return encode_event({"type": "call", "notes": notes}), port
+
+
+def numbers_reply(event: dict) -> bytes:
+    """A reply event as /latentjam/notes with integer triples pitch velocity step."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    builder = OscMessageBuilder(address=PREFIX + "notes")
+    for n in event["notes"]:
+        for value in (n["pitch"], n["velocity"], n["step"]):
+            builder.add_arg(int(value), "i")
+    return builder.build().dgram
 
 
 class _OscProtocol(asyncio.DatagramProtocol):
@@ -79,6 +114,7 @@ class _OscProtocol(asyncio.DatagramProtocol):
                 self.clients.clear()
             client = self.clients[key] = self.server.client(key, "osc")
         reply_port = port
+        kind = None
         try:
             kind, text, named_port = parse_osc(data)
             reply_port = named_port or port
@@ -89,7 +125,7 @@ class _OscProtocol(asyncio.DatagramProtocol):
             if isinstance(obj, dict) and isinstance(obj.get("reply_port"), int):
                 if 1 <= obj["reply_port"] <= 65535:
                     reply_port = obj["reply_port"]
-            if isinstance(obj, dict) and obj.get("type", kind) != kind:
+            if kind != "notes" and isinstance(obj, dict) and obj.get("type", kind) != kind:
                 raise ProtocolError("bad_type", f"the JSON type {obj.get('type')!r} does not "
                                     f"match the address {PREFIX}{kind}")
             if isinstance(obj, dict) and "type" not in obj:
@@ -99,7 +135,16 @@ class _OscProtocol(asyncio.DatagramProtocol):
             event = error_event(exc)
         if event is None or self.transport is None:
             return
-        out = build_osc(PREFIX + event["type"], encode_event(event))
+        if kind == "notes" and event["type"] == "reply":
+            out = numbers_reply(event)
+        else:
+            out = build_osc(PREFIX + event["type"], encode_event(event))
+        if len(out) > MAX_DATAGRAM:
+            out = build_osc(PREFIX + "error", encode_event({
+                "type": "error", "code": "too_large", **({"id": event["id"]} if "id" in event
+                                                         else {}),
+                "message": f"the reply ({len(out)} bytes) does not fit in one UDP datagram: "
+                           "ask for fewer reply_bars"}))
         self.transport.sendto(out, (host, reply_port))  # only ever back to the sender's host
 
 

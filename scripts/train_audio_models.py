@@ -24,9 +24,15 @@ from latentjam.audio.metrics import log_spectral_distance, multi_resolution_sc
 
 PRETRAINED = Path(pipeline.__file__).resolve().parent.parent / "pretrained"
 
+ENGINES = {
+    "lightning": "shared Lightning training, `latentjam.training.fit`, beta-KL objective",
+    "adversarial": "generator/discriminator loop, `latentjam.training.adversarial`",
+    "loop": "plain loop, `latentjam.training.adversarial` without discriminator",
+}
+
 PLANS = {
     # name: (preset, max_steps, warmup_steps)
-    "mel-vae": ("mel-vae", 6000, 6000),
+    "mel-vae": ("mel-vae", 4000, 4000),
     "wave-tiny": ("wave-tiny", 1100, 700),
 }
 
@@ -41,7 +47,8 @@ CARD = """# {name}
   on General MIDI program 0 (acoustic grand piano), rendered offline by `midirenderer` with
   TimGM6mb.sf2 (the soundfont shipped with pretty_midi; GPL-2, Tim Brechbill), mono, {sr} Hz,
   peak-normalised. Split by piece (hash of the file name): train/valid/test.
-- training: {steps} steps on one CPU thread, {seconds} s; seed 0; `scripts/train_audio_models.py`.
+- training: {steps} steps ({engine}) on one CPU thread, {seconds} s; seed 0;
+  `scripts/train_audio_models.py`.
 - held-out quality (test split, {eval_clips} clips of {eval_seconds} s): multi-resolution spectral
   convergence {sc:.3f}, log-spectral distance {lsd:.2f} dB (lower is better for both).
 - trained on {date} with torch {torch}.
@@ -103,7 +110,8 @@ def main() -> int:
             params=sum(p.numel() for p in model.parameters()),
             size_kb=os.path.getsize(dest) // 1024, segments=meta["train_segments"],
             pieces=args.pieces, sr=pipeline.sample_rate_of(model), steps=meta["steps"],
-            seconds=final.get("seconds", "?"), eval_clips=clips, eval_seconds=round(secs, 2),
+            seconds=final.get("seconds", "?"), engine=ENGINES[meta.get("engine", "adversarial")],
+            eval_clips=clips, eval_seconds=round(secs, 2),
             sc=sc, lsd=lsd, date=datetime.now(timezone.utc).date().isoformat(),
             torch=torch.__version__, extra=extra)
         tmp_card = dest.with_suffix(".md.tmp")

@@ -8,6 +8,7 @@ Checkpoint layout (also of the shipped src/latentjam/pretrained/{mel-vae,wave-ti
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None, *,
     state = {k: v for k, v in state.items() if not k.startswith("stft_loss.")}
     payload = {"format": "latentjam-model/1", "kind": model.config.kind,
                "config": model.config.to_dict(), "state_dict": state,
-               "metadata": dict(metadata or {}), "torch": torch.__version__}
+               "metadata": dict(metadata or {}), "torch": str(torch.__version__)}
     return save_checkpoint(path, payload)
 
 
@@ -218,14 +219,44 @@ def latent_map(model, mels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- training ------------------------------------------------------------------------------------
+def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int,
+                       seed: int) -> dict:
+    """Train a `MelVAE` in place through the shared Lightning training (beta-KL objective)."""
+    from latentjam.regularizers.objective import Objective, ObjectiveConfig
+    from latentjam.training.adversarial import evaluate
+    from latentjam.training.config import TrainConfig
+    from latentjam.training.data import ArrayDataModule
+    from latentjam.training.fit import fit
+
+    cfg = TrainConfig(batch_size=batch_size, lr=1e-3, lr_decay=0.9995, lr_min=1e-4,
+                      max_steps=max_steps, grad_clip=5.0, seed=seed,
+                      checkpoint_every=max(100, max_steps // 4),
+                      val_every=max(50, max_steps // 10), log_every=max(1, min(50, max_steps)))
+    objective = Objective(ObjectiveConfig(kl="beta", beta=model.config.beta))
+    data = ArrayDataModule(x, valid, batch_size=batch_size, seed=seed)
+    fit(model, objective, data, cfg, out_dir / "lightning", progress=False,
+        description={"task": "audio", "kind": model.config.kind})
+    final = {"step": max_steps}
+    final.update(evaluate(model, x[:512]))
+    if valid is not None:
+        final.update({f"valid_{k}": v for k, v in evaluate(model, valid).items()})
+    return final
+
+
 def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
                  max_seconds: float | None = None, batch_size: int | None = None,
                  warmup_steps: int | None = None, max_segments: int | None = None,
-                 seed: int = 0, log=print) -> Path:
-    """Train an audio preset on a folder of audio; writes out_dir/{checkpoint.pt, model.pt}.
+                 seed: int = 0, engine: str = "lightning", log=print) -> Path:
+    """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
 
-    model.pt is the fp16 shipped-checkpoint layout; returns its path.
+    Mel presets train through the shared Lightning training (`latentjam.training.fit`, resumable
+    checkpoints under out_dir/lightning) unless `engine="loop"`; waveform presets, and mel with
+    `engine="loop"`, use the generator/discriminator loop of `latentjam.training.adversarial`
+    (checkpoint out_dir/checkpoint.pt), which alone honours `max_seconds`. model.pt is the
+    fp16 shipped-checkpoint layout; returns its path.
     """
+    if engine not in ("lightning", "loop"):
+        raise LatentjamError(f"engine must be 'lightning' or 'loop', got {engine!r}")
     import torch
 
     from latentjam.models.stft_discriminator import STFTDiscriminator
@@ -246,18 +277,26 @@ def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
     train_cfg = AdversarialConfig(
         max_steps=max_steps, batch_size=bs, lr=1e-3,
         warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
+        warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
         log_every=max(1, min(100, max_steps // 10)), max_seconds=max_seconds, seed=seed)
     disc = None if mel else STFTDiscriminator()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     log(f"training {preset}: {len(x)} segments of shape {tuple(x.shape[1:])}, "
         f"{sum(p.numel() for p in model.parameters())} parameters")
-    history = train(model, x, config=train_cfg, discriminator=disc, valid=valid,
-                    checkpoint=out_dir / "checkpoint.pt",
-                    checkpoint_extra=lambda: {"config": model.config.to_dict(),
-                                              "kind": model.config.kind},
-                    log=log)
-    meta = {"preset": preset, "steps": history[-1]["step"] if history else 0,
-            "train_segments": len(x), "final": history[-1] if history else {},
-            "data": str(data_dir)}
+    start = time.monotonic()
+    if mel and engine == "lightning":
+        final = _fit_mel_lightning(model, x, valid, out_dir, max_steps=max_steps,
+                                   batch_size=bs, seed=seed)
+        log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
+    else:
+        history = train(model, x, config=train_cfg, discriminator=disc, valid=valid,
+                        checkpoint=out_dir / "checkpoint.pt",
+                        checkpoint_extra=lambda: {"config": model.config.to_dict(),
+                                                  "kind": model.config.kind},
+                        log=log)
+        final = history[-1] if history else {"step": 0}
+    final["seconds"] = round(time.monotonic() - start, 1)
+    meta = {"preset": preset, "steps": final["step"], "engine": engine if mel else "adversarial",
+            "train_segments": len(x), "final": final, "data": str(data_dir)}
     return save_model(model, out_dir / "model.pt", meta)

@@ -53,9 +53,10 @@ def save_spectrogram(mel: np.ndarray, path: str | os.PathLike, *, sample_rate: i
 
 
 def save_latent_map(mu: np.ndarray, sigma: np.ndarray, path: str | os.PathLike, *,
-                    labels=None, title: str = "latent map") -> Path:
-    """The blog's latent map: posterior means of a 2-D latent, each with a 2-sigma ellipse;
-    a second panel zooms into the density of the point farthest right. mu, sigma (k, 2)."""
+                    values=None, value_name: str = "", title: str = "latent map") -> Path:
+    """The blog's latent map: posterior means of a 2-D latent, each with a 2-sigma ellipse,
+    coloured by `values` (k,) if given; a second panel zooms into the density of the point
+    farthest right. mu, sigma (k, 2)."""
     from matplotlib.patches import Ellipse
 
     plt = _pyplot()
@@ -63,8 +64,11 @@ def save_latent_map(mu: np.ndarray, sigma: np.ndarray, path: str | os.PathLike, 
     if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
         raise ValueError(f"latent map needs (k, 2) means and sigmas, got {mu.shape}, {sigma.shape}")
     fig, (ax, zoom) = plt.subplots(1, 2, figsize=(10, 4.5))
-    colors = None if labels is None else np.asarray(labels)
-    ax.scatter(mu[:, 0], mu[:, 1], s=8, c=colors, cmap="viridis")
+    if values is None:
+        ax.scatter(mu[:, 0], mu[:, 1], s=8)
+    else:
+        points = ax.scatter(mu[:, 0], mu[:, 1], s=8, c=np.asarray(values), cmap="viridis")
+        fig.colorbar(points, ax=ax, label=value_name)
     for (x, y), (sx, sy) in zip(mu, sigma, strict=True):
         ax.add_patch(Ellipse((x, y), 4 * sx, 4 * sy, fill=False, lw=0.4, alpha=0.5))
     ax.set_xlabel("z[0]")

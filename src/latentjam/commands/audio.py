@@ -27,6 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engine", choices=("lightning", "loop"), default="lightning",
+                   help="mel presets: shared Lightning training (default) or the plain loop "
+                        "(waveform presets always use the generator/discriminator loop)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("reconstruct", help="encode and decode an audio file")
@@ -107,15 +110,19 @@ def _train(args) -> int:
     data = _data_dir(args, config.sample_rate)
     seconds = args.max_minutes * 60 if args.max_minutes else None
     path = pipeline.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
-                                 max_seconds=seconds, batch_size=args.batch_size, seed=args.seed)
+                                 max_seconds=seconds, batch_size=args.batch_size, seed=args.seed,
+                                 engine=args.engine)
     print(f"model: {path}")
     model = pipeline.load_audio_model(path)
     if pipeline.is_mel(model) and model.config.latent_dim == 2:
         n = pipeline.segment_samples(model)
         segs = load_segments(data, sample_rate=model.config.sample_rate, length=n, split=None,
                              max_segments=500)
-        mu, sigma = pipeline.latent_map(model, pipeline.mel_segments(model, segs))
-        print(f"latent map: {save_latent_map(mu, sigma, args.out / 'latent_map.png')}")
+        mels = pipeline.mel_segments(model, segs)
+        mu, sigma = pipeline.latent_map(model, mels)
+        path = save_latent_map(mu, sigma, args.out / "latent_map.png",
+                               values=mels.mean(axis=(1, 2)), value_name="mean scaled log-mel")
+        print(f"latent map: {path}")
     return 0
 
 
@@ -176,8 +183,10 @@ def _map(args) -> int:
     segs = load_segments(data, sample_rate=model.config.sample_rate,
                          length=pipeline.segment_samples(model), split=args.split,
                          max_segments=args.max_points)
-    mu, sigma = pipeline.latent_map(model, pipeline.mel_segments(model, segs))
-    print(save_latent_map(mu, sigma, args.out))
+    mels = pipeline.mel_segments(model, segs)
+    mu, sigma = pipeline.latent_map(model, mels)
+    print(save_latent_map(mu, sigma, args.out, values=mels.mean(axis=(1, 2)),
+                          value_name="mean scaled log-mel"))
     return 0
 
 

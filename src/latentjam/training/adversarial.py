@@ -3,7 +3,7 @@
 The generator is any nn.Module whose `losses(x)` returns a dict of tensors with a scalar "loss"
 (and, when a discriminator is used, its output "x_hat" shaped like x). The discriminator maps a
 batch to a list of (logits, feature maps), one per scale. After `warmup_steps` generator-only
-steps the discriminator is trained with the hinge loss and the generator gets
+steps (or `warmup_seconds`) the discriminator is trained with the hinge loss and the generator gets
 `adv_weight * hinge adversarial loss + fm_weight * feature matching`. Nothing here knows about
 audio or music. Checkpoints are written atomically (tmp file + os.replace).
 """
@@ -31,6 +31,7 @@ class AdversarialConfig:
     lr: float = 1e-3
     lr_discriminator: float = 1e-4
     warmup_steps: int = 500  # generator-only steps before the discriminator joins
+    warmup_seconds: float | None = None  # ... or this much wall-clock time, whichever is first
     adv_weight: float = 0.1
     fm_weight: float = 1.0
     grad_clip: float = 5.0
@@ -81,8 +82,9 @@ def _batches(data: torch.Tensor, batch_size: int, gen: torch.Generator):
 
 
 @torch.no_grad()
-def evaluate(generator: nn.Module, data: torch.Tensor, batch_size: int = 64) -> dict[str, float]:
-    """Mean of every scalar entry of `losses` over `data` (generator in eval mode)."""
+def evaluate(generator: nn.Module, data, batch_size: int = 64) -> dict[str, float]:
+    """Mean of every scalar entry of `losses` over `data` (array or tensor; eval mode)."""
+    data = torch.as_tensor(np.asarray(data, dtype=np.float32))
     was_training = generator.training
     generator.eval()
     sums: dict[str, float] = {}
@@ -155,7 +157,10 @@ def train(
         x = next(batches)
         out = generator.losses(x)
         loss = out["loss"]
-        adversarial = discriminator is not None and step > config.warmup_steps
+        warm = step > config.warmup_steps or (
+            config.warmup_seconds is not None
+            and time.monotonic() - start > config.warmup_seconds)
+        adversarial = discriminator is not None and warm
         if adversarial:
             x_hat = out["x_hat"]
             # Discriminator step on detached output.

@@ -1,0 +1,199 @@
+"""Audio VAEs: real-time factor on one core, and reconstruction quality on held-out audio.
+
+Speed (one torch thread): seconds of audio produced per second of compute ("x real time") for
+  - the mel VAE path: decode z -> [0, 1] mel -> NNLS to linear magnitude -> Griffin-Lim (32 it.),
+  - the waveform VAE decoder (latent -> samples), and both encoders;
+plus, side by side (alternating, repeated, median), a plain scipy Griffin-Lim reference
+(scipy.signal.stft/istft, same settings) against this package's torch Griffin-Lim.
+Quality on the test split of the bundled rendered corpus (Bach chorales on GM piano, pieces
+never seen in training): multi-resolution spectral convergence (FFT 2048..128), log-spectral
+distance (dB, floor -80 dB) and mel distance (dB), for each shipped model, for the mel
+spectrogram inverted directly (the ceiling of any mel-domain model), and for an unrelated
+held-out clip (what "no resemblance" scores).
+
+    python benchmarks/audio.py            # ~3 minutes
+    python benchmarks/audio.py --quick    # < 1 minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentjam.audio import pipeline
+from latentjam.audio.datasets import bundled_audio_dir, load_segments
+from latentjam.audio.griffin_lim import griffin_lim
+from latentjam.audio.metrics import log_spectral_distance, mel_distance, multi_resolution_sc
+
+RESULTS = Path(__file__).parent / "results" / "audio.json"
+RTF_TARGET = 20.0
+
+
+def timed(fn, repeats: int) -> float:
+    """Median wall time of fn() over `repeats` runs after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def scipy_griffin_lim(mag: np.ndarray, n_fft: int, hop: int, n_iter: int, length: int):
+    """Reference: fast Griffin-Lim (momentum 0.99) written with scipy.signal.stft/istft."""
+    from scipy.signal import istft, stft
+
+    rng = np.random.default_rng(0)
+    angles = np.exp(2j * np.pi * rng.random(mag.shape))
+    prev = np.zeros_like(angles)
+    kw = dict(fs=1.0, window="hann", nperseg=n_fft, noverlap=n_fft - hop, boundary="zeros")
+    for _ in range(n_iter):
+        _, x = istft(mag * angles, input_onesided=True, **kw)
+        _, _, rebuilt = stft(x[:length], padded=True, **kw)
+        rebuilt = rebuilt[:, : mag.shape[1]]
+        if rebuilt.shape[1] < mag.shape[1]:
+            rebuilt = np.pad(rebuilt, ((0, 0), (0, mag.shape[1] - rebuilt.shape[1])))
+        update = rebuilt - (0.99 / 1.99) * prev
+        prev = rebuilt
+        angles = update / (np.abs(update) + 1e-8)
+    _, x = istft(mag * angles, input_onesided=True, **kw)
+    return x[:length]
+
+
+def speed(mel_model, wave_model, repeats: int) -> dict:
+    """Real-time factors (x real time) of every path, one thread."""
+    out = {}
+    spec = mel_model.mel_spec()
+    seg_seconds = spec.samples(mel_model.config.frames) / spec.sample_rate
+    z = torch.randn(1, mel_model.config.latent_dim)
+    with torch.no_grad():
+        t = timed(lambda: pipeline._mel_decode_audio(mel_model, mel_model.decode(z)), repeats)
+        out["mel_vae_decode_griffin_lim"] = seg_seconds / t
+        mel = mel_model.decode(z)
+        x = torch.from_numpy(pipeline._mel_decode_audio(mel_model, mel))
+        t = timed(lambda: mel_model.encode(spec(x)), repeats)
+        out["mel_vae_encode"] = seg_seconds / t
+        seconds = 4.0
+        n = int(seconds * wave_model.config.sample_rate)
+        audio = torch.randn(1, n) * 0.1
+        zw, _ = wave_model.encode(audio)
+        out["wave_vae_decode"] = seconds / timed(lambda: wave_model.decode(zw), repeats)
+        out["wave_vae_encode"] = seconds / timed(lambda: wave_model.encode(audio), repeats)
+    # Griffin-Lim: torch (ours) vs scipy reference, alternating, same magnitude and settings.
+    mag = spec.magnitude(x[0]) * torch.hann_window(spec.n_fft).sum()  # (F, T)
+    length = x.shape[-1]
+    ours_t, ref_t = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        griffin_lim(mag, n_fft=spec.n_fft, hop_length=spec.hop_length, n_iter=32, length=length)
+        ours_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        scipy_griffin_lim(mag.numpy(), spec.n_fft, spec.hop_length, 32, length)
+        ref_t.append(time.perf_counter() - t)
+    out["griffin_lim_torch_vs_scipy_speedup"] = statistics.median(ref_t) / statistics.median(ours_t)
+    out["griffin_lim_torch_x_real_time"] = seg_seconds / statistics.median(ours_t)
+    return out
+
+
+def quality(model, clips: np.ndarray, direct_mel: bool) -> dict:
+    """Mean MR-SC / LSD / mel distance of the model's reconstructions (and baselines)."""
+    rows = {"model": [], "unrelated_clip": []}
+    if direct_mel:
+        rows["mel_inversion_only"] = []
+    spec = model.mel_spec() if pipeline.is_mel(model) else None
+    for i, clip in enumerate(clips):
+        recon, _ = pipeline.reconstruct(model, clip)
+        other = clips[(i + len(clips) // 2) % len(clips)]
+        cands = {"model": recon, "unrelated_clip": other}
+        if direct_mel:
+            cands["mel_inversion_only"] = spec.invert(spec(clip), length=clip.size)
+        for k, est in cands.items():
+            rows[k].append((multi_resolution_sc(clip, est), log_spectral_distance(clip, est),
+                            mel_distance(clip, est)))
+    return {k: dict(zip(("mr_sc", "lsd_db", "mel_db"), np.mean(v, axis=0).round(4).tolist(),
+                        strict=True)) for k, v in rows.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mel-model", default="mel-vae")
+    parser.add_argument("--wave-model", default="wave-tiny")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    repeats, n_clips = (5, 6) if args.quick else (15, 24)
+    mel_model = pipeline.load_audio_model(args.mel_model)
+    wave_model = pipeline.load_audio_model(args.wave_model)
+    t0 = time.perf_counter()
+    rtf = speed(mel_model, wave_model, repeats)
+    data = bundled_audio_dir(16000)
+    clips = load_segments(data, sample_rate=16000, length=32000, split="test", hop=48000,
+                          max_segments=n_clips)
+    q = {"mel-vae": quality(mel_model, clips, True), "wave-tiny": quality(wave_model, clips, False)}
+    elapsed = time.perf_counter() - t0
+
+    targets = [
+        {"name": "mel VAE decode + Griffin-Lim, one core", "unit": "x real time",
+         "value": round(rtf["mel_vae_decode_griffin_lim"], 1), "target": RTF_TARGET},
+        {"name": "waveform VAE (tiny) decoder, one core", "unit": "x real time",
+         "value": round(rtf["wave_vae_decode"], 1), "target": RTF_TARGET},
+    ]
+    for name in ("mel-vae", "wave-tiny"):
+        targets.append({
+            "name": f"{name} held-out log-spectral distance below an unrelated clip's",
+            "unit": "dB", "value": q[name]["model"]["lsd_db"],
+            "target": q[name]["unrelated_clip"]["lsd_db"]})
+        targets.append({
+            "name": f"{name} held-out multi-resolution spectral convergence below an unrelated "
+                    "clip's", "unit": "", "value": q[name]["model"]["mr_sc"],
+            "target": q[name]["unrelated_clip"]["mr_sc"]})
+    for t in targets:
+        t["met"] = bool(t["value"] >= t["target"]) if t["unit"] == "x real time" \
+            else bool(t["value"] < t["target"])
+    result = {
+        "benchmark": "audio", "quick": args.quick,
+        "command": "python benchmarks/audio.py" + (" --quick" if args.quick else ""),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
+                    "cpu_count": os.cpu_count(), "torch": torch.__version__, "threads": 1},
+        "repeats": repeats, "held_out_clips": len(clips), "clip_seconds": 2.0,
+        "seconds": round(elapsed, 1), "real_time_factors": {k: round(v, 2) for k, v in rtf.items()},
+        "quality": q, "targets": targets,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    os.replace(tmp, args.out)
+
+    print(f"## audio ({result['command']}, {result['date']}, 1 thread)\n")
+    print("| speed | x real time |\n| --- | --- |")
+    for k, v in rtf.items():
+        print(f"| {k} | {v:.1f} |")
+    print("\n| held-out quality (test split, "
+          f"{len(clips)} x 2 s) | MR spectral conv. | LSD (dB) | mel dist. (dB) |")
+    print("| --- | --- | --- | --- |")
+    for name, rows in q.items():
+        for k, r in rows.items():
+            print(f"| {name}: {k} | {r['mr_sc']:.3f} | {r['lsd_db']:.2f} | {r['mel_db']:.2f} |")
+    print("\n| target | value | target | met |\n| --- | --- | --- | --- |")
+    for t in targets:
+        op = ">=" if t["unit"] == "x real time" else "<"
+        print(f"| {t['name']} | {t['value']} {t['unit']} | {op} {t['target']} | {t['met']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

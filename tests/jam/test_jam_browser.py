@@ -81,5 +81,19 @@ def test_click_send_see_reply_and_trajectory(browser, tiny_drums, jam_factory):
             .release().perform()
         after = browser.execute_script("return arguments[0].toDataURL()", canvas)
         assert after != before
+        # the transport: count-in, your two bars (pads land on the grid), the call leaves
+        # on its own at the end of them, the reply comes back before the model's bars
+        browser.find_element(By.ID, "clear").click()
+        assert not browser.find_elements(By.CSS_SELECTOR, "#grid-call .cell.on")
+        browser.execute_script("document.getElementById('tempo').value = 240;")
+        browser.find_element(By.ID, "play").click()
+        wait.until(lambda d: d.execute_script(
+            "return window.latentjam.playing && audio.currentTime > window.sched.t0 + 0.1"))
+        browser.find_element(By.TAG_NAME, "body").send_keys("a")   # kick pad
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#grid-call .cell.on[data-row="0"]'))
+        wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 3)
+        browser.find_element(By.ID, "play").click()
+        assert not browser.execute_script("return window.latentjam.playing")
+        assert canvas.get_attribute("data-points") == "6"
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors

@@ -91,6 +91,7 @@ class ModelWorker:
         self._thread = threading.Thread(target=self._run, name="latentjam-model", daemon=True)
         self.batches = 0
         self.calls = 0
+        self._last_size = 1
 
     def start(self) -> None:
         self._thread.start()
@@ -116,9 +117,10 @@ class ModelWorker:
             if item is None:
                 return
             batch = [item]
-            deadline = time.perf_counter() + MAX_LINGER_S
+            # calls of one bar arrive together: when the last batch shared a pass (several
+            # clients are playing), linger while more keep coming; a lone player never waits
+            deadline = time.perf_counter() + (MAX_LINGER_S if self._last_size > 1 else 0.0)
             while len(batch) < MAX_BATCH:
-                # calls of one bar arrive together: linger while they keep coming
                 wait = min(LINGER_S, deadline - time.perf_counter())
                 try:
                     nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
@@ -128,6 +130,7 @@ class ModelWorker:
                     self._queue.put(None)
                     break
                 batch.append(nxt)
+            self._last_size = len(batch)
             by_model: dict[int, list] = {}
             for entry in batch:
                 by_model.setdefault(id(entry[0].jam_model), []).append(entry)

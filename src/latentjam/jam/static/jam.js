@@ -245,6 +245,7 @@ function startTransport() {
   const t0 = audio.currentTime + 0.1;
   for (let i = 0; i < countIn; i += 4) click(t0 + i * sp, i === 0);
   sched = { t0: t0 + countIn * sp, next: 0, countIn };
+  window.sched = sched;
   state.phrase = 0; state.sentPhrase = -1;
   sched.timer = setInterval(tick, 25);
 }

@@ -375,3 +375,22 @@ def test_record_writes_every_exchange(tiny_drums, tmp_path, jam_factory):
         history = json.loads((tmp_path / files[0]).read_text())
         assert len(history["exchanges"]) == 3
         c.close()
+
+
+def test_a_client_that_never_reads_does_not_stall_the_others(running_jam):
+    stuck = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", running_jam.port("tcp")))
+    big = {**CALL, "bars": 8, "reply_bars": 8, "params": {"temperature": 2.0, "seed": 3}}
+    stuck.sendall((json.dumps(big) + "\n").encode() * 90)    # replies pile up unread
+    time.sleep(0.5)
+    other = TcpClient(running_jam.port("tcp"))
+    t0 = time.perf_counter()
+    other.send(CALL)
+    valid_reply(other.recv())
+    assert time.perf_counter() - t0 < 2.0
+    with ws_connect(running_jam) as ws:
+        ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "pong"
+    stuck.close()
+    other.close()

@@ -134,6 +134,13 @@ async def osc_client(port: int, client: int, n: int, out: dict, barrier) -> None
         transport.close()
 
 
+def health(urls: dict) -> dict:
+    import urllib.request
+
+    url = urls["websocket"].replace("ws://", "http://").replace("/ws", "/health")
+    return json.loads(urllib.request.urlopen(url, timeout=10).read())
+
+
 async def run_clients(kind: str, urls: dict, clients: int, calls: int) -> dict:
     out = {"rtt": [], "server": [], "model": [], "lost": 0, "bad": 0}
     barrier = asyncio.Barrier(clients)  # bar-locked: every client calls on the same "downbeat"
@@ -222,8 +229,11 @@ def main(argv=None) -> int:
                 floors[b].extend(forward_floor(args.model, b, 30 if args.quick else 60))
             for kind in ("websocket", "osc"):
                 for clients, n in calls.items():
+                    before = health(urls)
                     r = asyncio.run(run_clients(kind, urls, clients, n))
+                    after = health(urls)
                     agg = results[(kind, clients)]
+                    agg["batches"] = agg.get("batches", 0) + after["batches"] - before["batches"]
                     for key in ("rtt", "server", "model"):
                         agg[key].extend(r[key])
                     agg["lost"] += r["lost"]
@@ -247,6 +257,7 @@ def main(argv=None) -> int:
                      "server_p50_ms": round(pct(r["server"], 50), 2),
                      "server_p99_ms": round(pct(r["server"], 99), 2),
                      "batch_p50_ms": round(pct(r["model"], 50), 2),
+                     "mean_batch": round(len(r["rtt"]) / max(r.get("batches", 1), 1), 2),
                      "floor_ms": round(floor[clients], 2),
                      "p50_over_floor": round(p50 / floor[clients], 2)})
         targets.append({"name": f"{kind}, {clients} client{'s' * (clients > 1)}: p99 round trip",
@@ -259,7 +270,7 @@ def main(argv=None) -> int:
     print(f"\njam_latency: model {args.model!r}, {rounds} round(s), one call per client every "
           f"{PACE * 1000:.0f} ms; floor = encode + decode alone in this process")
     print(f"{'transport':<10} {'clients':>7} {'calls':>6} {'lost':>5} {'bad':>4} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'max ms':>7} {'srv p50':>7} {'srv p99':>7} {'batch':>6} "
+          f"{'p99 ms':>7} {'max ms':>7} {'srv p50':>7} {'srv p99':>7} {'batch':>6} {'calls/b':>7} "
           f"{'floor ms':>9} {'p50/floor':>9}")
     for r in rows:
         print(f"{r['transport']:<10} {r['clients']:>7} {r['calls']:>6} {r['lost']:>5} "

@@ -190,6 +190,13 @@ class JamServer:
     def start(self) -> None:
         self.worker.start()
 
+    def warm_up(self) -> None:
+        """Answer one silent call per model off the record, so the first real call is not slow."""
+        from latentjam.jam.protocol import Call, Params
+
+        for model in self.models.values():
+            respond_batch([(Session(model, "warm-up"), Call(model.name, 2, 2, (), Params(seed=0)))])
+
     def close(self) -> None:
         self.worker.close()
         if self.record_dir:
@@ -338,6 +345,7 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or not supported here
+    await loop.run_in_executor(None, server.warm_up)
     server.start()
     closers = []
     try:

@@ -58,20 +58,22 @@ class RunningJam:
 
         self.server = JamServer(models, **{"host": "127.0.0.1", **kwargs})
         self._ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
+        self.loop = None
         self.stop = None
         self.error = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
+    async def _main(self) -> None:
         from latentjam.jam.server import serve
 
-        asyncio.set_event_loop(self.loop)
+        self.loop = asyncio.get_running_loop()
         self.stop = asyncio.Event()
+        await serve(self.server, port=0, osc_port=0, tcp_port=0, stop=self.stop,
+                    on_ready=lambda s: self._ready.set())
+
+    def _run(self) -> None:
         try:
-            self.loop.run_until_complete(serve(self.server, port=0, osc_port=0, tcp_port=0,
-                                               stop=self.stop,
-                                               on_ready=lambda s: self._ready.set()))
+            asyncio.run(self._main())  # also cancels and awaits whatever is left on the loop
         except BaseException as exc:  # surfaced by __enter__
             self.error = exc
             self._ready.set()

@@ -179,6 +179,7 @@ class JamServer:
         self.sessions: OrderedDict[tuple, Session] = OrderedDict()
         self._session_keys: dict[str, set] = {}
         self.worker = ModelWorker(on_done=self._record if self.record_dir else None)
+        self.recorder = Recorder(self.record_dir) if self.record_dir else None
         self.started = time.time()
         self.counts = {"calls": 0, "replies": 0, "errors": 0}
         self.urls: dict[str, str] = {}
@@ -199,8 +200,9 @@ class JamServer:
 
     def close(self) -> None:
         self.worker.close()
-        if self.record_dir:
+        if self.recorder:
             self._record(list(self.sessions.values()))
+            self.recorder.close()
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -298,6 +300,10 @@ class JamServer:
         except ProtocolError as exc:
             self.counts["errors"] += 1
             return error_event(exc)
+        except Exception as exc:  # a bug must cost one error reply, not the connection
+            self.counts["errors"] += 1
+            print(f"latentjam jam: internal error on {client.key}: {exc!r}", flush=True)
+            return {"type": "error", "code": "internal", "message": "internal error"}
         if event.get("type") == "reply":
             self.counts["replies"] += 1
             event["latency_ms"] = round((time.perf_counter() - t0) * 1000.0, 3)
@@ -308,12 +314,47 @@ class JamServer:
     # -- recording ------------------------------------------------------------------------
 
     def _record(self, sessions: list[Session]) -> None:
-        """Write each session's history as MIDI + JSON under the record folder."""
-        for s in {id(s): s for s in sessions}.values():
-            if s.history:
+        """Queue sessions for the recorder thread (files are written off the model thread)."""
+        self.recorder.submit(sessions)
+
+
+class Recorder:
+    """A thread writing session histories (MIDI + JSON) to a folder, latest state wins."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._pending: dict[int, Session] = {}
+        self._lock = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="latentjam-record", daemon=True)
+        self._thread.start()
+
+    def submit(self, sessions: list[Session]) -> None:
+        with self._lock:
+            for s in sessions:
+                self._pending[id(s)] = s
+            self._lock.notify()
+
+    def close(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._closed:
+                    self._lock.wait()
+                todo, self._pending = list(self._pending.values()), {}
+                if not todo and self._closed:
+                    return
+            for s in todo:
+                if not s.history:
+                    continue
                 try:
-                    s.save(self.record_dir, stem=safe_stem(f"{s.name}-{s.jam_model.name}"))
-                except OSError as exc:  # a full disk must not stop the jam
+                    s.save(self.directory, stem=safe_stem(f"{s.name}-{s.jam_model.name}"))
+                except (OSError, RuntimeError) as exc:  # a full disk must not stop the jam
                     print(f"latentjam jam: could not record {s.name}: {exc}", flush=True)
 
 

@@ -73,3 +73,60 @@ def test_without_a_midi_subsystem_the_jam_says_so(tiny_drums, capsys):
     else:               # a machine with ALSA: the virtual ports opened
         assert "latentjam-test in" in server.urls["midi"]
         ports.close()
+
+
+def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
+    """The port bridge with mido's own port base classes standing in for the OS's virtual ports."""
+    import time
+
+    import mido
+    from mido.ports import BaseInput, BaseOutput
+
+    from latentjam.jam.midiports import MidiPorts
+    from latentjam.jam.server import JamServer
+
+    class Capture(BaseOutput):
+        def _open(self, **kwargs):
+            self.sent = []
+
+        def _send(self, msg):
+            self.sent.append((time.monotonic(), msg))
+
+    class Silent(BaseInput):
+        def _receive(self, block=True):
+            return None
+
+    server = JamServer({"drums": tiny_drums})
+    server.start()
+
+    async def play():
+        out = Capture()
+        ports = MidiPorts(server, Silent(), out, tempo=480.0)   # one 2-bar phrase per second
+        task = asyncio.create_task(ports.run())
+        start = ports.clock.beat(time.monotonic())
+        phrase_beats = ports.collector.phrase_beats
+        first = (int(start // phrase_beats) + 1) * phrase_beats  # the next downbeat
+        await asyncio.sleep((first - start + 0.05) * 60 / 480)
+        for _ in range(4):
+            ports.on_message(mido.Message("note_on", channel=9, note=36, velocity=100))
+            await asyncio.sleep(4 * 60 / 480 / 4)                # one beat
+        await asyncio.sleep(2 * phrase_beats * 60 / 480)         # the call, then the reply
+        task.cancel()
+        ports.close()
+        return out.sent
+
+    try:
+        sent = asyncio.run(play())
+    finally:
+        server.close()
+    kinds = [m.type for _, m in sent]
+    assert kinds.count("clock") > 24 * 8                      # our own clock went out
+    notes = [m for _, m in sent if m.type == "note_on"]
+    assert server.counts["replies"] == 1 and server.counts["calls"] == 1
+    assert all(m.channel == 9 for m in notes)
+    session = next(iter(server.sessions.values()))
+    played = session.history[0].call.notes
+    # four kicks a beat apart (scheduling jitter may move one by a 16th)
+    assert [n.pitch for n in played] == [36] * 4
+    assert all(abs(n.step - 4 * i) <= 1 for i, n in enumerate(played))
+    assert len(notes) == len(session.history[0].reply_notes)

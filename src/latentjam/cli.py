@@ -13,6 +13,7 @@ from latentjam.errors import LatentjamError
 # its heavy dependencies itself, so `latentjam --help` stays fast.
 COMMAND_MODULES = (
     "data",        # data build / data info / data corpus
+    "corpus",      # corpus list / build / info (bundled drums, music21 melodies)
     "train",       # train, evaluate
     "explore",     # models, sample, reconstruct, interpolate, attribute, map, humanize
     "improvise",   # improvise, analyze

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.datasets.compact import encode
 from latentjam.datasets.convert_file import (
     REASONS,
     Converter,
@@ -136,10 +137,12 @@ def _isolated(path: str, converter: Converter) -> FileResult:
 
 
 class _ShardWriter:
-    """Collects windows per split and writes shards/<split>-NNNNN.npz of about SHARD_BYTES."""
+    """Collects windows per split and writes shards/<split>-NNNNN.npz of about SHARD_BYTES
+    (as float32; stored losslessly as small integers, see `latentjam.datasets.compact`)."""
 
-    def __init__(self, folder: Path, window_bytes: int):
+    def __init__(self, folder: Path, window_bytes: int, kind: str):
         self.folder = folder
+        self.kind = kind
         self.limit = max(64, SHARD_BYTES // max(1, window_bytes))
         self.buffers: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in SPLITS}
         self.sizes = dict.fromkeys(SPLITS, 0)
@@ -160,10 +163,12 @@ class _ShardWriter:
         )
         name = f"{split}-{sum(s['split'] == split for s in self.shards):05d}.npz"
         tmp = self.folder / (name + ".part")
+        arrays = encode(self.kind, x)
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, x=x, source=source)
+            np.savez_compressed(fh, source=source, **arrays)
         os.replace(tmp, self.folder / name)
-        self.shards.append({"file": f"shards/{name}", "split": split, "windows": len(x)})
+        self.shards.append({"file": f"shards/{name}", "split": split, "windows": len(x),
+                            "encoding": str(arrays["encoding"])})
         self.buffers[split], self.sizes[split] = [], 0
 
 
@@ -203,7 +208,7 @@ def build_dataset(
     staging = out / f".shards-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    writer = _ShardWriter(staging, converter.steps * converter.feature_dim * 4)
+    writer = _ShardWriter(staging, converter.steps * converter.feature_dim * 4, kind)
     report = BuildReport(out=str(out), files=len(files))
     entries: list[dict] = []
     per_split_files = Counter()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from latentjam.datasets.build import FORMAT, SPLITS
+from latentjam.datasets.compact import decode
 from latentjam.errors import LatentjamError
 
 
@@ -44,7 +45,7 @@ def load_dataset(
         path = Path(folder) / shard["file"]
         try:
             with np.load(path) as data:
-                xs.append(data["x"])
+                xs.append(decode(data, int(manifest["window_shape"][1])))
                 sources.append(data["source"])
         except (OSError, ValueError, KeyError) as exc:
             raise LatentjamError(f"{path}: unreadable shard ({exc})") from None

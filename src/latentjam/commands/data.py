@@ -13,7 +13,6 @@ def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="build and inspect datasets of MIDI windows")
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     data.set_defaults(func=lambda args: data.print_help() or 0)
-    _register_corpus(sub)
 
     build = sub.add_parser(
         "build",
@@ -47,6 +46,7 @@ def register(subparsers) -> None:
     info.add_argument("dataset", metavar="DIR")
     info.add_argument("--json", action="store_true", help="print the information as JSON")
     info.set_defaults(func=_info)
+    _register_corpus(sub)
 
 
 def _register_corpus(sub) -> None:

@@ -34,15 +34,15 @@ def quantised_notes(sequence: Sequence, low: int, high: int, origin: int = 0):
 
 
 def roll(s: np.ndarray, e: np.ndarray, k: np.ndarray, n_steps: int, width: int):
-    """Sounding counts and struck flags, each (n_steps, width), of notes (s, e, k) clipped to
+    """Sounding and struck flags (bool), each (n_steps, width), of notes (s, e, k) clipped to
     the steps [0, n_steps); a note sounding into step 0 from before counts as sounding only."""
     s_c = np.clip(s, 0, n_steps)
     e_c = np.clip(e, 0, n_steps)
     live = e_c > s_c
-    edges = np.concatenate([s_c[live] * width + k[live], e_c[live] * width + k[live]])
-    weights = np.concatenate([np.ones(live.sum()), -np.ones(live.sum())])
-    delta = np.bincount(edges, weights, minlength=(n_steps + 1) * width)
-    sounding = np.cumsum(delta.reshape(n_steps + 1, width)[:n_steps], axis=0) > 0.5
+    delta = np.zeros((n_steps + 1) * width, dtype=np.int32)  # +1 at note starts, -1 at ends
+    np.add.at(delta, s_c[live] * width + k[live], 1)
+    np.add.at(delta, e_c[live] * width + k[live], -1)
+    sounding = np.cumsum(delta.reshape(n_steps + 1, width)[:n_steps], axis=0, dtype=np.int32) > 0
     hit = (s >= 0) & (s < n_steps)
     struck = np.zeros(n_steps * width, dtype=bool)
     struck[s[hit] * width + k[hit]] = True

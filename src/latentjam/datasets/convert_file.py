@@ -13,11 +13,12 @@ from latentjam.errors import InvalidMidiError, LatentjamError
 
 Converter = DrumGrid | MelodyOneHot | PianoRollBars
 KINDS = ("drums", "melody", "pianoroll")
-MAX_BEATS = 50_000.0  # ~7 hours at 120 qpm: longer "pieces" are corrupt timing, not music
+MAX_BEATS = 20_000.0  # ~3 hours at 120 qpm: longer "pieces" are corrupt timing, not music
 
 # Skip categories, in the order the summary prints them.
 REASONS = (
-    "empty", "not MIDI", "truncated", "corrupt", "absurd tempo", "too long", "no notes",
+    "empty", "not MIDI", "too large", "truncated", "corrupt", "absurd tempo", "too long",
+    "no notes",
     "no drum notes", "no pitched notes", "no complete window", "internal error",
 )
 
@@ -54,6 +55,8 @@ def classify(message: str) -> str:
         return "empty"
     if "not a standard midi" in text:
         return "not MIDI"
+    if "too large" in text:
+        return "too large"
     if "absurd tempo" in text:
         return "absurd tempo"
     if "eof" in text or "chunk length" in text or "unexpected end" in text:

@@ -200,7 +200,8 @@ def build_mma(root: Path, out: Path, jobs: int, entries: dict, skipped: list,
         }
     print(f"mma: {len(kept)} distinct drum parts, "
           f"{sum(len(e['aliases']) for e in entries.values() if e['source'] == 'mma')} "
-          f"duplicates folded, {sum(s['source'] == 'mma' for s in skipped)} failed", flush=True)
+          f"duplicates folded, {sum(s['source'] == 'mma' for s in skipped)} skipped "
+          "(no drums or failed; see index.json)", flush=True)
 
 
 # ----------------------------------------------------------------------------- Hydrogen

@@ -58,7 +58,7 @@ def run_list(args) -> int:
     from latentjam.corpora import CORPORA
     from latentjam.corpora.store import cache_dir
 
-    cached = {p.name.split("--")[0] for p in cache_dir().glob("*.npz")}
+    cached = {p.name.split("--")[0] for p in cache_dir().glob("*.npz") if "-first" not in p.name}
     for spec in CORPORA.values():
         where = "bundled" if spec.bundled else f"music21:{spec.music21_dir}"
         state = "cached" if spec.name in cached else "not built"

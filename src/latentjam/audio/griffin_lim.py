@@ -16,8 +16,8 @@ def griffin_lim(magnitude, *, n_fft: int, hop_length: int, n_iter: int = 32,
     lead = mag.shape[:-2]
     mag = mag.reshape(-1, mag.shape[-2], mag.shape[-1])  # (B, F, T)
     if mag.shape[-2] != n_fft // 2 + 1:
-        raise ValueError(f"magnitude has {mag.shape[-2]} bins; n_fft={n_fft} needs {n_fft // 2 + 1}"
-                         )
+        bins = n_fft // 2 + 1
+        raise ValueError(f"magnitude has {mag.shape[-2]} bins; n_fft={n_fft} needs {bins}")
     n_out = length if length is not None else (mag.shape[-1] - 1) * hop_length
     window = torch.hann_window(n_fft)
     gen = torch.Generator().manual_seed(seed)

@@ -47,8 +47,8 @@ CARD = """# {name}
   on General MIDI program 0 (acoustic grand piano), rendered offline by `midirenderer` with
   TimGM6mb.sf2 (the soundfont shipped with pretty_midi; GPL-2, Tim Brechbill), mono, {sr} Hz,
   peak-normalised. Split by piece (hash of the file name): train/valid/test.
-- training: {steps} steps ({engine}) on one CPU thread, {seconds} s; seed 0;
-  `scripts/train_audio_models.py`.
+- training: {steps} steps on one CPU thread, {seconds} s, seed 0, with
+  `scripts/train_audio_models.py`: {engine}.
 - held-out quality (test split, {eval_clips} clips of {eval_seconds} s): multi-resolution spectral
   convergence {sc:.3f}, log-spectral distance {lsd:.2f} dB (lower is better for both).
 - trained on {date} with torch {torch}.
@@ -74,7 +74,7 @@ SUMMARIES = {
 def held_out_quality(model, data_dir, clips: int = 12):
     """Mean multi-resolution SC and LSD of reconstructions of test-split clips."""
     sr = pipeline.sample_rate_of(model)
-    n = pipeline.segment_samples(model) * (2 if pipeline.is_mel(model) else 1)
+    n = 2 * sr  # 2 s clips for every model
     audio = load_segments(data_dir, sample_rate=sr, length=n, split="test", max_segments=clips)
     scs, lsds = [], []
     for clip in audio:

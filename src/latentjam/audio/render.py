@@ -37,11 +37,15 @@ def find_soundfont() -> Path:
 
 
 def as_piano(sequence):
-    """A copy of a `Sequence` with drums dropped and every pitched track on GM program 0."""
+    """A copy of a `Sequence` with drums dropped, every pitched track on GM program 0, and
+    tempo / metre changes after the last note dropped (they would render as silence)."""
     from dataclasses import replace
 
     tracks = [replace(t, program=0) for t in sequence.tracks if not t.is_drum and len(t)]
-    return replace(sequence, tracks=tracks)
+    end = max((t.end for t in tracks), default=0.0)
+    tempos = [t for i, t in enumerate(sequence.tempos) if i == 0 or t.beat <= end]
+    sigs = [s for i, s in enumerate(sequence.time_signatures) if i == 0 or s.beat <= end]
+    return replace(sequence, tracks=tracks, tempos=tempos, time_signatures=sigs)
 
 
 def render_midi_bytes(midi_bytes: bytes, sample_rate: int = 16000,

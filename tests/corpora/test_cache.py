@@ -10,6 +10,7 @@ pytest.importorskip("music21")
 from latentjam.convert import DrumGrid, MelodyOneHot, PianoRollBars
 from latentjam.corpora import corpus_sequences, load_corpus, music21_source
 from latentjam.corpora.store import (
+    concat_encoded,
     decode_windows,
     encode_windows,
     pack_sequences,
@@ -82,6 +83,19 @@ def test_window_encodings_round_trip(kind):
     encoding, arrays = encode_windows(x)
     assert encoding == kind
     assert np.array_equal(decode_windows(encoding, arrays, x.shape), x)
+
+
+def test_mixed_chunks_join_in_the_most_compact_shared_encoding():
+    rng = np.random.default_rng(1)
+    onehot = np.eye(12, dtype=np.float32)[rng.integers(0, 12, (3, 16))]
+    bits = (rng.random((2, 16, 12)) > 0.5).astype(np.float32)
+    real = rng.random((4, 16, 12)).astype(np.float32)
+    for parts, kind in (([onehot, onehot], "onehot"), ([onehot, bits], "bits"),
+                        ([bits, real, onehot], "float32")):
+        encoding, arrays = concat_encoded([encode_windows(p) for p in parts], (16, 12))
+        whole = np.concatenate(parts)
+        assert encoding == kind
+        assert np.array_equal(decode_windows(encoding, arrays, whole.shape), whole)
 
 
 def test_sequences_pack_and_unpack(real_midi_files):

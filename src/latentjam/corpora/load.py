@@ -178,13 +178,15 @@ def _windows_cache(name: str, converter, limit: int | None) -> Path:
 
 
 def build_windows(name: str, converter, *, limit: int | None = None, progress: bool = True,
-                  workers: int | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
-    """(meta, windows (n, T, D) float32, piece index per window (n,)); cached by converter."""
+                  workers: int | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, stored arrays) of a corpus's windows for `converter`, built and cached if needed.
+
+    The arrays hold the windows in their compact stored form (see `store.encode_windows`;
+    `windows_of` decodes them to float32 (n, T, D)) and "piece", the piece index per window.
+    """
     path = _windows_cache(name, converter, limit)
     if path.is_file():
-        meta, arrays = store.load_npz(path)
-        x = store.decode_windows(meta["encoding"], arrays, tuple(meta["shape"]))
-        return meta, x, arrays["piece"]
+        return store.load_npz(path)
     sequences, pieces, skipped = _pieces(name, limit=limit, workers=workers, progress=progress)
     chunks, owner = [], []
     steps, dim = converter.steps, converter.feature_dim
@@ -192,16 +194,20 @@ def build_windows(name: str, converter, *, limit: int | None = None, progress: b
                                       desc=f"windows of {name}", enabled=progress)):
         w = converter.windows(seq)  # (n_i, T, D)
         pieces[i] = dict(pieces[i], windows=len(w), split=split_of(pieces[i]["group"]))
-        chunks.append(w)
+        chunks.append(store.encode_windows(w) if len(w) else None)
         owner.append(np.full(len(w), i, dtype=np.int32))
-    x = np.concatenate(chunks) if chunks else np.zeros((0, steps, dim), dtype=np.float32)
+    encoding, arrays = store.concat_encoded([c for c in chunks if c is not None], (steps, dim))
     piece = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int32)
-    encoding, arrays = store.encode_windows(x)
     meta = {"corpus": name, "version": corpus_version(name, limit),
-            "converter": converter.cache_key(), "shape": list(x.shape), "encoding": encoding,
-            "pieces": pieces, "skipped": skipped}
+            "converter": converter.cache_key(), "shape": [len(piece), steps, dim],
+            "encoding": encoding, "pieces": pieces, "skipped": skipped}
     store.save_npz(path, meta, piece=piece, **arrays)
-    return meta, x, piece
+    return meta, dict(arrays, piece=piece)
+
+
+def windows_of(meta: dict, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The float32 windows (n, T, D) of a `build_windows` result."""
+    return store.decode_windows(meta["encoding"], arrays, tuple(meta["shape"]))
 
 
 def load_corpus(name: str, converter, split: str = "train", progress: bool = True, *,
@@ -213,22 +219,24 @@ def load_corpus(name: str, converter, split: str = "train", progress: bool = Tru
     """
     if split not in (*SPLITS, "all"):
         raise LatentjamError(f"unknown split {split!r}; choose train, valid, test or all")
-    meta, x, piece = build_windows(name, converter, limit=limit, progress=progress,
-                                   workers=workers)
+    meta, arrays = build_windows(name, converter, limit=limit, progress=progress,
+                                 workers=workers)
+    x = windows_of(meta, arrays)
     if split == "all":
         return x
     in_split = np.array([p["split"] == split for p in meta["pieces"]], dtype=bool)
     if len(in_split) == 0:
         return x[:0]
-    return x[in_split[piece]]
+    return x[in_split[arrays["piece"]]]
 
 
 def corpus_report(name: str, converter, *, limit: int | None = None, progress: bool = True,
                   workers: int | None = None) -> dict:
     """What a corpus holds for `converter`: pieces, skipped (with reasons), windows per split,
     per source and per style (and per source and split)."""
-    meta, x, piece = build_windows(name, converter, limit=limit, progress=progress,
-                                   workers=workers)
+    meta, arrays = build_windows(name, converter, limit=limit, progress=progress,
+                                 workers=workers)
+    piece = arrays["piece"]
     pieces = meta["pieces"]
     by_split, by_source, by_style = Counter(), Counter(), defaultdict(Counter)
     by_source_split = defaultdict(Counter)
@@ -247,7 +255,7 @@ def corpus_report(name: str, converter, *, limit: int | None = None, progress: b
         "pieces_without_windows": sum(p["windows"] == 0 for p in pieces),
         "skipped": len(meta["skipped"]),
         "skipped_reasons": dict(reasons.most_common()),
-        "windows": len(x),
+        "windows": len(piece),
         "windows_per_split": {s: by_split.get(s, 0) for s in SPLITS},
         "windows_per_source": dict(by_source),
         "windows_per_source_split": {k: {s: v.get(s, 0) for s in SPLITS}

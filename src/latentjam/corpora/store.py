@@ -63,6 +63,25 @@ def encode_windows(x: np.ndarray) -> tuple[str, dict[str, np.ndarray]]:
     return "float32", {"x": x}
 
 
+def concat_encoded(chunks: list[tuple[str, dict]], step_dim: tuple[int, int]):
+    """Join encoded chunks of windows into one encoding (the most compact all of them allow)."""
+    t, d = step_dim
+    kinds = {kind for kind, _ in chunks}
+
+    def decoded(kind: str, a: dict) -> np.ndarray:
+        return decode_windows(kind, a, (len(next(iter(a.values()))), t, d))
+
+    if not chunks:
+        return "float32", {"x": np.zeros((0, t, d), dtype=np.float32)}
+    if kinds == {"onehot"}:
+        return "onehot", {"codes": np.concatenate([a["codes"] for _, a in chunks])}
+    if kinds <= {"onehot", "bits"}:
+        bits = [a["bits"] if kind == "bits" else np.packbits(decoded(kind, a).astype(bool), axis=-1)
+                for kind, a in chunks]
+        return "bits", {"bits": np.concatenate(bits)}
+    return "float32", {"x": np.concatenate([decoded(kind, a) for kind, a in chunks])}
+
+
 def decode_windows(encoding: str, arrays: dict[str, np.ndarray], shape: tuple) -> np.ndarray:
     """Inverse of `encode_windows`: float32 windows of `shape` (n, T, D)."""
     n, t, d = shape

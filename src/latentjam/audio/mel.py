@@ -38,8 +38,9 @@ def _filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: fl
     # Narrow low filters can fall between FFT bins: give them the nearest bin so no row is empty.
     for m in np.flatnonzero(fb.sum(axis=1) == 0):
         fb[m, int(np.argmin(np.abs(freqs - centre[m, 0])))] = 1.0
-    fb.setflags(write=False)
-    return fb.astype(np.float32)
+    fb = fb.astype(np.float32)
+    fb.setflags(write=False)  # cached and shared: read-only
+    return fb
 
 
 def mel_filterbank(
@@ -50,6 +51,15 @@ def mel_filterbank(
     if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
         raise LatentjamError(f"need 0 <= fmin < fmax <= sample_rate/2, got {fmin}, {fmax}")
     return _filterbank(int(sample_rate), int(n_fft), int(n_mels), float(fmin), fmax)
+
+
+@lru_cache(maxsize=16)
+def _pinv(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None):
+    """Pseudo-inverse of the filter bank, shape (n_freq, n_mels), cached per setting."""
+    fb = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax).astype(np.float64)
+    out = np.linalg.pinv(fb).astype(np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def _torch():
@@ -127,7 +137,7 @@ class MelSpec:
         """Audio (..., n) -> [0, 1] log-mel (..., n_mels, frames) as a float32 torch tensor."""
         torch = _torch()
         power = self.magnitude(audio) ** 2
-        fb = torch.from_numpy(self.filterbank())
+        fb = torch.tensor(self.filterbank())
         return self.scale(torch.matmul(fb, power))
 
     # -- backward ------------------------------------------------------------------------------
@@ -138,14 +148,15 @@ class MelSpec:
         `n_iter` multiplicative (Lee-Seung) updates, which keep every entry >= 0.
         """
         torch = _torch()
-        fb = torch.from_numpy(self.filterbank())  # (M, F)
+        fb = torch.tensor(self.filterbank())  # (M, F)
         mel_power = torch.as_tensor(mel_power, dtype=torch.float32)
-        pinv = torch.linalg.pinv(fb)  # (F, M)
+        pinv = torch.tensor(_pinv(self.sample_rate, self.n_fft, self.n_mels, self.fmin,
+                                      self.fmax))  # (F, M)
         power = torch.clamp(torch.matmul(pinv, mel_power), min=0.0) + 1e-12  # (..., F, T)
         fb_t_mel = torch.matmul(fb.T, mel_power)  # (..., F, T)
-        gram = fb.T @ fb  # (F, F)
         for _ in range(n_iter):
-            power = power * fb_t_mel / (torch.matmul(gram, power) + 1e-12)
+            # F^T F P computed as F^T (F P): (M x F) products instead of an (F x F) Gram matrix
+            power = power * fb_t_mel / (torch.matmul(fb.T, torch.matmul(fb, power)) + 1e-12)
         return torch.sqrt(power)
 
     def invert(self, scaled, *, n_iter: int = 32, length: int | None = None, seed: int = 0):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +123,11 @@ def _parse_task(args: tuple[music21_source.PieceRef, bool]) -> tuple[str, Sequen
     return ref.key, seq, ""
 
 
+def _indexed_parse_task(item):
+    index, task = item
+    return index, _parse_task(task)
+
+
 def _music21_pieces(spec: CorpusSpec, *, limit: int | None, workers: int | None,
                     progress: bool) -> tuple[list[Sequence], list[dict], list[dict]]:
     """Parsed sequences of a music21 corpus, from the sequence cache or parsed now."""
@@ -138,10 +143,12 @@ def _music21_pieces(spec: CorpusSpec, *, limit: int | None, workers: int | None,
     if n_workers <= 1:
         results = list(_progress(map(_parse_task, tasks), total=len(tasks), desc=desc,
                                  enabled=progress))
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            results = list(_progress(pool.map(_parse_task, tasks, chunksize=4),
-                                     total=len(tasks), desc=desc, enabled=progress))
+    else:  # unordered, so the progress bar moves as pieces finish; then back in order
+        results = [None] * len(tasks)
+        with multiprocessing.Pool(n_workers) as pool:
+            done = pool.imap_unordered(_indexed_parse_task, enumerate(tasks), chunksize=4)
+            for i, result in _progress(done, total=len(tasks), desc=desc, enabled=progress):
+                results[i] = result
     sequences, pieces, skipped = [], [], []
     for key, seq, reason in results:
         if seq is None:

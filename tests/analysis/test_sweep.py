@@ -48,3 +48,14 @@ def test_trivial_and_repeated_thresholds():
     assert not lrs[0].any() and not lrs[1].any()  # nothing closer than 0: all new symbols
     np.testing.assert_array_equal(lrs[2], lrs[3])
     np.testing.assert_array_equal(lrs[4], np.maximum(np.arange(41) - 1, 0))  # one symbol
+
+
+def test_batched_information_rate_sums_are_bit_identical():
+    from latentjam.analysis.vmo import information_rate, information_rate_sums
+
+    x = motif_sequence(120, 4, seed=6)
+    table = dist.self_distances(dist.prepare(x, "euclidean"), "euclidean")
+    lrs = sweep_lrs(table, default_thresholds(table, 25))
+    expected = [information_rate(row).sum() for row in lrs]
+    assert information_rate_sums(lrs).tolist() == expected
+    assert information_rate_sums([[0, 0, 0, 1, 2, 1]])[0] == 2 - np.log2(3)  # "abab b" by hand

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latentjam.analysis import distances as dist
-from latentjam.analysis.vmo import Oracle, build_oracle, information_rate
+from latentjam.analysis.vmo import Oracle, build_oracle, information_rate_sums
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def sweep(
     if thr.ndim != 1 or len(thr) == 0:
         raise ValueError("thresholds must be a non-empty 1-D array")
     lrs = sweep_lrs(table, thr)
-    sums = np.array([information_rate(row).sum() for row in lrs])
+    sums = information_rate_sums(lrs)
     best = int(np.argmax(sums))
     return SweepResult(
         thresholds=thr,
@@ -106,55 +106,62 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
     # per lane: threshold, sfx, lrs, symbols, extra forward links {k: [...]} (trn[k] is
     # [k + 1] + extra[k]), reverse suffix links {k: [...]}, symbol counter
     lanes = [
-        (t, [-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, {}, [0]) for t in thr.tolist()
+        (lane, t, [-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, {}, [0])
+        for lane, t in enumerate(thr.tolist())
     ]
     for i in range(1, n + 1):
         row = ext[i, : i + 1].tolist()
         col_d = near_d[:, i].tolist()
         col_s = near_s[:, i].tolist()
         new_lanes = []
-        for lane, (t, sfx, lrs, sym, extra, rsfx, nsym) in enumerate(lanes):
-            k = sfx[i - 1]
-            pi = i - 1
-            cand = -1
-            while k > 0:
-                d = row[k + 1]
-                if d < t:
-                    best, cand = d, k + 1
-                else:
-                    best = t
-                more = extra.get(k)
-                if more is not None:
-                    for s in more:
-                        d = row[s]
-                        if d < best:
-                            best, cand = d, s
-                    if cand >= 0:
-                        break
-                    more.append(i)
-                elif cand >= 0:
-                    break
-                else:
-                    extra[k] = [i]
-                pi = k
-                k = sfx[k]
-            if cand < 0:
-                if k == 0 and col_d[lane] < t:
-                    cand = col_s[lane]
-                else:
-                    sym[i] = nsym[0]
-                    nsym[0] += 1
-                    new_lanes.append(lane)
-                    continue
-            s1 = sfx[pi]
-            p2 = cand - 1
-            if p2 == s1:
-                length = lrs[pi] + 1
+        im1 = i - 1
+        for lane, t, sfx, lrs, sym, extra, rsfx, nsym in lanes:
+            k = sfx[im1]
+            if k > 0 and k not in extra and row[k + 1] < t:
+                # the common case: the repeat goes on (trn[k] is just k + 1, and it is close)
+                cand = k + 1
+                length = lrs[im1] + 1
             else:
-                while sfx[p2] != s1 and p2 != 0:
-                    p2 = sfx[p2]
-                a, b = lrs[pi], lrs[p2]
-                length = (a if a < b else b) + 1
+                pi = im1
+                cand = -1
+                while k > 0:
+                    d = row[k + 1]
+                    if d < t:
+                        best, cand = d, k + 1
+                    else:
+                        best = t
+                    more = extra.get(k)
+                    if more is not None:
+                        for s in more:
+                            d = row[s]
+                            if d < best:
+                                best, cand = d, s
+                        if cand >= 0:
+                            break
+                        more.append(i)
+                    elif cand >= 0:
+                        break
+                    else:
+                        extra[k] = [i]
+                    pi = k
+                    k = sfx[k]
+                if cand < 0:
+                    if k == 0 and col_d[lane] < t:
+                        cand = col_s[lane]
+                    else:
+                        sym[i] = nsym[0]
+                        nsym[0] += 1
+                        new_lanes.append(lane)
+                        continue
+                s1 = sfx[pi]
+                p2 = cand - 1
+                if p2 == s1:
+                    length = lrs[pi] + 1
+                else:
+                    while sfx[p2] != s1 and p2 != 0:
+                        p2 = sfx[p2]
+                    a, b = lrs[pi], lrs[p2]
+                    length = (a if a < b else b) + 1
             sym[i] = sym[cand]
             sibs = rsfx.get(cand)
             if sibs is None:
@@ -182,4 +189,4 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
             cur_s = near_s[new, i + 1 : n + 1]
             cur_s[closer] = i
             near_s[new, i + 1 : n + 1] = cur_s
-    return np.array([lane[2] for lane in lanes], dtype=np.int64)
+    return np.array([lane[3] for lane in lanes], dtype=np.int64)

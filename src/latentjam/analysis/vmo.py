@@ -198,6 +198,46 @@ def information_rate(lrs, alpha: float = 1.0) -> np.ndarray:
     return ir
 
 
+def information_rate_sums(lrs_rows) -> np.ndarray:
+    """`information_rate(row).sum()` for every row of lrs (T, N + 1) -> (T,), bit for bit.
+
+    The compror parse runs in plain Python on each row (block after state j: the states p with
+    p - lrs[p] <= j); the rate arithmetic runs once for all rows.
+    """
+    rows = np.asarray(lrs_rows, dtype=np.int64)
+    n_rows, n = rows.shape[0], rows.shape[1] - 1
+    if n == 0:
+        return np.zeros(n_rows)
+    cw0 = np.zeros((n_rows, n))
+    cw1 = np.zeros((n_rows, n))
+    bl = np.zeros((n_rows, n))
+    reach = (np.arange(n + 1) - rows).tolist()  # p - lrs[p]: how far back state p's repeat goes
+    for r in range(n_rows):
+        a = reach[r]
+        a.append(n + 1)  # stops every block at the end
+        c0, c1, b = cw0[r], cw1[r], bl[r]
+        j = 0
+        while j < n:
+            p = j + 1
+            while a[p] <= j:
+                p += 1
+            length = p - 1 - j
+            c1[j] = 1
+            if length == 0:
+                c0[j] = 1
+                b[j] = 1
+                j += 1
+            else:
+                b[j : j + length] = length
+                j += length
+    with np.errstate(divide="ignore"):
+        h0 = np.log2(np.cumsum(cw0, axis=1))
+        h1 = np.log2(np.cumsum(cw1, axis=1)) / bl
+    ir = h0 - h1
+    ir[ir < 0] = 0
+    return np.array([row.sum() for row in ir])
+
+
 @dataclass(frozen=True)
 class Motif:
     """A repeated pattern: `length` frames occurring at `starts` (0-based frame indices)."""

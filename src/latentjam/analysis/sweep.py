@@ -103,8 +103,9 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
     ext[1 : n + 1, 1 : n + 1] = table
     near_d = np.full((n_lanes, s_len), np.inf)
     near_s = np.zeros((n_lanes, s_len), dtype=np.int64)
-    # per lane: threshold, sfx, lrs, symbols, extra forward links {k: [...]} (trn[k] is
-    # [k + 1] + extra[k]), reverse suffix links {k: [...]}, symbol counter
+    # per lane: index, threshold, sfx, lrs, symbols, extra forward links {k: [...]} (trn[k] is
+    # [k + 1] + extra[k]), reverse suffix links filed by link and length
+    # {sfx * S + lrs: [states]}, symbol counter
     lanes = [
         (lane, t, [-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, {}, [0])
         for lane, t in enumerate(thr.tolist())
@@ -163,21 +164,22 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
                     a, b = lrs[pi], lrs[p2]
                     length = (a if a < b else b) + 1
             sym[i] = sym[cand]
-            sibs = rsfx.get(cand)
-            if sibs is None:
-                rsfx[cand] = [i]
-            else:
+            # find_better: the first state linking to cand with the same repeat length whose
+            # context goes one symbol further (states are filed by (link, lrs) when final)
+            same = rsfx.get(cand * s_len + length)
+            if same is not None:
                 before = sym[i - length]
-                for j in sibs:
-                    if lrs[j] == length and sym[j - length] == before:
+                for j in same:
+                    if sym[j - length] == before:
                         length += 1
                         cand = j
-                        sibs = rsfx.get(j)
                         break
-                if sibs is None:
-                    rsfx[cand] = [i]
-                else:
-                    sibs.append(i)
+            key = cand * s_len + length
+            same = rsfx.get(key)
+            if same is None:
+                rsfx[key] = [i]
+            else:
+                same.append(i)
             sfx[i] = cand
             lrs[i] = length
         if new_lanes and i < n:

@@ -39,6 +39,7 @@ def test_default_is_the_papers_network():
     assert isinstance(build_model(BarVAEConfig().to_dict()), PianoRollBarVAE)
 
 
+@pytest.mark.slow
 def test_learns_real_bars(midi_dir):
     torch.manual_seed(0)
     model = PianoRollBarVAE(SMALL)

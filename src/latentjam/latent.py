@@ -5,9 +5,8 @@ Every function takes numpy arrays or torch tensors and returns the same kind it 
 flows through these functions. Latent vectors have shape (Nz,) or (B, Nz): the last axis is the
 latent axis. Nothing here imports torch unless it was handed a tensor.
 
-Attribute measures (FM-Music-VAE section 4.3) read data tensors rather than latents: a drum grid
-(..., T, 27) [hits 0-8, velocities 9-17, offsets 18-26] or a melody one-hot (..., T, 90)
-[0 hold, 1 off, 2.. note-on for MIDI pitches 21..108].
+Attribute measures (FM-Music-VAE section 4.3) read data windows rather than latents: drum grids
+(N, T, 27) or melody one-hots (N, T, 90); they come from `latentjam.analysis.attributes`.
 """
 
 from __future__ import annotations
@@ -183,33 +182,62 @@ def _check_count(n) -> None:
 
 
 # ----------------------------------------------------------------------------- attribute vectors
+# The measures and the table 2 protocol live in latentjam.analysis.attributes (numpy); these
+# wrappers accept torch tensors too and turn bad input into a LatentjamError.
+
+ATTRIBUTES = {27: "drums", 90: "melody"}  # data feature dimension -> attribute table kind
+
+
+def data_kind(feature_dim: int) -> str:
+    """"drums" or "melody" for data tensors with this many features per step."""
+    if int(feature_dim) not in ATTRIBUTES:
+        raise LatentjamError(f"no attribute measures for data with {feature_dim} features per step")
+    return ATTRIBUTES[int(feature_dim)]
+
+
+def attribute_names(feature_dim: int) -> tuple[str, ...]:
+    """Attributes measurable on data with this feature dimension (empty if none)."""
+    from latentjam.analysis.attributes import ATTRIBUTES as TABLE
+
+    return tuple(TABLE.get(ATTRIBUTES.get(int(feature_dim), ""), ()))
+
+
+def measure(x, name: str) -> np.ndarray:
+    """Attribute `name` of each data window in `x` (N, T, D) -> (N,) float64 (NaN if undefined).
+
+    Drums (D = 27): density (hits), velocity and offset (means over the hits); melody (D = 90):
+    density (note-ons), pitch (mean MIDI pitch of the note-ons).
+    """
+    from latentjam.analysis.attributes import compute_attributes
+
+    a = _as_numpy(x)
+    if a.ndim == 2:
+        a = a[None]
+    if a.ndim != 3:
+        raise LatentjamError(f"need data windows (N, T, D), got shape {a.shape}")
+    kind = data_kind(a.shape[-1])
+    names = attribute_names(a.shape[-1])
+    if name not in names:
+        raise LatentjamError(f"unknown attribute '{name}' for {kind} (choose {', '.join(names)})")
+    return compute_attributes(a, kind)[name]
 
 
 def attribute_vector(latents, values, *, fraction: float = 0.25):
     """Mean latent of the top `fraction` of `values` minus that of the bottom `fraction`.
 
     The FM-Music-VAE table 2 protocol (after Roberts et al. 2018): latents (N, Nz) are encoded
-    samples, values (N,) their attribute; NaN values (e.g. the mean velocity of an empty pattern)
-    are left out. Returns (Nz,).
+    windows, values (N,) their attribute (NaN entries left out). Returns (Nz,).
     """
+    from latentjam.analysis.attributes import attribute_vector as protocol
+
     z = _as_numpy(latents)
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if z.ndim != 2 or len(z) != len(v):
         raise LatentjamError(f"need latents (N, Nz) and values (N,), got {z.shape} and {v.shape}")
-    if not 0 < fraction <= 0.5:
-        raise LatentjamError(f"fraction must be in (0, 0.5] (got {fraction})")
-    keep = np.isfinite(v)
-    z, v = z[keep], v[keep]
-    k = int(np.floor(len(v) * fraction))
-    if k < 1:
-        raise LatentjamError(
-            f"an attribute vector needs at least {int(np.ceil(1 / fraction))} samples with a "
-            f"defined attribute (got {len(v)})"
-        )
-    order = np.argsort(v, kind="stable")
-    if v[order[-k:]].mean() <= v[order[:k]].mean():
-        raise LatentjamError("the attribute does not vary over these samples")
-    return _like(z[order[-k:]].mean(axis=0) - z[order[:k]].mean(axis=0), latents)
+    try:
+        return _like(np.asarray(protocol(z, v, fraction), dtype=np.float64), latents)
+    except ValueError as exc:
+        raise LatentjamError(f"cannot build an attribute vector: {exc}") from None
 
 
 def along(z, vector, scales):
@@ -220,93 +248,3 @@ def along(z, vector, scales):
         raise LatentjamError(f"need z and vector of the same shape (Nz,), got {z64.shape}, "
                              f"{v64.shape}")
     return _like(z64[None] + s * v64[None], z)
-
-
-# ---------------------------------------------------------------------------- attribute measures
-
-DRUM_CLASSES = 9
-DRUM_DIM = 3 * DRUM_CLASSES
-MELODY_DIM = 90
-MELODY_LOW_PITCH = 21  # index 2 of the one-hot is this pitch
-
-
-def _data(x, dim: int, what: str) -> np.ndarray:
-    a = _as_numpy(x)
-    if a.ndim < 2 or a.shape[-1] != dim:
-        raise LatentjamError(f"{what} tensors have shape (..., T, {dim}); got {a.shape}")
-    return a
-
-
-def drum_hits(grid) -> np.ndarray:
-    """Binary hits of a drum grid (..., T, 27) -> (..., T, 9) bool (probabilities > 0.5)."""
-    return _data(grid, DRUM_DIM, "drum grid")[..., :DRUM_CLASSES] > 0.5
-
-
-def drum_density(grid) -> np.ndarray:
-    """Number of hits in each pattern: (..., T, 27) -> (...,)."""
-    return drum_hits(grid).sum(axis=(-1, -2)).astype(np.float64)
-
-
-def _mean_over_hits(grid, column: int) -> np.ndarray:
-    g = _data(grid, DRUM_DIM, "drum grid")
-    hits = g[..., :DRUM_CLASSES] > 0.5
-    values = g[..., column:column + DRUM_CLASSES]
-    count = hits.sum(axis=(-1, -2))
-    total = np.where(hits, values, 0.0).sum(axis=(-1, -2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def drum_velocity(grid) -> np.ndarray:
-    """Mean velocity (0..1) over the hits of each pattern; NaN without hits -> (...,)."""
-    return _mean_over_hits(grid, DRUM_CLASSES)
-
-
-def drum_offset(grid) -> np.ndarray:
-    """Mean micro-timing offset (-1..1, + is late) over the hits; NaN without hits -> (...,)."""
-    return _mean_over_hits(grid, 2 * DRUM_CLASSES)
-
-
-def melody_events(onehot) -> np.ndarray:
-    """Event index per step of a melody one-hot (argmax): (..., T, 90) -> (..., T) int."""
-    return np.argmax(_data(onehot, MELODY_DIM, "melody one-hot"), axis=-1)
-
-
-def melody_density(onehot) -> np.ndarray:
-    """Number of note-ons in each melody: (..., T, 90) -> (...,)."""
-    return (melody_events(onehot) >= 2).sum(axis=-1).astype(np.float64)
-
-
-def melody_pitch(onehot) -> np.ndarray:
-    """Mean MIDI pitch of the note-ons of each melody; NaN without notes: (..., T, 90) -> (...,)."""
-    events = melody_events(onehot)
-    on = events >= 2
-    pitch = events - 2 + MELODY_LOW_PITCH
-    count = on.sum(axis=-1)
-    total = np.where(on, pitch, 0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-# feature dimension of the data tensor -> attribute name -> measure
-ATTRIBUTES: dict[int, dict[str, Callable[..., np.ndarray]]] = {
-    DRUM_DIM: {"density": drum_density, "velocity": drum_velocity, "offset": drum_offset},
-    MELODY_DIM: {"density": melody_density, "pitch": melody_pitch},
-}
-
-
-def attribute_names(feature_dim: int) -> list[str]:
-    """Attributes that can be measured on data tensors with this feature dimension."""
-    return list(ATTRIBUTES.get(int(feature_dim), {}))
-
-
-def measure(x, name: str) -> np.ndarray:
-    """Attribute `name` of each data tensor in `x` (..., T, D) -> (...,); D picks the measures."""
-    dim = int(np.shape(x)[-1])
-    table = ATTRIBUTES.get(dim)
-    if table is None:
-        raise LatentjamError(f"no attribute measures for data with {dim} features per step")
-    if name not in table:
-        raise LatentjamError(f"unknown attribute '{name}' for this data (choose "
-                             f"{', '.join(table)})")
-    return table[name](x)

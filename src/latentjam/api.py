@@ -1,0 +1,523 @@
+"""The notebook API: `m = latentjam.load("drums")`, then encode, decode, sample, interpolate, ...
+
+Every method takes music (a MIDI path, a `latentjam.music.Sequence`) or data tensors, and
+returns music (`Sequence`, or a list of them) unless its name says otherwise; latents are numpy
+float32 arrays of shape (Nz,) or (n, Nz). `m.module` is the torch model and `m.converter` the
+representation, for those who want tensors. Long pieces are cut into consecutive windows of the
+model's length (2 bars of 4 quarter notes for the shipped sequence models) from beat 0, and
+processed window by window in batches; pieces the model cannot read raise `LatentjamError`
+saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentjam import latent as lat
+from latentjam.errors import LatentjamError
+from latentjam.music import Sequence, Tempo, TimeSignature, Track
+
+BATCH = 256  # windows per forward pass
+MAX_WINDOWS = 5000  # a longer "piece" (about 5.5 hours at 120 qpm) is refused
+STEPS_PER_BEAT = 4
+CORPUS_SAMPLES = 5000  # encoded windows behind a computed attribute vector (the paper's 5000)
+DEFAULT_CORPUS = {"drums": "drums", "melody": "ryans-mammoth", "pianoroll": "bach-chorales"}
+MusicLike = str | os.PathLike | Sequence | np.ndarray
+
+
+def load(name_or_path: str | os.PathLike = "drums") -> Model:
+    """A shipped model by name ("drums", "melody", ...) or a model/checkpoint file, to play."""
+    from latentjam.pretrained import load_model, model_path
+
+    path = model_path(name_or_path)
+    module = load_model(path)
+    return Model(module, name=path.stem, path=path)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        from latentjam.errors import missing_extra
+
+        raise missing_extra("torch", "torch") from None
+    return torch
+
+
+def converter_for(module: Any, metadata: dict | None = None):
+    """The converter whose tensors `module` reads and writes (from its config and metadata)."""
+    from latentjam import convert
+
+    config = module.config
+    if hasattr(config, "converter"):
+        return config.converter()
+    kind = getattr(config, "data", None)
+    bars = int(getattr(config, "bars", 2))
+    key = str(((metadata or {}).get("data") or {}).get("converter", ""))
+    if kind == "drums":
+        return convert.DrumGrid(bars=bars, mapping="roland" if "-roland-" in key else "gm")
+    if kind == "melody":
+        return convert.MelodyOneHot(bars=bars)
+    raise LatentjamError(f"a {getattr(config, 'kind', '?')} model does not read MIDI")
+
+
+class Model:
+    """A trained VAE with its converter: music in, music out.
+
+    Attributes: `name`, `module` (the nn.Module, eval mode, one forward per batch of windows),
+    `converter`, `kind` ("drums", "melody" or "pianoroll"), `latent_dim` (Nz), `steps` (T),
+    `window_beats` (quarter notes per window), `metadata` (from the model file).
+    """
+
+    def __init__(self, module: Any, *, name: str = "model", path: str | os.PathLike | None = None,
+                 converter: Any = None) -> None:
+        self.module = module.eval()
+        self.name = name
+        self.path = Path(path) if path else None
+        self.metadata: dict = dict(getattr(module, "metadata", None) or {})
+        self.converter = converter if converter is not None else converter_for(module,
+                                                                                self.metadata)
+        self.kind: str = getattr(module.config, "data", "pianoroll")
+        self.steps = int(self.converter.steps)
+        self.feature_dim = int(self.converter.feature_dim)
+        self.window_beats = self.steps / STEPS_PER_BEAT
+        self.latent_dim = int(module.config.latent_dim)
+        self._vectors: dict[str, np.ndarray] | None = None
+
+    def __repr__(self) -> str:
+        return (f"<latentjam.Model {self.name!r}: {self.kind}, {self.latent_dim}-D latent, "
+                f"{self.window_beats:g}-beat windows>")
+
+    @property
+    def card(self) -> str:
+        """The model card (markdown) shipped next to the model file, or an empty string."""
+        if self.path is None:
+            return ""
+        card = self.path.with_suffix(".md")
+        return card.read_text(encoding="utf-8") if card.is_file() else ""
+
+    # ---------------------------------------------------------------------- music <-> tensors
+
+    def read(self, x: MusicLike) -> Sequence:
+        """A MIDI path or `Sequence` as a `Sequence`."""
+        return read_music(x)
+
+    def windows(self, x: MusicLike) -> np.ndarray:
+        """Consecutive windows covering the piece from beat 0: (n, T, D) float32.
+
+        Silent windows inside the piece are kept, so window k starts at beat k * window_beats.
+        A tensor (T, D) or (n, T, D) is checked and passed through.
+        """
+        if isinstance(x, np.ndarray) or lat._is_torch(x):
+            return check_tensor(x, self.converter, self.name)
+        return piece_windows(read_music(x), self.converter, self.kind, self.name)
+
+    def to_music(self, x, *, qpm: float = 120.0) -> Sequence | list[Sequence]:
+        """Data tensors back to music: (T, D) -> Sequence, (n, T, D) -> list of Sequences."""
+        a = lat._as_numpy(x).astype(np.float32)
+        if a.ndim == 2:
+            return self.converter.from_tensor(a, qpm=qpm)
+        return [self.converter.from_tensor(w, qpm=qpm) for w in a]
+
+    def join(self, pieces: list[Sequence], *, gap_beats: float = 0.0) -> Sequence:
+        """Window-length pieces played one after another (window k at k * window_beats)."""
+        return concatenate(pieces, self.window_beats + gap_beats)
+
+    # ------------------------------------------------------------------------ latent <-> data
+
+    def encode(self, x: MusicLike, *, with_sigma: bool = False):
+        """Posterior means, (n_windows, Nz) float32; with_sigma=True returns (mu, sigma).
+
+        `x`: MIDI path, Sequence, or data tensor (T, D) / (n, T, D).
+        """
+        torch = _torch()
+        w = self.windows(x)
+        mus, sigmas = [], []
+        with torch.inference_mode():
+            for i in range(0, len(w), BATCH):
+                mu, sigma = self.module.encode(torch.from_numpy(w[i:i + BATCH]))
+                mus.append(mu.float().numpy())
+                sigmas.append(sigma.float().numpy())
+        mu, sigma = np.concatenate(mus), np.concatenate(sigmas)
+        return (mu, sigma) if with_sigma else mu
+
+    def _latents(self, z) -> np.ndarray:
+        a = lat._as_numpy(z).astype(np.float32)
+        if a.ndim == 1:
+            a = a[None]
+        if a.ndim != 2 or a.shape[1] != self.latent_dim:
+            raise LatentjamError(f"the {self.name!r} model has {self.latent_dim}-D latents; "
+                                 f"got shape {tuple(np.shape(z))}")
+        if not np.all(np.isfinite(a)):
+            raise LatentjamError("latents hold NaN or infinite values")
+        return a
+
+    def decode_tensor(self, z, *, temperature: float = 0.0, seed: int | None = None) -> np.ndarray:
+        """Latents (Nz,) or (n, Nz) -> data windows (n, T, D) float32.
+
+        temperature 0 is the greedy decode (most likely hits / notes); > 0 samples the decoder's
+        outputs at that temperature (same seed, same result).
+        """
+        torch = _torch()
+        if temperature < 0 or not np.isfinite(temperature):
+            raise LatentjamError(f"temperature must be >= 0 (got {temperature})")
+        zz = self._latents(z)
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(zz), BATCH):
+                out.append(self._decode_batch(torch.from_numpy(zz[i:i + BATCH]), temperature, gen))
+        return np.concatenate(out).astype(np.float32)
+
+    def _decode_batch(self, z, temperature: float, gen) -> np.ndarray:
+        torch = _torch()
+        if self.kind in ("drums", "melody"):  # the recurrent VAE chooses its own outputs
+            y = self.module.decode(z, sample=temperature > 0, temperature=max(temperature, 1e-6),
+                                   generator=gen)
+            return y.float().numpy()
+        p = self.module.decode(z).float()  # piano roll probabilities (B, 16, 2P)
+        if temperature > 0:
+            logits = torch.logit(p.clamp(1e-6, 1 - 1e-6)) / temperature
+            p = torch.bernoulli(torch.sigmoid(logits), generator=gen)
+        roll = (p > 0.5).float()
+        half = roll.shape[-1] // 2
+        roll[..., :half] = torch.maximum(roll[..., :half], roll[..., half:])  # struck => sounding
+        return roll.numpy()
+
+    def decode(self, z, *, temperature: float = 0.0, seed: int | None = None, qpm: float = 120.0):
+        """Latents to music: (Nz,) -> Sequence; (n, Nz) -> list of n Sequences."""
+        y = self.decode_tensor(z, temperature=temperature, seed=seed)
+        seqs = [self.converter.from_tensor(w, qpm=qpm) for w in y]
+        return seqs[0] if lat._as_numpy(z).ndim == 1 else seqs
+
+    def reconstruct(self, x: MusicLike) -> Sequence:
+        """The whole piece through the model, window by window (tempo of the input kept)."""
+        qpm = self._qpm(x)
+        return self.join(self.decode(self.encode(x).reshape(-1, self.latent_dim), qpm=qpm))
+
+    def _qpm(self, x) -> float:
+        if isinstance(x, Sequence | str | os.PathLike):
+            return float(read_music(x).qpm_at(0.0))
+        return 120.0
+
+    def _one(self, x, window: int) -> np.ndarray:
+        """One latent (Nz,): a latent passes through; music gives the posterior mean of a window."""
+        if isinstance(x, np.ndarray | list | tuple) or lat._is_torch(x):
+            a = lat._as_numpy(x)
+            if a.ndim == 1:
+                return self._latents(a)[0]
+        z = self.encode(x)
+        if not -len(z) <= window < len(z):
+            raise LatentjamError(f"window {window} does not exist: the piece has {len(z)} "
+                                 f"window(s) of {self.window_beats:g} beats")
+        return z[window]
+
+    # -------------------------------------------------------------------------- explorations
+
+    def sample_latents(self, n: int = 1, *, seed: int | None = None) -> np.ndarray:
+        """`n` latents drawn from the model's prior (the learned prior for FM models): (n, Nz)."""
+        torch = _torch()
+        lat._check_count(n)
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        with torch.inference_mode():
+            if hasattr(self.module, "sample_latent"):
+                z = self.module.sample_latent(int(n), generator=gen)
+            else:
+                z = torch.randn(int(n), self.latent_dim, generator=gen)
+        return z.float().numpy()
+
+    def sample(self, n: int = 1, *, temperature: float = 0.5, seed: int | None = None,
+               qpm: float = 120.0) -> list[Sequence]:
+        """`n` new pieces: latents from the prior, outputs sampled at `temperature` (0 = greedy).
+
+        As in MusicVAE, temperature sets how adventurous the decoder's choices are.
+        """
+        z = self.sample_latents(n, seed=seed)
+        return self.decode(z, temperature=temperature, seed=seed, qpm=qpm)
+
+    def interpolate(self, a, b, steps: int = 7, *, method: str = "lerp", window: int = 0,
+                    qpm: float = 120.0) -> list[Sequence]:
+        """`steps` pieces from `a` to `b` (ends included) along a lerp or slerp latent path.
+
+        a, b: music (its `window`-th window is used) or latents (Nz,). The first and last
+        steps are the model's reconstructions of a and b.
+        """
+        path = lat.interpolate(self._one(a, window), self._one(b, window), steps, method)
+        return self.decode(path, qpm=qpm)
+
+    def similar(self, x, radius: float = 1.0, n: int = 4, *, seed: int | None = None,
+                window: int = 0, qpm: float = 120.0) -> list[Sequence]:
+        """`n` variations: latents at distance `radius` around `x`'s latent, decoded greedily."""
+        return self.decode(lat.similar(self._one(x, window), radius, n, seed=seed), qpm=qpm)
+
+    def attribute_names(self) -> tuple[str, ...]:
+        """Attributes this model has vectors for (density, velocity, offset / density, pitch)."""
+        return lat.attribute_names(self.feature_dim)
+
+    def attribute_vector(self, name: str) -> np.ndarray:
+        """The attribute vector (Nz,): stored with the model, else computed from its corpus once
+        (table 2 protocol over up to 5000 encoded training windows) and cached on disk."""
+        names = self.attribute_names()
+        if name not in names:
+            raise LatentjamError(f"the {self.name!r} model has no attribute {name!r} "
+                                 f"(choose {', '.join(names) or 'none'})")
+        if self._vectors is None:
+            self._vectors = self._stored_vectors() or self._corpus_vectors()
+        if name not in self._vectors:
+            raise LatentjamError(f"no {name!r} vector could be computed for {self.name!r}")
+        return self._vectors[name]
+
+    def _stored_vectors(self) -> dict[str, np.ndarray]:
+        out = {}
+        for attr, value in dict(self.metadata.get("attributes") or {}).items():
+            vec = value.get("vector") if isinstance(value, dict) else value
+            vec = np.asarray(vec, dtype=np.float32).reshape(-1) if vec is not None else None
+            if vec is not None and vec.shape == (self.latent_dim,) and np.isfinite(vec).all():
+                out[str(attr)] = vec
+        return out
+
+    def corpus_name(self) -> str:
+        """The bundled corpus the model was trained on (from its metadata, else the default)."""
+        source = str((self.metadata.get("data") or {}).get("source", ""))
+        if source.startswith("corpus:"):
+            return source.split(":", 1)[1]
+        return DEFAULT_CORPUS.get(self.kind, "drums")
+
+    def corpus_windows(self, limit: int = CORPUS_SAMPLES, *, split: str = "train",
+                       seed: int = 0) -> np.ndarray:
+        """Up to `limit` windows (n, T, D) of the model's corpus, a seeded random choice."""
+        from latentjam.corpora import load_corpus
+
+        x = load_corpus(self.corpus_name(), self.converter, split=split, progress=False)
+        if len(x) == 0:
+            raise LatentjamError(f"the corpus {self.corpus_name()!r} has no {split} windows")
+        idx = np.random.default_rng(seed).permutation(len(x))[:limit]
+        return x[np.sort(idx)]
+
+    def _cache_file(self) -> Path:
+        from latentjam.corpora.store import ENV_CACHE
+
+        base = os.environ.get(ENV_CACHE) or os.path.join(os.path.expanduser("~"), ".cache",
+                                                         "latentjam")
+        digest = hashlib.sha256()
+        if self.path is not None and self.path.is_file():
+            digest.update(self.path.read_bytes())
+        else:  # an in-memory model: key on its weights
+            for k, v in self.module.state_dict().items():
+                digest.update(k.encode())
+                digest.update(v.detach().cpu().float().numpy().tobytes())
+        return Path(base) / "attributes" / f"{self.name}-{digest.hexdigest()[:16]}.json"
+
+    def _corpus_vectors(self) -> dict[str, np.ndarray]:
+        cache = self._cache_file()
+        if cache.is_file():
+            try:
+                data = json.loads(cache.read_text())
+                return {k: np.asarray(v, dtype=np.float32) for k, v in data.items()}
+            except (ValueError, OSError):
+                pass  # a damaged cache is rebuilt
+        x = self.corpus_windows()
+        z = self.encode(x)
+        vectors = {}
+        for name in self.attribute_names():
+            vectors[name] = np.asarray(lat.attribute_vector(z, lat.measure(x, name)),
+                                       dtype=np.float32)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".part")
+        tmp.write_text(json.dumps({k: v.tolist() for k, v in vectors.items()}))
+        os.replace(tmp, cache)
+        return vectors
+
+    def attribute_latents(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *,
+                          window: int = 0) -> np.ndarray:
+        """x's latent moved along attribute `name` by each scale: (S, Nz)."""
+        return np.asarray(lat.along(self._one(x, window), self.attribute_vector(name), scales),
+                          dtype=np.float32)
+
+    def attribute(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *, window: int = 0,
+                  qpm: float = 120.0) -> list[Sequence]:
+        """x moved along an attribute vector (the paper's fig. 3), one piece per scale.
+
+        Positive scales add more of the attribute (denser, louder, later, higher).
+        """
+        return self.decode(self.attribute_latents(x, name, scales, window=window), qpm=qpm)
+
+    def humanize(self, x: MusicLike, *, temperature: float = 0.0, seed: int | None = None,
+                 model: str | os.PathLike = "humanize") -> Sequence:
+        """A drum pattern with learned velocities and micro-timing (`latentjam.api.humanize`)."""
+        return humanize(x, temperature=temperature, seed=seed, model=model)
+
+    def project(self, z, *, dims: int = 3) -> np.ndarray:
+        """Latents (n, Nz) on the model's fixed PCA map (from its metadata): (n, dims)."""
+        proj = self.metadata.get("projection") or {}
+        if "mean" not in proj or "components" not in proj:
+            raise LatentjamError(f"the {self.name!r} model has no stored projection")
+        mean = np.asarray(proj["mean"], dtype=np.float64)
+        comps = np.asarray(proj["components"], dtype=np.float64)[:dims]
+        return (self._latents(z).astype(np.float64) - mean) @ comps.T
+
+
+def read_music(x: MusicLike) -> Sequence:
+    """A MIDI path or `Sequence` as a `Sequence` (clear error for anything else)."""
+    if isinstance(x, Sequence):
+        return x
+    if isinstance(x, str | os.PathLike):
+        from latentjam.midi import read_midi
+
+        return read_midi(x)
+    raise LatentjamError(f"expected a MIDI path or a Sequence, got {type(x).__name__}")
+
+
+def _notes(seq: Sequence, kind: str) -> Track:
+    return seq.merged(drums=kind == "drums")
+
+
+def _last_onset(seq: Sequence, kind: str) -> float:
+    notes = _notes(seq, kind)
+    return float(notes.start.max()) + 1e-6 if len(notes) else 0.0
+
+
+def piece_windows(seq: Sequence, converter: Any, kind: str, name: str = "model") -> np.ndarray:
+    """Consecutive windows of `converter` covering `seq` from beat 0: (n, T, D) float32.
+
+    Window k starts at beat k * T / 4; silent windows inside the piece are kept; the last one is
+    padded with silence. Raises `LatentjamError` saying why when the piece does not fit.
+    """
+    beats = converter.steps / STEPS_PER_BEAT
+    check_fits(seq, converter, kind, name)
+    n = max(int(np.ceil(_last_onset(seq, kind) / beats)), 1)
+    return np.stack([converter.to_tensor(seq, k * beats) for k in range(n)]).astype(np.float32)
+
+
+def check_fits(seq: Sequence, converter: Any, kind: str, name: str = "model") -> None:
+    """Raise a LatentjamError explaining why `seq` cannot be read by a `kind` model, if so."""
+    what = seq.source or "the piece"
+    notes = _notes(seq, kind)
+    if len(notes) == 0:
+        other = seq.merged(drums=kind != "drums")
+        if kind == "drums":
+            found = f" (it has {len(other)} pitched notes: try a melody model)" if other else ""
+            raise LatentjamError(f"{what} has no drum notes (MIDI channel 10) for the drum model "
+                                 f"{name!r}{found}")
+        found = f" (it has {len(other)} drum notes: try the drums model)" if other else ""
+        raise LatentjamError(f"{what} has no pitched notes for the {kind} model {name!r}{found}")
+    if kind == "drums":
+        from latentjam.convert.drums import MAPPINGS
+
+        table = MAPPINGS[getattr(converter, "mapping", "gm")]
+        if not (table[np.clip(notes.pitch, 0, 127)] >= 0).any():
+            raise LatentjamError(f"{what}: none of its {len(notes)} drum notes is a pitch of the "
+                                 f"General MIDI drum map (35..87)")
+    else:
+        low, high = getattr(converter, "low", 21), getattr(converter, "high", 108)
+        if not ((notes.pitch >= low) & (notes.pitch <= high)).any():
+            raise LatentjamError(f"{what}: no note within the model's pitch range {low}..{high}")
+    beats = converter.steps / STEPS_PER_BEAT
+    if _last_onset(seq, kind) / beats > MAX_WINDOWS:
+        raise LatentjamError(f"{what} runs to beat {_last_onset(seq, kind):.0f}: more than "
+                             f"{MAX_WINDOWS} windows of {beats:g} beats")
+
+
+def check_tensor(x, converter: Any, name: str = "model") -> np.ndarray:
+    """Data windows (T, D) or (n, T, D) checked against `converter`'s shape: (n, T, D) float32."""
+    a = lat._as_numpy(x).astype(np.float32)
+    if a.ndim == 2:
+        a = a[None]
+    want = (int(converter.steps), int(converter.feature_dim))
+    if a.ndim != 3 or a.shape[1:] != want:
+        raise LatentjamError(f"the {name!r} model reads windows of shape {want} "
+                             f"(or (n, {want[0]}, {want[1]})); got {tuple(a.shape)}")
+    if not np.all(np.isfinite(a)):
+        raise LatentjamError("the input tensor holds NaN or infinite values")
+    return a
+
+
+def concatenate(pieces: list[Sequence], spacing_beats: float) -> Sequence:
+    """Pieces played back to back, piece k starting at k * spacing_beats: one Sequence.
+
+    Tracks with the same (is_drum, program) are merged; tempo and metre of the first piece.
+    """
+    if not pieces:
+        raise LatentjamError("nothing to join")
+    groups: dict[tuple[bool, int], list[tuple[Track, float]]] = {}
+    for k, seq in enumerate(pieces):
+        for t in seq.tracks:
+            groups.setdefault((t.is_drum, t.program), []).append((t, k * spacing_beats))
+    tracks = []
+    for (is_drum, program), parts in groups.items():
+        first = parts[0][0]
+        tracks.append(Track(
+            np.concatenate([t.pitch for t, _ in parts]),
+            np.concatenate([t.velocity for t, _ in parts]),
+            np.concatenate([t.start + shift for t, shift in parts]),
+            np.concatenate([t.duration for t, _ in parts]),
+            is_drum=is_drum, program=program, name=first.name,
+        ))
+    head = pieces[0]
+    return Sequence(tracks, list(head.tempos[:1]) or [Tempo(0.0, 120.0)],
+                    list(head.time_signatures[:1]) or [TimeSignature(0.0, 4, 4)], ppq=head.ppq)
+
+
+# ------------------------------------------------------------------------------------ humanize
+
+_GROOVE: dict[str, Any] = {}
+
+
+def load_groove(name_or_path: str | os.PathLike = "humanize"):
+    """The humanize (groove) model, shipped name or file, loaded once per process (eval mode)."""
+    from latentjam.models.groove import GrooveVAE
+    from latentjam.pretrained import model_path, read_model_file
+
+    key = str(model_path(name_or_path))
+    if key not in _GROOVE:
+        data = read_model_file(key)
+        config = dict(data["config"])
+        if config.get("kind") != "groove_vae":
+            raise LatentjamError(f"{key} is a {config.get('kind')!r} model, not a humanize model")
+        model = GrooveVAE.from_config(config)
+        model.load_state_dict({k: v.float() for k, v in data["state_dict"].items()})
+        model.metadata = dict(data.get("metadata") or {})
+        _GROOVE[key] = model.eval()
+    return _GROOVE[key]
+
+
+def humanize(x: MusicLike, *, temperature: float = 0.0, seed: int | None = None,
+             model: str | os.PathLike | Any = "humanize") -> Sequence:
+    """Keep a drum pattern's hits, give them the velocities and micro-timing a groove model
+    learned from played drums (GrooVAE's humanize task).
+
+    x: MIDI path or Sequence with drum notes (quantised or not: only which 16th steps hold
+    which of the 9 drum classes is read). temperature 0 gives the model's most typical
+    groove; > 0 samples a groove style (seeded). Returns the drum part, tempo of the input.
+    """
+    from latentjam.convert import DrumGrid
+    from latentjam.models.groove import GrooveVAE
+
+    if temperature < 0 or not np.isfinite(temperature):
+        raise LatentjamError(f"temperature must be >= 0 (got {temperature})")
+    groove = load_groove(model) if not isinstance(model, GrooveVAE) else model
+    grid = DrumGrid(bars=int(groove.config.bars))
+    seq = read_music(x)
+    w = piece_windows(seq, grid, "drums", "humanize")  # (n, T, 27)
+    out = groove.humanize_grids(w, temperature=temperature, seed=seed)  # (n, T, 27)
+    qpm = float(seq.qpm_at(0.0))
+    return concatenate([grid.from_tensor(g, qpm=qpm) for g in out], grid.steps / STEPS_PER_BEAT)
+
+
+def shipped_models() -> list[dict[str, Any]]:
+    """The shipped models: name, path, card path and the card's title."""
+    from latentjam.pretrained import list_models
+
+    return list_models()
+
+
+__all__ = [
+    "Model", "check_tensor", "concatenate", "converter_for", "humanize", "load", "piece_windows",
+    "read_music", "shipped_models",
+]

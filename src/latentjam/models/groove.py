@@ -1,0 +1,130 @@
+"""GrooveVAE: learns how drummers play a pattern (velocities, micro-timing) given only its hits.
+
+The "humanize" task of GrooVAE (Gillick et al. 2019), reduced to what it needs: the hits are
+kept as they are and only velocities and offsets are predicted. A small conditional VAE:
+
+- encoder (training only): bidirectional GRU over the full drum grid x (B, T, 27) -> mean and
+  standard deviation of a small "groove style" latent z (B, Nz);
+- decoder: bidirectional GRU over [hits (B, T, 9), z broadcast over time (B, T, Nz)] ->
+  velocities in (0, 1) (sigmoid) and offsets in (-1, 1) (tanh), each (B, T, 9).
+
+The reconstruction error is the mean squared error of velocities and offsets at the hits only
+(what MIDI keeps); the KL term is against N(0, I), weighted by `beta`. At z = 0 (temperature 0)
+the decoder gives the most typical groove for a pattern; sampling z gives other feels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+CLASSES = 9  # drum classes of the DrumGrid layout: hits 0-8, velocities 9-17, offsets 18-26
+
+
+@dataclass(frozen=True)
+class GrooveConfig:
+    """Shape of a GrooveVAE (saved with the weights)."""
+
+    kind: str = "groove_vae"
+    bars: int = 2
+    steps_per_bar: int = 16
+    latent_dim: int = 8  # Nz of the groove style
+    hidden: int = 64  # GRU units per direction
+    beta: float = 0.05  # weight of the KL term (per element, like "recon")
+
+    @property
+    def steps(self) -> int:
+        """T."""
+        return self.bars * self.steps_per_bar
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+class GrooveVAE(nn.Module):
+    """Hits-conditioned VAE over velocities and offsets; see the module docstring."""
+
+    def __init__(self, config: GrooveConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or GrooveConfig()
+        self.encoder = nn.GRU(3 * CLASSES, config.hidden, batch_first=True, bidirectional=True)
+        self.to_latent = nn.Linear(2 * config.hidden, 2 * config.latent_dim)
+        self.decoder = nn.GRU(CLASSES + config.latent_dim, config.hidden, batch_first=True,
+                              bidirectional=True)
+        self.out = nn.Linear(2 * config.hidden, 2 * CLASSES)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | GrooveConfig) -> GrooveVAE:
+        """Build from a config dataclass or its dict."""
+        if isinstance(config, dict):
+            config = GrooveConfig(**config)
+        return cls(config)
+
+    @property
+    def latent_dim(self) -> int:
+        """Nz."""
+        return self.config.latent_dim
+
+    def _check(self, x: torch.Tensor, dim: int) -> None:
+        if x.ndim != 3 or tuple(x.shape[1:]) != (self.config.steps, dim):
+            raise ValueError(f"expected (B, {self.config.steps}, {dim}), got {tuple(x.shape)}")
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full grids x (B, T, 27) -> mean and standard deviation of the style latent, (B, Nz)."""
+        self._check(x, 3 * CLASSES)
+        _, h = self.encoder(x)  # h (2, B, H): final forward and backward states
+        stats = self.to_latent(torch.cat([h[0], h[1]], dim=-1))  # (B, 2 Nz)
+        mu, pre = stats.chunk(2, dim=-1)
+        return mu, nn.functional.softplus(pre) + 1e-3
+
+    def decode(self, hits: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """hits (B, T, 9) in {0, 1}, z (B, Nz) -> velocities (B, T, 9), offsets (B, T, 9)."""
+        self._check(hits, CLASSES)
+        style = z[:, None, :].expand(-1, hits.shape[1], -1)  # (B, Nz) -> (B, T, Nz)
+        h, _ = self.decoder(torch.cat([hits, style], dim=-1))  # (B, T, 2H)
+        vel, off = self.out(h).chunk(2, dim=-1)  # (B, T, 9) each
+        return torch.sigmoid(vel), torch.tanh(off)
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """"recon": MSE of velocities + offsets at the hits; "kl": KL(q(z|x) || N(0, I)) per
+        element; "loss" = recon + beta * kl. x: full grids (B, T, 27)."""
+        mu, sigma = self.encode(x)
+        z = mu + sigma * torch.randn_like(mu)
+        hits = x[..., :CLASSES]
+        vel, off = self.decode(hits, z)
+        count = hits.sum().clamp_min(1.0)
+        vel_err = ((vel - x[..., CLASSES:2 * CLASSES]) ** 2 * hits).sum() / count
+        off_err = ((off - x[..., 2 * CLASSES:]) ** 2 * hits).sum() / count
+        kl = 0.5 * (mu**2 + sigma**2 - 1.0 - 2.0 * torch.log(sigma)).sum(-1).mean()
+        kl = kl / (self.config.steps * CLASSES)
+        recon = vel_err + off_err
+        return {"recon": recon, "kl": kl, "loss": recon + self.config.beta * kl,
+                "velocity_mse": vel_err.detach(), "offset_mse": off_err.detach()}
+
+    @torch.no_grad()
+    def humanize_grids(self, grids: np.ndarray, *, temperature: float = 0.0,
+                       seed: int | None = None, batch: int = 256) -> np.ndarray:
+        """Drum grids (n, T, 27) -> the same hits with predicted velocities and offsets.
+
+        Only the hit columns of the input are read. z ~ N(0, temperature^2 I), one per window
+        (seeded); temperature 0 uses z = 0. Returns float32 (n, T, 27).
+        """
+        x = np.asarray(grids, dtype=np.float32)
+        hits = (x[..., :CLASSES] > 0.5).astype(np.float32)  # (n, T, 9)
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        z = torch.randn(len(x), self.latent_dim, generator=gen) * float(temperature)
+        was_training = self.training
+        self.eval()
+        out = []
+        for i in range(0, len(x), batch):
+            h = torch.from_numpy(hits[i:i + batch])
+            vel, off = self.decode(h, z[i:i + batch])
+            out.append(torch.cat([h, vel * h, off * h], dim=-1).numpy())
+        self.train(was_training)
+        return np.concatenate(out) if out else np.zeros((0, *x.shape[1:]), np.float32)

@@ -83,7 +83,7 @@ class MelSpec:
     fmin: float = 0.0
     fmax: float | None = None
     top_db: float = 80.0  # dynamic range mapped onto [0, 1]
-    max_db: float = 0.0  # level mapped to 1 (0 dB = a full-scale sine's mel power peak ~ -6 dB)
+    max_db: float = 0.0  # dB level mapped to 1 (a full-scale sine reaches about -6 dB)
     amin: float = 1e-10
 
     def cache_key(self) -> str:

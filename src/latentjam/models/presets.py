@@ -46,7 +46,9 @@ def _baseline_objective(elements: int) -> ObjectiveConfig:
     return ObjectiveConfig(kl="beta", beta=0.2, free_bits=48 * 0.6931471805599453 / elements)
 
 
-_CPU_TRAIN = TrainConfig(batch_size=64, lr=1e-3, lr_decay=0.9995, lr_min=1e-4, max_steps=2500)
+_CPU_TRAIN = TrainConfig(
+    batch_size=64, lr=1e-3, lr_decay=0.9995, lr_min=1e-4, max_steps=2000, checkpoint_every=200
+)
 _GPU_TRAIN = TrainConfig(
     batch_size=256,
     lr=5e-4,
@@ -63,7 +65,16 @@ _CPU_NET = {
     "decoder_hidden": (128,),
     "prior_hidden": (128, 128),
 }
-_FM_CPU = {"kl": "geco", "nu": 1.0, "ema": 0.99, "alpha0": 0.25, "flat_points": 8, "flat_every": 4}
+_FM_CPU = {
+    "kl": "geco",
+    "nu": 1.0,
+    "ema": 0.99,
+    "alpha0": 0.25,
+    "flat_points": 16,
+    "flat_every": 4,
+    "flat_estimator": "stochastic",
+    "flat_jvp": "central",
+}
 
 PRESETS: dict[str, Preset] = {}
 
@@ -78,7 +89,7 @@ _add(
         name="drums",
         description="FM-Music-VAE, 2-bar drums, 32-D, CPU size (VHP prior, GECO, flat regulariser)",
         model=_drum_model(latent_dim=32, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.2, eta=20.0, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.2, eta=2000.0, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="drums",
         converter="drums",
@@ -100,7 +111,7 @@ _add(
         name="melody",
         description="FM-Music-VAE, 2-bar melodies, 64-D, CPU size",
         model=_melody_model(latent_dim=64, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.05, eta=20.0, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.05, eta=2000.0, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="ryans-mammoth",
         converter="melody",

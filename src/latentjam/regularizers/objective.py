@@ -37,7 +37,8 @@ class ObjectiveConfig:
     flat_points: int = 16
     flat_probes: int = 1
     flat_every: int = 1
-    flat_estimator: str = "stochastic"
+    flat_estimator: str = "stochastic"  # "stochastic", "pairs", "exact", "finite_difference"
+    flat_jvp: str = "central"  # J u for the stochastic/pairs estimators: "central" or "forward"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -78,6 +79,7 @@ class Objective(nn.Module):
                     probes=config.flat_probes,
                     every=config.flat_every,
                     estimator=config.flat_estimator,
+                    jvp_mode=config.flat_jvp,
                 )
             )
 

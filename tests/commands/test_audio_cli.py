@@ -80,3 +80,16 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
                  "--out", str(tmp_path / "m.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("latentjam: error:") == 4
+
+
+def test_train_on_a_single_file_outside_the_train_split(tmp_path):
+    from latentjam.audio.datasets import split_of
+
+    name = next(f"clip{i}.flac" for i in range(100) if split_of(f"clip{i}.flac") == "test")
+    data = tmp_path / "one"
+    data.mkdir()
+    shutil.copy(A, data / name)
+    out = tmp_path / "run"
+    assert main(["audio", "train", "--preset", "mel-vae-2d", "--data", str(data), "--out",
+                 str(out), "--max-steps", "3", "--batch-size", "2", "--engine", "loop"]) == 0
+    assert (out / "model.pt").exists()

@@ -69,12 +69,16 @@ def mel_segments(model, audio_segments: np.ndarray, batch: int = 256) -> np.ndar
                                                     dtype=np.float32)
 
 
-def training_arrays(model, folder, split: str = "train", max_segments: int | None = None):
-    """The model's inputs from an audio folder: (k, n_mels, frames) mels or (k, n) audio."""
+def training_arrays(model, folder, split: str | None = "train",
+                    max_segments: int | None = None):
+    """The model's inputs from an audio folder: (k, n_mels, frames) mels or (k, n) audio.
+
+    Training data (split "train" or None) overlaps by half a segment; other splits do not.
+    """
     from latentjam.audio.datasets import load_segments
 
     n = segment_samples(model)
-    hop = n // 2 if split == "train" else n
+    hop = n // 2 if split in ("train", None) else n
     audio = load_segments(folder, sample_rate=sample_rate_of(model), length=n, split=split,
                           hop=hop, max_segments=max_segments)
     return mel_segments(model, audio) if is_mel(model) else audio
@@ -266,9 +270,16 @@ def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
     config = preset_config(preset)
     model = build(config)
     mel = is_mel(model)
-    x = training_arrays(model, data_dir, "train", max_segments)
     try:
-        valid = training_arrays(model, data_dir, "valid", max_segments=256 if mel else 16)
+        x = training_arrays(model, data_dir, "train", max_segments)
+        split = "train"
+    except LatentjamError:  # a few files, none of which hashed to "train": use them all
+        x = training_arrays(model, data_dir, None, max_segments)
+        split = None
+        log("no audio in the train split; training on every file (no validation)")
+    try:
+        valid = (training_arrays(model, data_dir, "valid", max_segments=256 if mel else 16)
+                 if split else None)
     except LatentjamError:
         valid = None
     bs = batch_size or (64 if mel else 8)

@@ -37,7 +37,8 @@ CORPORA: dict[str, CorpusSpec] = {
         ),
         CorpusSpec(
             "oneills1850",
-            "O'Neill's Music of Ireland (1903), ~1,850 Irish dance tunes in ABC (music21 corpus)",
+            "O'Neill's Music of Ireland (1903, '1850 melodies'), ~2,000 Irish tunes in ABC "
+            "(music21 corpus)",
             "melody", "oneills1850", ("*.abc",),
         ),
         CorpusSpec(

@@ -117,7 +117,8 @@ def _parse_task(args: tuple[music21_source.PieceRef, bool]) -> tuple[str, Sequen
     except LatentjamError:
         raise
     except Exception as exc:  # music21 raises many types; each failure is one skipped piece
-        return ref.key, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        first_line = (str(exc).splitlines() or [""])[0]
+        return ref.key, None, f"{type(exc).__name__}: {first_line[:120]}"
     if not any(len(t) for t in seq.tracks):
         return ref.key, None, "no notes"
     return ref.key, seq, ""

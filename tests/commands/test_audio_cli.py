@@ -43,8 +43,7 @@ def test_sample(tmp_path, model):
 def test_interpolate(tmp_path):
     assert main(["audio", "interpolate", str(A), str(B), "--model", "mel-vae", "--steps", "3",
                  "--out", str(tmp_path)]) == 0
-    clips = [check_wav(tmp_path / f"interp_{i:02d}.wav") for i in range(3)]
-    assert len({c.size for c in clips}) == 1
+    clips = [check_wav(tmp_path / f"interp_{i:02d}.wav", n=64000) for i in range(3)]
     assert not np.allclose(clips[0], clips[2])
 
 

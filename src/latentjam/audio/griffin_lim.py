@@ -8,7 +8,7 @@ def griffin_lim(magnitude, *, n_fft: int, hop_length: int, n_iter: int = 32,
     """Estimate audio whose |STFT| matches `magnitude` (..., n_fft//2+1, T) -> (..., n) tensor.
 
     Uses a Hann window, centred frames (as `torch.stft(center=True)`), random initial phase from
-    `seed`, and the momentum update of fast Griffin-Lim.
+    `seed` (the same for every batch item), and the momentum update of fast Griffin-Lim.
     """
     import torch
 
@@ -21,7 +21,8 @@ def griffin_lim(magnitude, *, n_fft: int, hop_length: int, n_iter: int = 32,
     n_out = length if length is not None else (mag.shape[-1] - 1) * hop_length
     window = torch.hann_window(n_fft)
     gen = torch.Generator().manual_seed(seed)
-    phase = torch.rand(mag.shape, generator=gen) * (2 * torch.pi)
+    # One (F, T) random phase shared by every batch item: results do not depend on batching.
+    phase = (torch.rand(mag.shape[-2:], generator=gen) * (2 * torch.pi)).expand_as(mag)
     angles = torch.polar(torch.ones_like(mag), phase)
     previous = torch.zeros_like(angles)
 

@@ -186,31 +186,45 @@ def sample(model, n: int, *, seconds: float = 2.0, seed: int = 0,
             z = torch.randn(n, model.config.latent_dim, generator=gen) * temperature
             audio = _mel_decode_audio(model, model.decode(z))
         else:
-            frames = max(1, round(seconds * sample_rate_of(model) / model.hop))
+            length = max(1, round(seconds * sample_rate_of(model)))
+            frames = -(-length // model.hop)
             z = torch.randn(n, model.config.latent_channels, frames, generator=gen) * temperature
-            audio = model.decode(z).numpy()
+            audio = model.decode(z).numpy()[:, :length]
     return [a.astype(np.float32) for a in audio]
 
 
 def interpolate(model, a: np.ndarray, b: np.ndarray, steps: int = 5) -> list[np.ndarray]:
     """Linear interpolation between the posterior means of two clips -> `steps` audio clips.
 
-    The mel VAE reads one segment (its first ~1 s) of each; the waveform VAE reads the first
-    min(len(a), len(b)) samples.
+    Both clips are cut to the shorter one's length n. The waveform VAE encodes each whole clip
+    into one (latent_channels, frames) latent; the mel VAE encodes each ~1 s segment separately
+    and interpolates segment by segment, so every output is n samples long.
     """
     import torch
 
+    from latentjam.audio.io import segment
+
     if steps < 2:
         raise LatentjamError("interpolation needs at least 2 steps")
-    n = segment_samples(model) if is_mel(model) else min(a.size, b.size)
-    pair = np.stack([np.pad(x[:n], (0, max(0, n - x.size))) for x in (a, b)]).astype(np.float32)
+    n = min(a.size, b.size)
+    if n == 0:
+        raise LatentjamError("cannot interpolate empty audio")
+    t = torch.linspace(0.0, 1.0, steps)
     with torch.no_grad():
-        inputs = torch.from_numpy(mel_segments(model, pair) if is_mel(model) else pair)
-        mu, _ = model.encode(inputs)
-        t = torch.linspace(0.0, 1.0, steps).reshape(-1, *([1] * (mu.dim() - 1)))
-        z = (1 - t) * mu[:1] + t * mu[1:]  # (steps, ...)
-        out = _mel_decode_audio(model, model.decode(z)) if is_mel(model) else model.decode(z)
-    return [np.asarray(x, dtype=np.float32)[:n] for x in out]
+        if is_mel(model):
+            seg = segment_samples(model)
+            k = -(-n // seg)  # segments per clip (the last one zero-padded)
+            segs = np.concatenate([segment(x[:n], seg, pad=True) for x in (a, b)])  # (2k, seg)
+            mu, _ = model.encode(torch.from_numpy(mel_segments(model, segs)))  # (2k, Nz)
+            z = (1 - t[:, None, None]) * mu[None, :k] + t[:, None, None] * mu[None, k:]
+            mels = model.decode(z.reshape(steps * k, -1))  # (steps * k, n_mels, frames)
+            out = _mel_decode_audio(model, mels).reshape(steps, k * seg)
+        else:
+            pair = torch.from_numpy(np.stack([a[:n], b[:n]]).astype(np.float32))  # (2, n)
+            mu, _ = model.encode(pair)  # (2, C, frames)
+            z = (1 - t[:, None, None]) * mu[:1] + t[:, None, None] * mu[1:]  # (steps, C, frames)
+            out = model.decode(z).numpy()
+    return [np.asarray(x[:n], dtype=np.float32) for x in out]
 
 
 def latent_map(model, mels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

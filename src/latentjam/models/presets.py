@@ -74,6 +74,8 @@ _FM_CPU = {
     "flat_every": 4,
     "flat_estimator": "stochastic",
     "flat_jvp": "central",
+    "flat_normalize": True,
+    "lambda_max": 1000.0,
 }
 
 PRESETS: dict[str, Preset] = {}
@@ -89,7 +91,7 @@ _add(
         name="drums",
         description="FM-Music-VAE, 2-bar drums, 32-D, CPU size (VHP prior, GECO, flat regulariser)",
         model=_drum_model(latent_dim=32, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.2, eta=2000.0, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.28, eta=1.0, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="drums",
         converter="drums",

@@ -203,6 +203,11 @@ def mixup(
 class FlatManifold(nn.Module):
     """eta * mean over mixup points of pen(z_mix), every `every` steps (weight scaled by `every`).
 
+    With `normalize=True` the penalty is divided by the stop-gradient c^4, i.e. it becomes
+    ||G / c^2 - I||_F^2 / Nz^2: the same gradient direction as the paper's term, but a weight
+    eta that does not depend on the decoder's overall sensitivity c^2 (which changes by orders
+    of magnitude during training).
+
     Needs the model to provide `metric_output(z) -> (B, M)`, the f(z) being flattened.
     """
 
@@ -216,13 +221,14 @@ class FlatManifold(nn.Module):
         every: int = 1,
         estimator: str = "stochastic",
         jvp_mode: str = "central",
+        normalize: bool = False,
     ) -> None:
         super().__init__()
         if estimator not in ESTIMATORS:
             raise ValueError(f"unknown Jacobian estimator {estimator!r}: {sorted(ESTIMATORS)}")
         self.eta, self.alpha0, self.points = float(eta), float(alpha0), int(points)
         self.probes, self.every, self.estimator = int(probes), max(1, int(every)), estimator
-        self.jvp_mode = jvp_mode
+        self.jvp_mode, self.normalize = jvp_mode, bool(normalize)
 
     def forward(
         self, model: nn.Module, terms: dict[str, torch.Tensor], step: int
@@ -242,4 +248,8 @@ class FlatManifold(nn.Module):
         else:
             pen, c2 = ESTIMATORS[self.estimator](model.metric_output, z_mix)
         flat = pen.mean()
-        return self.eta * self.every * flat, {"flat": flat.detach(), "c2": c2.detach()}
+        logs = {"flat": flat.detach(), "c2": c2.detach()}
+        if self.normalize:  # scale-free: || G / c^2 - I ||_F^2 / Nz^2, c^2 a stop-gradient
+            flat = flat / c2.detach().clamp_min(1e-12) ** 2
+            logs["flat_normalized"] = flat.detach()
+        return self.eta * self.every * flat, logs

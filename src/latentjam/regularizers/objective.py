@@ -39,6 +39,7 @@ class ObjectiveConfig:
     flat_every: int = 1
     flat_estimator: str = "stochastic"  # "stochastic", "pairs", "exact", "finite_difference"
     flat_jvp: str = "central"  # J u for the stochastic/pairs estimators: "central" or "forward"
+    flat_normalize: bool = False  # divide the penalty by stop-gradient c^4 (scale-free eta)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -80,6 +81,7 @@ class Objective(nn.Module):
                     every=config.flat_every,
                     estimator=config.flat_estimator,
                     jvp_mode=config.flat_jvp,
+                    normalize=config.flat_normalize,
                 )
             )
 

@@ -400,6 +400,8 @@ def check_fits(seq: Sequence, converter: Any, kind: str, name: str = "model") ->
     what = seq.source or "the piece"
     notes = _notes(seq, kind)
     if len(notes) == 0:
+        if not any(len(t) for t in seq.tracks):
+            raise LatentjamError(f"{what} has no notes at all")
         other = seq.merged(drums=kind != "drums")
         if kind == "drums":
             found = f" (it has {len(other)} pitched notes: try a melody model)" if other else ""

@@ -1,0 +1,167 @@
+"""The notebook API on real models: windowing, interpolation ends, seeds, attributes, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import latentjam  # noqa: E402
+from latentjam import api  # noqa: E402
+from latentjam.errors import LatentjamError  # noqa: E402
+from latentjam.midi import read_midi  # noqa: E402
+from latentjam.music import Sequence, Track  # noqa: E402
+
+
+def _tiny(kind: str = "drums") -> api.Model:
+    """A tiny untrained recurrent VAE (real architecture, seeded weights)."""
+    from latentjam.models import RecurrentVAEConfig, build_model
+
+    torch.manual_seed(0)
+    config = RecurrentVAEConfig(data=kind, feature_dim=27 if kind == "drums" else 90,
+                                latent_dim=4, encoder_hidden=(16,), conductor_hidden=16,
+                                decoder_hidden=(16,), prior="vhp", prior_hidden=(16,))
+    return api.Model(build_model(config.to_dict()), name=f"tiny-{kind}")
+
+
+@pytest.fixture
+def tiny() -> api.Model:
+    return _tiny()
+
+
+@pytest.fixture
+def drums_file(midi_dir):
+    return midi_dir / "mma_pflib_8beat1.mid"  # 144 beats of drums (+ pitched parts)
+
+
+@pytest.fixture
+def other_drums(midi_dir):
+    return midi_dir / "openmsx_5432gone.mid"
+
+
+def _notes(seq: Sequence) -> list:
+    return [n for t in seq.tracks for n in t.notes]
+
+
+def test_load_is_lazy_and_named():
+    import subprocess
+    import sys
+
+    code = "import sys, latentjam; latentjam.load; print('torch' in sys.modules)"
+    lazy = subprocess.run([sys.executable, "-c", "import sys, latentjam; "
+                           "print('torch' in sys.modules)"], capture_output=True, text=True)
+    assert lazy.stdout.strip() == "False"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True).stdout.strip() == "False"  # the function itself is light
+    with pytest.raises(LatentjamError, match="unknown model"):
+        latentjam.load("no-such-model")
+
+
+def test_long_piece_is_cut_into_consecutive_windows(tiny, drums_file):
+    seq = read_midi(drums_file)
+    w = tiny.windows(seq)
+    last = seq.merged(drums=True).start.max()
+    assert len(w) == int(np.ceil(last / 8.0))  # 2-bar windows of 8 beats cover every drum note
+    for k in (0, 5, len(w) - 1):
+        np.testing.assert_array_equal(w[k], tiny.converter.to_tensor(seq, 8.0 * k))
+    z = tiny.encode(drums_file)
+    assert z.shape == (len(w), tiny.latent_dim)
+    one_by_one = np.concatenate([tiny.encode(w[k]) for k in range(len(w))])
+    np.testing.assert_allclose(z, one_by_one, rtol=1e-5, atol=1e-6)
+    out = tiny.reconstruct(drums_file)
+    assert out.end <= 8.0 * len(w) + 1e-9
+    assert out.end > 8.0 * (len(w) - 1)  # the last window is there too
+
+
+def test_interpolation_endpoints_reproduce_reconstructions(tiny, drums_file, other_drums):
+    steps = tiny.interpolate(drums_file, other_drums, 5, method="slerp")
+    assert len(steps) == 5
+    rec_a = tiny.decode(tiny.encode(drums_file)[0])
+    rec_b = tiny.decode(tiny.encode(other_drums)[0])
+    assert _notes(steps[0]) == _notes(rec_a)
+    assert _notes(steps[-1]) == _notes(rec_b)
+    assert _notes(steps[0]) != _notes(steps[-1])
+
+
+def test_same_seed_same_samples(tiny):
+    a = tiny.sample(4, temperature=0.7, seed=3)
+    b = tiny.sample(4, temperature=0.7, seed=3)
+    c = tiny.sample(4, temperature=0.7, seed=4)
+    assert [_notes(s) for s in a] == [_notes(s) for s in b]
+    assert [_notes(s) for s in a] != [_notes(s) for s in c]
+    z = tiny.sample_latents(4, seed=3)
+    np.testing.assert_array_equal(z, tiny.sample_latents(4, seed=3))
+
+
+def test_similar_and_decode_shapes(tiny, drums_file):
+    near = tiny.similar(drums_file, radius=0.0, n=2, seed=1)
+    assert _notes(near[0]) == _notes(tiny.decode(tiny.encode(drums_file)[0]))
+    z = tiny.encode(drums_file)
+    assert isinstance(tiny.decode(z[0]), Sequence)
+    assert len(tiny.decode(z[:3])) == 3
+    x = tiny.decode_tensor(z[:3])
+    assert x.shape == (3, 32, 27)
+    assert set(np.unique(x[..., :9])) <= {0.0, 1.0}
+
+
+def test_pieces_that_do_not_fit_get_clear_errors(tiny, midi_dir):
+    with pytest.raises(LatentjamError, match=r"no drum notes .* pitched notes: try a melody"):
+        tiny.encode(midi_dir.parent / "convert" / "m21_ryans_arkansastraveller.mid")
+    with pytest.raises(LatentjamError, match="no notes at all"):
+        tiny.encode(midi_dir / "mma_gypsyjazz.mid")  # an MMA library file without notes
+    with pytest.raises(LatentjamError, match="reads windows of shape"):
+        tiny.encode(np.zeros((16, 27), np.float32))
+    with pytest.raises(LatentjamError, match="4-D latents"):
+        tiny.decode(np.zeros(5))
+    odd = Sequence([Track([20, 90], [100, 100], [0.0, 1.0], [0.1, 0.1], is_drum=True)])
+    with pytest.raises(LatentjamError, match="General MIDI drum map"):
+        tiny.encode(odd)
+    melody = _tiny("melody")
+    with pytest.raises(LatentjamError, match=r"no pitched notes .* drum notes"):
+        melody.encode(Sequence([Track([36], [100], [0.0], [0.1], is_drum=True)]))
+    with pytest.raises(LatentjamError, match="window 99 does not exist"):
+        tiny.interpolate(midi_dir / "mma_pflib_8beat1.mid", midi_dir / "openmsx_5432gone.mid",
+                         3, window=99)
+
+
+def test_attribute_vector_from_corpus_is_cached(tiny, tmp_path, monkeypatch):
+    from latentjam.corpora.store import cache_dir
+
+    corpora = cache_dir()  # reuse the built corpus windows; write attribute caches to tmp_path
+    monkeypatch.setenv("LATENTJAM_CACHE", str(tmp_path))
+    (tmp_path / "corpora").symlink_to(corpora)
+    v = tiny.attribute_vector("density")
+    assert v.shape == (4,)
+    cached = list((tmp_path / "attributes").glob("tiny-drums-*.json"))
+    assert len(cached) == 1
+    again = api.Model(tiny.module, name="tiny-drums")
+    np.testing.assert_array_equal(again.attribute_vector("density"), v)
+    with pytest.raises(LatentjamError, match="no attribute 'pitch'"):
+        tiny.attribute_vector("pitch")
+
+
+def test_stored_attribute_vector_moves_latent(tiny, drums_file):
+    vec = np.arange(4, dtype=np.float32)
+    tiny.metadata["attributes"] = {"density": {"vector": vec.tolist(), "r": 0.5}}
+    z = tiny.attribute_latents(drums_file, "density", [-1, 0, 2])
+    z0 = tiny.encode(drums_file)[0]
+    np.testing.assert_allclose(z, [z0 - vec, z0, z0 + 2 * vec], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_positive_density_scale_gives_denser_patterns(drums_file):
+    model = latentjam.load("drums")
+    x = model.corpus_windows(64, split="test", seed=1)
+    z = model.encode(x)
+    vec = model.attribute_vector("density")
+    less = model.decode_tensor(z - vec)
+    more = model.decode_tensor(z + vec)
+    base = model.decode_tensor(z)
+    d_less, d_base, d_more = (model_density(t) for t in (less, base, more))
+    assert d_more.mean() > d_base.mean() > d_less.mean()
+    assert (d_more > d_less).mean() > 0.7
+
+
+def model_density(x: np.ndarray) -> np.ndarray:
+    return (x[..., :9] > 0.5).sum(axis=(1, 2))

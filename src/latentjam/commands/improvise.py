@@ -89,20 +89,28 @@ def query_windows(seq, conv, bars: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def windows_to_sequence(windows: np.ndarray, conv, starts, lengths, qpm: float):
-    """Decoded windows (n, T, D) placed at the query's window starts, clipped to each window."""
+    """Decoded windows (n, T, D) placed at the query's window starts, clipped to each window.
+
+    Drum and pitched notes are kept apart (one track each), so drum models answer with drums.
+    """
     from latentjam.music import Sequence, Tempo, Track
 
-    pitch, vel, start, dur = [], [], [], []
+    groups: dict[bool, list[tuple]] = {False: [], True: []}
     for w, s0, length in zip(windows, starts, lengths, strict=True):
-        track = conv.from_tensor(w).merged(drums=False)
-        keep = track.start < length - 1e-9
-        pitch.append(track.pitch[keep])
-        vel.append(track.velocity[keep])
-        start.append(track.start[keep] + s0)
-        dur.append(np.minimum(track.duration[keep], length - track.start[keep]))
-    track = Track(np.concatenate(pitch), np.concatenate(vel), np.concatenate(start),
-                  np.concatenate(dur), name="answer")
-    return Sequence([track], [Tempo(0.0, qpm)])
+        decoded = conv.from_tensor(w)
+        for drums in (False, True):
+            track = decoded.merged(drums=drums)
+            keep = track.start < length - 1e-9
+            groups[drums].append((
+                track.pitch[keep], track.velocity[keep], track.start[keep] + s0,
+                np.minimum(track.duration[keep], length - track.start[keep]),
+            ))
+    tracks = []
+    for drums, parts in groups.items():
+        cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        if len(cols[0]) or not drums:
+            tracks.append(Track(*cols, is_drum=drums, name="answer drums" if drums else "answer"))
+    return Sequence(tracks, [Tempo(0.0, qpm)])
 
 
 def encode(model: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +216,8 @@ def run_improvise(args: argparse.Namespace) -> int:
     end = float(starts[-1] + lengths[-1])
     plot_sequences([query, main["seq"]], out / "query_and_answer.png", length=end,
                    titles=[f"query: {Path(args.query).name}",
-                           f"answer: {args.model}, {args.bits:g} bits per bar"], drums=False)
+                           f"answer: {args.model}, {args.bits:g} bits per bar"],
+                   drums=getattr(model.config, "data", "") == "drums")
     report = {
         "query": str(args.query), "model": str(args.model), "windows": len(x),
         "bars_per_window": bars, "window_start_beats": starts.tolist(),

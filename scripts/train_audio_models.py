@@ -60,7 +60,7 @@ reconstructs piano-like textures in the chorales' register and little else. {ext
 SUMMARIES = {
     "mel-vae": ("Dense mel-spectrogram VAE (the blog post's network plus one hidden layer of "
                 "256 units): 64 mel bands x 64 frames (~1 s at 16 kHz) -> 32-D latent; audio "
-                "back through Griffin-Lim (32 iterations).",
+                "back through Griffin-Lim (16 iterations).",
                 "Griffin-Lim phase is not the original phase: expect a phasey, smeared sound."),
     "wave-tiny": ("Waveform VAE in the style of InstructME, preset `tiny`: 4 down blocks "
                   "(strides 2,4,4,8; channels 8->128; dilated residual units), latent 8 channels "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.audio.mel import GRIFFIN_LIM_ITERATIONS
 from latentjam.errors import LatentjamError
 
 AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
@@ -140,13 +141,15 @@ def load_audio_model(name_or_path: str | os.PathLike):
 
 
 # -- operations ----------------------------------------------------------------------------------
-def _mel_decode_audio(model, mels, n_iter: int = 32) -> np.ndarray:
+def _mel_decode_audio(model, mels, n_iter: int | None = None) -> np.ndarray:
     """(k, n_mels, frames) [0, 1] mels -> (k, n) audio via Griffin-Lim."""
     spec = model.mel_spec()
+    n_iter = GRIFFIN_LIM_ITERATIONS if n_iter is None else n_iter
     return spec.invert(mels, n_iter=n_iter, length=spec.samples(model.config.frames))
 
 
-def reconstruct(model, audio: np.ndarray, *, n_iter: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def reconstruct(model, audio: np.ndarray, *,
+                n_iter: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Encode and decode (n,) audio at the model's rate -> (audio (n,), [0,1] mel of the output)."""
     import torch
 

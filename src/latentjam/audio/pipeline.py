@@ -18,7 +18,7 @@ from latentjam.errors import LatentjamError
 
 AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
 SHIPPED = ("mel-vae", "wave-tiny")
-WAVE_TRAIN_SAMPLES = 8192  # training segment length of the waveform VAE (multiple of its hop)
+WAVE_TRAIN_SAMPLES = 8192  # waveform VAE training segment (the encoder pads it to a hop multiple)
 
 
 def preset_config(name: str):

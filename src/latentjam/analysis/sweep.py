@@ -20,6 +20,9 @@ import numpy as np
 
 from latentjam.analysis import distances as dist
 from latentjam.analysis.vmo import Oracle, build_oracle, information_rate_sums
+from latentjam.errors import LatentjamError
+
+MAX_FRAMES = 12000  # the N x N float64 distance table is ~1.2 GB at this size
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ def sweep(
     x = dist.prepare(features, distance)
     if len(x) == 0:
         raise ValueError("cannot analyse an empty sequence")
+    if len(x) > MAX_FRAMES:
+        raise LatentjamError(
+            f"{len(x)} frames is more than the sweep's {MAX_FRAMES} (it keeps an N x N distance "
+            "table): analyse a coarser unit (bars instead of beats) or an excerpt"
+        )
     table = dist.self_distances(x, distance)
     thr = default_thresholds(table, count) if thresholds is None else np.asarray(thresholds, float)
     if thr.ndim != 1 or len(thr) == 0:
@@ -99,8 +107,6 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
     n = len(table)
     n_lanes = len(thr)
     s_len = n + 2
-    ext = np.full((s_len, s_len), np.inf)
-    ext[1 : n + 1, 1 : n + 1] = table
     near_d = np.full((n_lanes, s_len), np.inf)
     near_s = np.zeros((n_lanes, s_len), dtype=np.int64)
     # per lane: index, threshold, sfx, lrs, symbols, extra forward links {k: [...]} (trn[k] is
@@ -111,7 +117,7 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
         for lane, t in enumerate(thr.tolist())
     ]
     for i in range(1, n + 1):
-        row = ext[i, : i + 1].tolist()
+        row = [np.inf, *table[i - 1, :i].tolist()]  # row[s]: distance to state s (frame s-1)
         col_d = near_d[:, i].tolist()
         col_s = near_s[:, i].tolist()
         new_lanes = []
@@ -184,7 +190,7 @@ def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
             lrs[i] = length
         if new_lanes and i < n:
             new = np.asarray(new_lanes)
-            later = ext[i, i + 1 : n + 1]
+            later = table[i - 1, i:n]  # states i + 1 .. n
             cur = near_d[new, i + 1 : n + 1]
             closer = later < cur
             near_d[new, i + 1 : n + 1] = np.minimum(cur, later)

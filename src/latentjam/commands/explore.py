@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"comma-separated multiples of the vector (default {DEFAULT_SCALES})")
     _window_arg(p)
     _out_args(p)
+    # `--scales -1,-0.5,0` : read a value starting with "-digit" as a value, not an option
+    # (what argparse does natively from Python 3.13 on).
+    p._negative_number_matcher = re.compile(r"^-\.?\d")
     p.set_defaults(func=run_attribute)
 
     p = subparsers.add_parser("map", help="the corpus's latent space projected to 2-D or 3-D")

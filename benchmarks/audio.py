@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentjam.audio import pipeline
+from latentjam.audio import checkpoints, ops, presets
 from latentjam.audio.datasets import bundled_audio_dir, load_segments
 from latentjam.audio.griffin_lim import griffin_lim
 from latentjam.audio.metrics import log_spectral_distance, mel_distance, multi_resolution_sc
@@ -90,12 +90,12 @@ def speed(mel_model, wave_model, repeats: int) -> dict:
     seg_seconds = spec.samples(mel_model.config.frames) / spec.sample_rate
     z = torch.randn(1, mel_model.config.latent_dim)
     with torch.no_grad():
-        t = timed(lambda: pipeline._mel_decode_audio(mel_model, mel_model.decode(z)), repeats,
+        t = timed(lambda: ops.decode_mels(mel_model, mel_model.decode(z)), repeats,
                   "mel_vae_decode_griffin_lim")
         out["mel_vae_decode_griffin_lim"] = seg_seconds / t
         WALL["mel_vae_decode_griffin_lim"] = seg_seconds / WALL["mel_vae_decode_griffin_lim"]
         mel = mel_model.decode(z)
-        x = torch.from_numpy(pipeline._mel_decode_audio(mel_model, mel))
+        x = torch.from_numpy(ops.decode_mels(mel_model, mel))
         t = timed(lambda: mel_model.encode(spec(x)), repeats)
         out["mel_vae_encode"] = seg_seconds / t
         seconds = 4.0
@@ -140,9 +140,9 @@ def quality(model, clips: np.ndarray, direct_mel: bool) -> dict:
     rows = {"model": [], "unrelated_clip": [], "shaped_noise": []}
     if direct_mel:
         rows["mel_inversion_only"] = []
-    spec = model.mel_spec() if pipeline.is_mel(model) else None
+    spec = model.mel_spec() if presets.is_mel(model) else None
     for i, clip in enumerate(clips):
-        recon, _ = pipeline.reconstruct(model, clip)
+        recon, _ = ops.reconstruct(model, clip)
         other = clips[(i + len(clips) // 2) % len(clips)]
         cands = {"model": recon, "unrelated_clip": other, "shaped_noise": shaped_noise(clip, i)}
         if direct_mel:
@@ -164,8 +164,8 @@ def main() -> int:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     repeats, n_clips = (5, 6) if args.quick else (15, 24)
-    mel_model = pipeline.load_audio_model(args.mel_model)
-    wave_model = pipeline.load_audio_model(args.wave_model)
+    mel_model = checkpoints.load_audio_model(args.mel_model)
+    wave_model = checkpoints.load_audio_model(args.wave_model)
     t0 = time.perf_counter()
     rtf = speed(mel_model, wave_model, repeats)
     data = bundled_audio_dir(16000)

@@ -14,15 +14,14 @@ import json
 import os
 import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
 
-from latentjam.audio import pipeline
+from latentjam.audio import checkpoints, ops, presets, train
 from latentjam.audio.datasets import bundled_audio_dir, load_segments
 from latentjam.audio.metrics import log_spectral_distance, multi_resolution_sc
 
-PRETRAINED = Path(pipeline.__file__).resolve().parent.parent / "pretrained"
+PRETRAINED = checkpoints.pretrained_dir()
 
 ENGINES = {
     "lightning": "shared Lightning training, `latentjam.training.fit`, beta-KL objective",
@@ -73,12 +72,12 @@ SUMMARIES = {
 
 def held_out_quality(model, data_dir, clips: int = 12):
     """Mean multi-resolution SC and LSD of reconstructions of test-split clips."""
-    sr = pipeline.sample_rate_of(model)
+    sr = presets.sample_rate_of(model)
     n = 2 * sr  # 2 s clips for every model
     audio = load_segments(data_dir, sample_rate=sr, length=n, split="test", max_segments=clips)
     scs, lsds = [], []
     for clip in audio:
-        out, _ = pipeline.reconstruct(model, clip)
+        out, _ = ops.reconstruct(model, clip)
         scs.append(multi_resolution_sc(clip, out))
         lsds.append(log_spectral_distance(clip, out))
     return float(sum(scs) / len(scs)), float(sum(lsds) / len(lsds)), len(audio), n / sr
@@ -95,21 +94,21 @@ def main() -> int:
     for name in args.only or list(PLANS):
         preset, steps, warmup = PLANS[name]
         with tempfile.TemporaryDirectory() as tmp:
-            path = pipeline.train_preset(preset, data, tmp, max_steps=steps, warmup_steps=warmup,
+            path = train.train_preset(preset, data, tmp, max_steps=steps, warmup_steps=warmup,
                                          max_seconds=args.minutes * 60)
-            model = pipeline.load_audio_model(path)
+            model = checkpoints.load_audio_model(path)
             sc, lsd, clips, secs = held_out_quality(model, data)
             meta = dict(model.metadata)
             meta.update({"held_out_mr_sc": sc, "held_out_lsd_db": lsd})
             dest = PRETRAINED / f"{name}.pt"
-            pipeline.save_model(model, dest, meta)
+            checkpoints.save_model(model, dest, meta)
         summary, extra = SUMMARIES[name]
         final = meta.get("final", {})
         card = CARD.format(
             name=name, summary=summary, preset=preset, config=json.dumps(model.config.to_dict()),
             params=sum(p.numel() for p in model.parameters()),
             size_kb=os.path.getsize(dest) // 1024, segments=meta["train_segments"],
-            pieces=args.pieces, sr=pipeline.sample_rate_of(model), steps=meta["steps"],
+            pieces=args.pieces, sr=presets.sample_rate_of(model), steps=meta["steps"],
             seconds=final.get("seconds", "?"), engine=ENGINES[meta.get("engine", "adversarial")],
             eval_clips=clips, eval_seconds=round(secs, 2),
             sc=sc, lsd=lsd, date=datetime.now(timezone.utc).date().isoformat(),

@@ -79,47 +79,47 @@ def _data_dir(args, sample_rate: int) -> Path:
 
 
 def _spectrogram(model, audio, path, title):
-    from latentjam.audio import pipeline
+    from latentjam.audio import presets
     from latentjam.audio.mel import MelSpec
     from latentjam.audio.plots import save_spectrogram
 
-    spec = (model.mel_spec() if pipeline.is_mel(model)
-            else MelSpec(sample_rate=pipeline.sample_rate_of(model)))
+    spec = (model.mel_spec() if presets.is_mel(model)
+            else MelSpec(sample_rate=presets.sample_rate_of(model)))
     save_spectrogram(spec(audio).numpy(), path, sample_rate=spec.sample_rate,
                      hop_length=spec.hop_length, title=title)
 
 
 def _write(model, audio, out: Path, stem: str, title: str) -> None:
-    from latentjam.audio import pipeline
+    from latentjam.audio import presets
     from latentjam.audio.io import write_audio
 
-    write_audio(out / f"{stem}.wav", audio, pipeline.sample_rate_of(model))
+    write_audio(out / f"{stem}.wav", audio, presets.sample_rate_of(model))
     _spectrogram(model, audio, out / f"{stem}.png", title)
     print(out / f"{stem}.wav")
 
 
 def _train(args) -> int:
     _setup()
-    from latentjam.audio import pipeline
+    from latentjam.audio import checkpoints, ops, presets, train
     from latentjam.audio.datasets import load_segments
     from latentjam.audio.plots import save_latent_map
 
     if args.max_steps < 1:
         raise LatentjamError("--max-steps must be at least 1")
-    config = pipeline.preset_config(args.preset)
+    config = presets.preset_config(args.preset)
     data = _data_dir(args, config.sample_rate)
     seconds = args.max_minutes * 60 if args.max_minutes else None
-    path = pipeline.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
+    path = train.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
                                  max_seconds=seconds, batch_size=args.batch_size, seed=args.seed,
                                  engine=args.engine)
     print(f"model: {path}")
-    model = pipeline.load_audio_model(path)
-    if pipeline.is_mel(model) and model.config.latent_dim == 2:
-        n = pipeline.segment_samples(model)
+    model = checkpoints.load_audio_model(path)
+    if presets.is_mel(model) and model.config.latent_dim == 2:
+        n = presets.segment_samples(model)
         segs = load_segments(data, sample_rate=model.config.sample_rate, length=n, split=None,
                              max_segments=500)
-        mels = pipeline.mel_segments(model, segs)
-        mu, sigma = pipeline.latent_map(model, mels)
+        mels = presets.mel_segments(model, segs)
+        mu, sigma = ops.latent_map(model, mels)
         path = save_latent_map(mu, sigma, args.out / "latent_map.png",
                                values=mels.mean(axis=(1, 2)), value_name="mean scaled log-mel")
         print(f"latent map: {path}")
@@ -128,12 +128,12 @@ def _train(args) -> int:
 
 def _reconstruct(args) -> int:
     _setup()
-    from latentjam.audio import pipeline
+    from latentjam.audio import checkpoints, ops, presets
     from latentjam.audio.io import read_audio
 
-    model = pipeline.load_audio_model(args.model)
-    audio, _ = read_audio(args.input, pipeline.sample_rate_of(model))
-    out, _ = pipeline.reconstruct(model, audio)
+    model = checkpoints.load_audio_model(args.model)
+    audio, _ = read_audio(args.input, presets.sample_rate_of(model))
+    out, _ = ops.reconstruct(model, audio)
     stem = args.input.stem
     _spectrogram(model, audio, args.out / f"{stem}_input.png", f"{stem} (input)")
     _write(model, out, args.out, f"{stem}_recon", f"{stem} reconstructed by {args.model}")
@@ -142,12 +142,12 @@ def _reconstruct(args) -> int:
 
 def _sample(args) -> int:
     _setup()
-    from latentjam.audio import pipeline
+    from latentjam.audio import checkpoints, ops
 
     if args.n < 1 or args.n > 256:
         raise LatentjamError("-n must be between 1 and 256")
-    model = pipeline.load_audio_model(args.model)
-    clips = pipeline.sample(model, args.n, seconds=args.seconds, seed=args.seed,
+    model = checkpoints.load_audio_model(args.model)
+    clips = ops.sample(model, args.n, seconds=args.seconds, seed=args.seed,
                             temperature=args.temperature)
     for i, clip in enumerate(clips):
         _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} from {args.model}")
@@ -156,35 +156,35 @@ def _sample(args) -> int:
 
 def _interpolate(args) -> int:
     _setup()
-    from latentjam.audio import pipeline
+    from latentjam.audio import checkpoints, ops, presets
     from latentjam.audio.io import read_audio
 
     if not 2 <= args.steps <= 64:
         raise LatentjamError("--steps must be between 2 and 64")
-    model = pipeline.load_audio_model(args.model)
-    sr = pipeline.sample_rate_of(model)
+    model = checkpoints.load_audio_model(args.model)
+    sr = presets.sample_rate_of(model)
     a, _ = read_audio(args.a, sr)
     b, _ = read_audio(args.b, sr)
-    for i, clip in enumerate(pipeline.interpolate(model, a, b, args.steps)):
+    for i, clip in enumerate(ops.interpolate(model, a, b, args.steps)):
         _write(model, clip, args.out, f"interp_{i:02d}", f"step {i} of {args.steps - 1}")
     return 0
 
 
 def _map(args) -> int:
     _setup()
-    from latentjam.audio import pipeline
+    from latentjam.audio import checkpoints, ops, presets
     from latentjam.audio.datasets import load_segments
     from latentjam.audio.plots import save_latent_map
 
-    model = pipeline.load_audio_model(args.model)
-    if not pipeline.is_mel(model) or model.config.latent_dim != 2:
+    model = checkpoints.load_audio_model(args.model)
+    if not presets.is_mel(model) or model.config.latent_dim != 2:
         raise LatentjamError("the latent map needs a mel VAE with a 2-D latent (preset mel-vae-2d)")
     data = _data_dir(args, model.config.sample_rate)
     segs = load_segments(data, sample_rate=model.config.sample_rate,
-                         length=pipeline.segment_samples(model), split=args.split,
+                         length=presets.segment_samples(model), split=args.split,
                          max_segments=args.max_points)
-    mels = pipeline.mel_segments(model, segs)
-    mu, sigma = pipeline.latent_map(model, mels)
+    mels = presets.mel_segments(model, segs)
+    mu, sigma = ops.latent_map(model, mels)
     print(save_latent_map(mu, sigma, args.out, values=mels.mean(axis=(1, 2)),
                           value_name="mean scaled log-mel"))
     return 0

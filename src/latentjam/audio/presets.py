@@ -1,0 +1,59 @@
+"""Audio model presets and the glue between a model and audio: rates, input lengths, mel inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentjam.errors import LatentjamError
+
+AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
+WAVE_TRAIN_SAMPLES = 8192  # waveform VAE training segment (the encoder pads it to a hop multiple)
+
+
+def preset_config(name: str):
+    """Frozen config dataclass of an audio preset name."""
+    from latentjam.models.mel_vae import MEL_PRESETS
+    from latentjam.models.wave_vae import WAVE_PRESETS
+
+    if name in MEL_PRESETS:
+        return MEL_PRESETS[name]
+    if name.startswith("wave-") and name[5:] in WAVE_PRESETS:
+        return WAVE_PRESETS[name[5:]]
+    raise LatentjamError(f"unknown audio preset {name!r}; choose from {', '.join(AUDIO_PRESETS)}")
+
+
+def build(config):
+    """Model from a config dataclass or a checkpoint config dict (dispatch on "kind")."""
+    from latentjam.models.mel_vae import MelVAE
+    from latentjam.models.wave_vae import WaveVAE
+
+    kind = config["kind"] if isinstance(config, dict) else config.kind
+    classes = {"mel_vae": MelVAE, "wave_vae": WaveVAE}
+    if kind not in classes:
+        raise LatentjamError(f"not an audio model kind: {kind!r}")
+    return classes[kind].from_config(config)
+
+
+def is_mel(model) -> bool:
+    """True for a `MelVAE`, False for a `WaveVAE`."""
+    return model.config.kind == "mel_vae"
+
+
+def sample_rate_of(model) -> int:
+    """Audio sample rate the model reads and writes."""
+    return int(model.config.sample_rate)
+
+
+def segment_samples(model) -> int:
+    """Audio length of one model input: one mel segment, or the waveform training segment."""
+    if is_mel(model):
+        return model.mel_spec().samples(model.config.frames)
+    return WAVE_TRAIN_SAMPLES
+
+
+def mel_segments(model, audio_segments: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Audio (k, n) -> [0, 1] log-mel (k, n_mels, frames) float32 for a `MelVAE`."""
+    spec = model.mel_spec()
+    out = [spec(audio_segments[i:i + batch]).numpy() for i in range(0, len(audio_segments), batch)]
+    return np.concatenate(out) if out else np.zeros((0, spec.n_mels, model.config.frames),
+                                                    dtype=np.float32)

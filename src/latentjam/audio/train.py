@@ -1,0 +1,122 @@
+"""Train an audio preset on a folder of audio and write a shipped-layout model file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from latentjam.audio.checkpoints import save_model
+from latentjam.audio.presets import (
+    build,
+    is_mel,
+    mel_segments,
+    preset_config,
+    sample_rate_of,
+    segment_samples,
+)
+from latentjam.errors import LatentjamError
+
+
+def training_arrays(model, folder, split: str | None = "train",
+                    max_segments: int | None = None):
+    """The model's inputs from an audio folder: (k, n_mels, frames) mels or (k, n) audio.
+
+    Training data (split "train" or None) overlaps by half a segment; other splits do not.
+    """
+    from latentjam.audio.datasets import load_segments
+
+    n = segment_samples(model)
+    hop = n // 2 if split in ("train", None) else n
+    audio = load_segments(folder, sample_rate=sample_rate_of(model), length=n, split=split,
+                          hop=hop, max_segments=max_segments)
+    return mel_segments(model, audio) if is_mel(model) else audio
+
+
+def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int,
+                       seed: int) -> dict:
+    """Train a `MelVAE` in place through the shared Lightning training (beta-KL objective)."""
+    from latentjam.regularizers.objective import Objective, ObjectiveConfig
+    from latentjam.training.adversarial import evaluate
+    from latentjam.training.config import TrainConfig
+    from latentjam.training.data import ArrayDataModule
+    from latentjam.training.fit import fit
+
+    cfg = TrainConfig(batch_size=batch_size, lr=1e-3, lr_decay=0.9995, lr_min=1e-4,
+                      max_steps=max_steps, grad_clip=5.0, seed=seed,
+                      checkpoint_every=max(100, max_steps // 4),
+                      val_every=max(50, max_steps // 10), log_every=max(1, min(50, max_steps)))
+    objective = Objective(ObjectiveConfig(kl="beta", beta=model.config.beta))
+    data = ArrayDataModule(x, valid, batch_size=batch_size, seed=seed)
+    fit(model, objective, data, cfg, out_dir / "lightning", progress=False,
+        description={"task": "audio", "kind": model.config.kind})
+    final = {"step": max_steps}
+    final.update(evaluate(model, x[:512]))
+    if valid is not None:
+        final.update({f"valid_{k}": v for k, v in evaluate(model, valid).items()})
+    return final
+
+
+def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
+                 max_seconds: float | None = None, batch_size: int | None = None,
+                 warmup_steps: int | None = None, max_segments: int | None = None,
+                 seed: int = 0, engine: str = "lightning", log=print) -> Path:
+    """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
+
+    Mel presets train through the shared Lightning training (`latentjam.training.fit`, resumable
+    checkpoints under out_dir/lightning) unless `engine="loop"`; waveform presets, and mel with
+    `engine="loop"`, use the generator/discriminator loop of `latentjam.training.adversarial`
+    (checkpoint out_dir/checkpoint.pt), which alone honours `max_seconds`. model.pt is the
+    fp16 shipped-checkpoint layout; returns its path.
+    """
+    if engine not in ("lightning", "loop"):
+        raise LatentjamError(f"engine must be 'lightning' or 'loop', got {engine!r}")
+    import torch
+
+    from latentjam.models.stft_discriminator import STFTDiscriminator
+    from latentjam.training.adversarial import AdversarialConfig, train
+
+    torch.manual_seed(seed)
+    config = preset_config(preset)
+    model = build(config)
+    mel = is_mel(model)
+    try:
+        x = training_arrays(model, data_dir, "train", max_segments)
+        split = "train"
+    except LatentjamError:  # a few files, none of which hashed to "train": use them all
+        x = training_arrays(model, data_dir, None, max_segments)
+        split = None
+        log("no audio in the train split; training on every file (no validation)")
+    try:
+        valid = (training_arrays(model, data_dir, "valid", max_segments=256 if mel else 16)
+                 if split else None)
+    except LatentjamError:
+        valid = None
+    bs = batch_size or (64 if mel else 8)
+    if len(x) < bs:
+        bs = max(1, len(x))
+    train_cfg = AdversarialConfig(
+        max_steps=max_steps, batch_size=bs, lr=1e-3,
+        warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
+        warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
+        log_every=max(1, min(100, max_steps // 10)), max_seconds=max_seconds, seed=seed)
+    disc = None if mel else STFTDiscriminator()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log(f"training {preset}: {len(x)} segments of shape {tuple(x.shape[1:])}, "
+        f"{sum(p.numel() for p in model.parameters())} parameters")
+    start = time.monotonic()
+    if mel and engine == "lightning":
+        final = _fit_mel_lightning(model, x, valid, out_dir, max_steps=max_steps,
+                                   batch_size=bs, seed=seed)
+        log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
+    else:
+        history = train(model, x, config=train_cfg, discriminator=disc, valid=valid,
+                        checkpoint=out_dir / "checkpoint.pt",
+                        checkpoint_extra=lambda: {"config": model.config.to_dict(),
+                                                  "kind": model.config.kind},
+                        log=log)
+        final = history[-1] if history else {"step": 0}
+    final["seconds"] = round(time.monotonic() - start, 1)
+    meta = {"preset": preset, "steps": final["step"], "engine": engine if mel else "adversarial",
+            "train_segments": len(x), "final": final, "data": str(data_dir)}
+    return save_model(model, out_dir / "model.pt", meta)

@@ -165,3 +165,16 @@ def test_positive_density_scale_gives_denser_patterns(drums_file):
 
 def model_density(x: np.ndarray) -> np.ndarray:
     return (x[..., :9] > 0.5).sum(axis=(1, 2))
+
+
+@pytest.mark.parametrize("kind", ["drums", "melody"])
+def test_fused_greedy_decode_matches_the_module(kind):
+    model = _tiny(kind)
+    z = torch.randn(16, 4, generator=torch.Generator().manual_seed(2)) * 2
+    with torch.inference_mode():
+        ref = model.module.decode(z)
+        fast = api.greedy_decode(model.module, z)
+    width = 9 if kind == "drums" else 90
+    np.testing.assert_array_equal(fast[..., :width].numpy(), ref[..., :width].numpy())
+    np.testing.assert_allclose(fast.numpy(), ref.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(model.decode_tensor(z), fast.numpy())

@@ -63,6 +63,9 @@ def test_train_2d_preset_writes_model_and_latent_map(tmp_path, engine):
     assert main(["audio", "train", "--preset", "mel-vae-2d", "--data", str(data), "--out",
                  str(out), "--max-steps", "5", "--batch-size", "4", "--engine", engine]) == 0
     assert (out / "model.pt").exists() and (out / "latent_map.png").stat().st_size > 1000
+    assert main(["audio", "map", "--model", str(out / "model.pt"), "--data", str(data),
+                 "--split", "train", "--out", str(tmp_path / "map.png")]) == 0
+    assert (tmp_path / "map.png").stat().st_size > 1000
     assert main(["audio", "sample", "--model", str(out / "model.pt"), "-n", "1",
                  "--out", str(tmp_path / "s")]) == 0
     read_audio(tmp_path / "s" / "sample_00.wav")

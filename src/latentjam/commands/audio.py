@@ -100,9 +100,7 @@ def _write(model, audio, out: Path, stem: str, title: str) -> None:
 
 def _train(args) -> int:
     _setup()
-    from latentjam.audio import checkpoints, ops, presets, train
-    from latentjam.audio.datasets import load_segments
-    from latentjam.audio.plots import save_latent_map
+    from latentjam.audio import checkpoints, presets, train
 
     if args.max_steps < 1:
         raise LatentjamError("--max-steps must be at least 1")
@@ -110,19 +108,12 @@ def _train(args) -> int:
     data = _data_dir(args, config.sample_rate)
     seconds = args.max_minutes * 60 if args.max_minutes else None
     path = train.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
-                                 max_seconds=seconds, batch_size=args.batch_size, seed=args.seed,
-                                 engine=args.engine)
+                              max_seconds=seconds, batch_size=args.batch_size, seed=args.seed,
+                              engine=args.engine)
     print(f"model: {path}")
     model = checkpoints.load_audio_model(path)
     if presets.is_mel(model) and model.config.latent_dim == 2:
-        n = presets.segment_samples(model)
-        segs = load_segments(data, sample_rate=model.config.sample_rate, length=n, split=None,
-                             max_segments=500)
-        mels = presets.mel_segments(model, segs)
-        mu, sigma = ops.latent_map(model, mels)
-        path = save_latent_map(mu, sigma, args.out / "latent_map.png",
-                               values=mels.mean(axis=(1, 2)), value_name="mean scaled log-mel")
-        print(f"latent map: {path}")
+        print(f"latent map: {_latent_map(model, data, None, 500, args.out / 'latent_map.png')}")
     return 0
 
 
@@ -148,7 +139,7 @@ def _sample(args) -> int:
         raise LatentjamError("-n must be between 1 and 256")
     model = checkpoints.load_audio_model(args.model)
     clips = ops.sample(model, args.n, seconds=args.seconds, seed=args.seed,
-                            temperature=args.temperature)
+                       temperature=args.temperature)
     for i, clip in enumerate(clips):
         _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} from {args.model}")
     return 0
@@ -172,22 +163,29 @@ def _interpolate(args) -> int:
 
 def _map(args) -> int:
     _setup()
-    from latentjam.audio import checkpoints, ops, presets
-    from latentjam.audio.datasets import load_segments
-    from latentjam.audio.plots import save_latent_map
+    from latentjam.audio import checkpoints, presets
 
     model = checkpoints.load_audio_model(args.model)
     if not presets.is_mel(model) or model.config.latent_dim != 2:
         raise LatentjamError("the latent map needs a mel VAE with a 2-D latent (preset mel-vae-2d)")
     data = _data_dir(args, model.config.sample_rate)
-    segs = load_segments(data, sample_rate=model.config.sample_rate,
-                         length=presets.segment_samples(model), split=args.split,
-                         max_segments=args.max_points)
-    mels = presets.mel_segments(model, segs)
-    mu, sigma = ops.latent_map(model, mels)
-    print(save_latent_map(mu, sigma, args.out, values=mels.mean(axis=(1, 2)),
-                          value_name="mean scaled log-mel"))
+    print(_latent_map(model, data, args.split, args.max_points, args.out))
     return 0
+
+
+def _latent_map(model, data: Path, split, max_points: int, out: Path) -> Path:
+    """Encode up to `max_points` segments of `data` and draw the blog's 2-D latent map."""
+    from latentjam.audio import ops, presets
+    from latentjam.audio.datasets import load_segments
+    from latentjam.audio.plots import save_latent_map
+
+    segs = load_segments(data, sample_rate=model.config.sample_rate,
+                         length=presets.segment_samples(model), split=split,
+                         max_segments=max_points)
+    mels = presets.mel_segments(model, segs)  # (k, n_mels, frames)
+    mu, sigma = ops.latent_map(model, mels)  # (k, 2) each
+    return save_latent_map(mu, sigma, out, values=mels.mean(axis=(1, 2)),
+                           value_name="mean scaled log-mel")
 
 
 __all__ = ["register"]

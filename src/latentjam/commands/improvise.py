@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("query", help="query MIDI file")
     p.add_argument("--model", default="pianoroll", help="shipped model name or model file")
-    p.add_argument("--bits", type=float, default=64, help="channel budget R in bits per bar")
+    p.add_argument("--bits", type=float, default=64,
+                   help="channel budget R in bits per window (a window is one bar for pianoroll)")
     p.add_argument("--out", required=True, help="output directory (MIDI, PNG, JSON)")
     p.add_argument("--sweep", action="store_true",
                    help="also run a range of budgets and report distance, overlap and IR")
@@ -200,6 +201,7 @@ def run_improvise(args: argparse.Namespace) -> int:
     qpm = query.qpm_at(0.0)
     pitches = getattr(conv, "pitches", x.shape[2])
     mu, sigma = encode(model, x)
+    unit = "bar" if bars == 1 else f"{bars}-bar window"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -216,7 +218,7 @@ def run_improvise(args: argparse.Namespace) -> int:
     end = float(starts[-1] + lengths[-1])
     plot_sequences([query, main["seq"]], out / "query_and_answer.png", length=end,
                    titles=[f"query: {Path(args.query).name}",
-                           f"answer: {args.model}, {args.bits:g} bits per bar"],
+                           f"answer: {args.model}, {args.bits:g} bits per {unit}"],
                    drums=getattr(model.config, "data", "") == "drums")
     report = {
         "query": str(args.query), "model": str(args.model), "windows": len(x),
@@ -226,9 +228,9 @@ def run_improvise(args: argparse.Namespace) -> int:
                     "seed": args.seed},
         "answer": {k: v for k, v in main.items() if k not in ("seq", "answer")},
     }
-    print(f"{len(x)} windows; answer at {args.bits:g} bits/bar: mean Tonnetz distance "
+    print(f"{len(x)} windows; answer at {args.bits:g} bits/{unit}: mean Tonnetz distance "
           f"{main['tonnetz_mean']:.3f}, note overlap {main['note_overlap_mean']:.3f}, "
-          f"IR {main['answer_ir_rate']:.3f} bits/bar -> {out / 'answer.mid'}")
+          f"IR {main['answer_ir_rate']:.3f} bits/{unit} -> {out / 'answer.mid'}")
     if budgets:
         rows = []
         print(f"{'bits':>6} {'tonnetz':>8} {'overlap':>8} {'IR':>6}")
@@ -240,14 +242,14 @@ def run_improvise(args: argparse.Namespace) -> int:
         query_info = _measure(query, query, x, x, starts, pitches)
         report["sweep"] = rows
         report["query_ir_rate"] = query_info["answer_ir_rate"]
-        _plot_sweep(rows, query_info["answer_ir_rate"], out / "sweep.png")
+        _plot_sweep(rows, query_info["answer_ir_rate"], out / "sweep.png", unit)
     _write_json(out / "improvise.json", report)
     print(f"wrote {out / 'improvise.json'}, {out / 'query_and_answer.png'}"
           + (f", {out / 'sweep.png'}" if budgets else ""))
     return 0
 
 
-def _plot_sweep(rows: list[dict], query_ir: float, path: Path) -> None:
+def _plot_sweep(rows: list[dict], query_ir: float, path: Path, unit: str = "bar") -> None:
     """Three panels against the budget: Tonnetz distance, note overlap, answer IR."""
     from latentjam.plots import _figure, _save
 
@@ -256,9 +258,9 @@ def _plot_sweep(rows: list[dict], query_ir: float, path: Path) -> None:
     fig = _figure(9.0, 2.8)
     axes = fig.subplots(1, 3)
     panels = (
-        ("tonnetz_mean", "mean Tonnetz distance per bar"),
+        ("tonnetz_mean", f"mean Tonnetz distance per {unit}"),
         ("note_overlap_mean", "note overlap (Jaccard)"),
-        ("answer_ir_rate", "answer IR (bits per bar)"),
+        ("answer_ir_rate", f"answer IR (bits per {unit})"),
     )
     for ax, (key, title) in zip(axes, panels, strict=True):
         ax.plot(x, [r[key] for r in rows], marker="o")
@@ -267,7 +269,7 @@ def _plot_sweep(rows: list[dict], query_ir: float, path: Path) -> None:
             ax.legend(fontsize=7)
         ax.set_title(title, fontsize=8)
         ax.set_xticks(x, [f"{b:g}" for b in bits], fontsize=6, rotation=45)
-        ax.set_xlabel("bits per bar", fontsize=7)
+        ax.set_xlabel(f"channel bits per {unit}", fontsize=7)
         ax.tick_params(axis="y", labelsize=6)
     fig.tight_layout()
     _save(fig, path)

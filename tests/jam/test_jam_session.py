@@ -158,3 +158,14 @@ def test_bit_budget_channel(tiny_drums):
         return np.mean([np.linalg.norm(e.reply_latent - e.call_latent) for e in s.history])
     faithful, free = spread(200.0), spread(0.0)
     assert faithful < 1e-3 < free
+
+
+def test_greedy_reply_is_the_modules_own_greedy_decode(tiny_drums):
+    import torch
+
+    z = np.random.default_rng(3).standard_normal((6, tiny_drums.latent_dim)) * 2
+    with torch.inference_mode():
+        ref = tiny_drums.model.decode(torch.as_tensor(z, dtype=torch.float32)).numpy()
+    fast = tiny_drums.decode(z, temperature=0.0)
+    np.testing.assert_array_equal(fast[..., :9], ref[..., :9])
+    np.testing.assert_allclose(fast, ref, atol=1e-5)

@@ -105,11 +105,17 @@ class JamModel:
         """
         import torch
 
-        generator = torch.Generator().manual_seed(int(seed))
+        from latentjam.api import greedy_decode
+
+        zt = torch.as_tensor(z, dtype=torch.float32)
         with torch.inference_mode():
-            out = self.model.decode(torch.as_tensor(z, dtype=torch.float32),
-                                    sample=temperature > 0, temperature=max(temperature, 1e-3),
-                                    generator=generator)
+            if temperature <= 0:  # the fused-GRU greedy decode: same output, several x faster
+                out = greedy_decode(self.model, zt)
+                if out is not None:
+                    return out.float().numpy()
+            generator = torch.Generator().manual_seed(int(seed))
+            out = self.model.decode(zt, sample=temperature > 0,
+                                    temperature=max(temperature, 1e-3), generator=generator)
         return out.float().numpy()
 
     def project(self, z: np.ndarray) -> np.ndarray:

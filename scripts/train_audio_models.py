@@ -4,7 +4,8 @@ Renders the bundled corpus (Bach chorales on GM piano) into the cache if needed,
 model on its train split on one CPU thread within a wall-clock budget, and writes fp16
 checkpoints and model cards (with the measured held-out quality) into src/latentjam/pretrained/.
 
-    nice -n 5 python scripts/train_audio_models.py [--only mel-vae] [--minutes 12]
+    nice -n 5 python scripts/train_audio_models.py [--only mel-vae] [--minutes 14]
+    python scripts/train_audio_models.py --out /tmp/check --max-steps 3   # smoke test
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 
@@ -88,11 +90,17 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(PLANS), action="append")
     parser.add_argument("--minutes", type=float, default=14.0, help="budget per model")
     parser.add_argument("--pieces", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=PRETRAINED,
+                        help="folder for <name>.pt/.md (default: the shipped models' folder)")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="override the planned steps (smoke tests)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = bundled_audio_dir(16000, args.pieces, progress=True)
     for name in args.only or list(PLANS):
         preset, steps, warmup = PLANS[name]
+        if args.max_steps is not None:
+            steps, warmup = args.max_steps, min(warmup, args.max_steps)
         with tempfile.TemporaryDirectory() as tmp:
             path = train.train_preset(preset, data, tmp, max_steps=steps, warmup_steps=warmup,
                                          max_seconds=args.minutes * 60)
@@ -100,7 +108,7 @@ def main() -> int:
             sc, lsd, clips, secs = held_out_quality(model, data)
             meta = dict(model.metadata)
             meta.update({"held_out_mr_sc": sc, "held_out_lsd_db": lsd})
-            dest = PRETRAINED / f"{name}.pt"
+            dest = args.out / f"{name}.pt"
             checkpoints.save_model(model, dest, meta)
         summary, extra = SUMMARIES[name]
         final = meta.get("final", {})

@@ -59,12 +59,14 @@ def converter_for(module: Any, metadata: dict | None = None):
         return config.converter()
     kind = getattr(config, "data", None)
     bars = int(getattr(config, "bars", 2))
-    key = str(((metadata or {}).get("data") or {}).get("converter", ""))
+    data = (metadata or {}).get("data")
+    key = str(data.get("converter", "")) if isinstance(data, dict) else ""
     if kind == "drums":
         return convert.DrumGrid(bars=bars, mapping="roland" if "-roland-" in key else "gm")
     if kind == "melody":
         return convert.MelodyOneHot(bars=bars)
-    raise LatentjamError(f"a {getattr(config, 'kind', '?')} model does not read MIDI")
+    raise LatentjamError(f"a {getattr(config, 'kind', '?')} model does not read MIDI "
+                         "(the audio models are played with `latentjam audio ...`)")
 
 
 class Model:
@@ -268,9 +270,12 @@ class Model:
         """The attribute vector (Nz,): stored with the model, else computed from its corpus once
         (table 2 protocol over up to 5000 encoded training windows) and cached on disk."""
         names = self.attribute_names()
+        if not names:
+            raise LatentjamError(f"the {self.name!r} model ({self.kind}) has no attribute "
+                                 "vectors: they exist for the drum and melody models")
         if name not in names:
             raise LatentjamError(f"the {self.name!r} model has no attribute {name!r} "
-                                 f"(choose {', '.join(names) or 'none'})")
+                                 f"(choose {', '.join(names)})")
         if self._vectors is None:
             self._vectors = self._stored_vectors() or self._corpus_vectors()
         if name not in self._vectors:
@@ -288,7 +293,8 @@ class Model:
 
     def corpus_name(self) -> str:
         """The bundled corpus the model was trained on (from its metadata, else the default)."""
-        source = str((self.metadata.get("data") or {}).get("source", ""))
+        data = self.metadata.get("data")
+        source = str(data.get("source", "")) if isinstance(data, dict) else ""
         if source.startswith("corpus:"):
             return source.split(":", 1)[1]
         return DEFAULT_CORPUS.get(self.kind, "drums")

@@ -274,13 +274,21 @@ def run_map(args: argparse.Namespace) -> int:
 
     model = _load(args.model)
     if args.attribute not in model.attribute_names():
-        raise LatentjamError(f"the {model.name!r} model has no attribute {args.attribute!r} "
-                             f"(choose {', '.join(model.attribute_names()) or 'none'})")
+        model.attribute_vector(args.attribute)  # raises the explanation
     if args.limit < 2:
         raise LatentjamError("--limit must be at least 2")
     x = model.corpus_windows(args.limit)
     z = model.encode(x)
-    points, basis = project(z, args.dims)
+    proj = model.metadata.get("projection") or {}
+    stored = None
+    if "mean" in proj and "components" in proj:  # the model's own map (the jam's 3-D view)
+        import numpy as np
+
+        stored = (np.asarray(proj["mean"], dtype=np.float64),
+                  np.asarray(proj["components"], dtype=np.float64)[:args.dims])
+        if stored[1].shape != (args.dims, model.latent_dim):
+            stored = None
+    points, basis = project(z, args.dims, basis=stored)
     highlight = labels = None
     if args.highlight:
         hz = model.encode(args.highlight)
@@ -288,7 +296,8 @@ def run_map(args: argparse.Namespace) -> int:
         labels = [str(i) for i in range(len(hz))]
     path = plot_latent_map(
         points, args.out, values=lat.measure(x, args.attribute), label=args.attribute,
-        title=f"{model.name}: {len(z)} windows of {model.corpus_name()} (PCA)",
+        title=f"{model.name}: {len(z)} windows of {model.corpus_name()} "
+              f"({'stored' if stored else 'PCA'} projection)",
         highlight=highlight, highlight_labels=labels)
     print(f"encoded {len(z)} windows of the {model.corpus_name()!r} corpus")
     _report([path])

@@ -52,7 +52,7 @@ def _drum_rows(track: Track) -> tuple[np.ndarray, list[str]]:
 
 
 def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
-          drums_only: bool | None = None) -> None:
+          drums_only: bool | None = None, pitch_range: tuple[int, int] | None = None) -> None:
     """One panel: drum hits as velocity-coloured cells, or pitched notes as a piano roll."""
     from matplotlib import colormaps
 
@@ -77,8 +77,9 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
         for p, v, s, d in zip(pitched.pitch, pitched.velocity, pitched.start, pitched.duration,
                               strict=True):
             ax.add_patch(_rect(s, p - 0.45, max(d, step * 0.25), 0.9, cmap(v / 127.0)))
-        low, high = int(pitched.pitch.min()), int(pitched.pitch.max())
+        low, high = pitch_range or (int(pitched.pitch.min()), int(pitched.pitch.max()))
         ax.set_ylim(low - 2, high + 2)
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.tick_params(axis="y", labelsize=6)
     else:
         ax.set_yticks([])
@@ -105,7 +106,8 @@ def plot_sequences(
 
     Drums appear as a grid of classes x time (cells coloured by velocity, drawn where the hit
     falls, so micro-timing shows); melodies as a piano roll. `length` (beats) fixes a common
-    time axis; by default the longest sequence sets it. `drums` picks which notes to draw
+    time axis; by default the longest sequence sets it; piano rolls share one pitch axis.
+    `drums` picks which notes to draw
     (None: the drum notes if a sequence has any, else its pitched notes).
     """
     if not sequences:
@@ -117,8 +119,12 @@ def plot_sequences(
     n = len(sequences)
     fig = _figure(min(3.0 + end * 0.4, 16.0), 0.4 + 1.1 * n)
     axes = fig.subplots(n, 1, squeeze=False, sharex=True)[:, 0]
+    pitches = [s.merged(drums=False).pitch for s in sequences]
+    pitches = np.concatenate(pitches) if pitches else np.zeros(0)
+    common = (int(pitches.min()), int(pitches.max())) if len(pitches) else None
     for i, (ax, seq) in enumerate(zip(axes, sequences, strict=True)):
-        _draw(ax, seq, length=end, title=titles[i] if titles else "", drums_only=drums)
+        _draw(ax, seq, length=end, title=titles[i] if titles else "", drums_only=drums,
+              pitch_range=common)
     axes[-1].set_xlabel("beats", fontsize=7)
     fig.tight_layout(h_pad=0.3)
     return _save(fig, path)

@@ -44,6 +44,7 @@ def test_models_lists_shipped_models_and_prints_a_card(capsys):
     assert "no shipped model 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sample_is_seeded_and_writes_midi_png_wav(model_file, tmp_path):
     for run in ("a", "b"):
         assert main(["sample", "--model", str(model_file), "-n", "3", "--seed", "4",
@@ -94,6 +95,7 @@ def test_attribute_writes_one_piece_per_scale_and_the_measures(model_file, midi_
                  str(model_file), "--scales", "a,b", "--out", str(out)]) == 2
 
 
+@pytest.mark.slow
 def test_reconstruct_long_piece_and_refuse_unfit_ones(model_file, midi_dir, tmp_path, capsys):
     assert main(["reconstruct", str(midi_dir / "mma_pflib_8beat1.mid"), "--model",
                  str(model_file), "--out", str(tmp_path / "r")]) == 0
@@ -116,6 +118,7 @@ def test_map_writes_a_png(model_file, midi_dir, tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_humanize_command(midi_dir, tmp_path):
     out = tmp_path / "played.mid"
     assert main(["humanize", str(midi_dir / "mma_pflib_8beat1.mid"), "--out", str(out)]) == 0

@@ -68,6 +68,7 @@ def test_a_few_steps_on_real_grooves_reduce_the_error(grids):
     assert end < 0.5 * start
 
 
+@pytest.mark.slow
 def test_shipped_humanize_model_beats_a_flat_performance(midi_dir, tmp_path):
     from latentjam.api import humanize, load_groove
     from latentjam.corpora import load_corpus

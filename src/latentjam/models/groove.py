@@ -5,8 +5,9 @@ kept as they are and only velocities and offsets are predicted. A small conditio
 
 - encoder (training only): bidirectional GRU over the full drum grid x (B, T, 27) -> mean and
   standard deviation of a small "groove style" latent z (B, Nz);
-- decoder: bidirectional GRU over [hits (B, T, 9), z broadcast over time (B, T, Nz)] ->
-  velocities in (0, 1) (sigmoid) and offsets in (-1, 1) (tanh), each (B, T, 9).
+- decoder: bidirectional GRU over [hits (B, T, 9), z broadcast over time (B, T, Nz), the
+  step's position in its bar as a one-hot (B, T, 16)] -> velocities in (0, 1) (sigmoid) and
+  offsets in (-1, 1) (tanh), each (B, T, 9).
 
 The reconstruction error is the mean squared error of velocities and offsets at the hits only
 (what MIDI keeps); the KL term is against N(0, I), weighted by `beta`. At z = 0 (temperature 0)
@@ -55,8 +56,10 @@ class GrooveVAE(nn.Module):
         self.config = config = config or GrooveConfig()
         self.encoder = nn.GRU(3 * CLASSES, config.hidden, batch_first=True, bidirectional=True)
         self.to_latent = nn.Linear(2 * config.hidden, 2 * config.latent_dim)
-        self.decoder = nn.GRU(CLASSES + config.latent_dim, config.hidden, batch_first=True,
-                              bidirectional=True)
+        self.decoder = nn.GRU(CLASSES + config.latent_dim + config.steps_per_bar, config.hidden,
+                              batch_first=True, bidirectional=True)
+        position = torch.eye(config.steps_per_bar).repeat(config.bars, 1)  # (T, 16) one-hot
+        self.register_buffer("position", position, persistent=False)
         self.out = nn.Linear(2 * config.hidden, 2 * CLASSES)
 
     @classmethod
@@ -84,10 +87,14 @@ class GrooveVAE(nn.Module):
         return mu, nn.functional.softplus(pre) + 1e-3
 
     def decode(self, hits: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """hits (B, T, 9) in {0, 1}, z (B, Nz) -> velocities (B, T, 9), offsets (B, T, 9)."""
+        """hits (B, T, 9) in {0, 1}, z (B, Nz) -> velocities (B, T, 9), offsets (B, T, 9).
+
+        The position of each step in its bar (a 16-way one-hot) is added to the input, so
+        accents that depend on the beat are easy to learn."""
         self._check(hits, CLASSES)
         style = z[:, None, :].expand(-1, hits.shape[1], -1)  # (B, Nz) -> (B, T, Nz)
-        h, _ = self.decoder(torch.cat([hits, style], dim=-1))  # (B, T, 2H)
+        where = self.position[None].expand(hits.shape[0], -1, -1)  # (B, T, 16)
+        h, _ = self.decoder(torch.cat([hits, style, where], dim=-1))  # (B, T, 2H)
         vel, off = self.out(h).chunk(2, dim=-1)  # (B, T, 9) each
         return torch.sigmoid(vel), torch.tanh(off)
 

@@ -39,7 +39,10 @@ def test_every_bad_file_is_skipped_with_its_reason_and_nothing_is_dropped(
     assert reasons["mma/mma_example_drum_ppq384.mid"] == "no drum notes"
     info = dataset_info(tmp_path / "ds")
     counts = info["counts"]
-    assert counts["files_found"] == len(find_midi_files([midi_tree])) == report.files
+    other = []
+    assert counts["files_found"] == len(find_midi_files([midi_tree], other)) == report.files
+    assert counts["other_files_ignored"] == 1 and other[0].endswith("notes.txt")
+    assert "ignored 1 other files" in report.summary()
     assert counts["files_used"] + counts["files_skipped"] == counts["files_found"]
     assert counts["skipped_by_reason"]["no drum notes"] >= 4
     assert f"skipped {counts['files_skipped']} files" in report.summary()

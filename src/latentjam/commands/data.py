@@ -101,7 +101,8 @@ def _info(args: argparse.Namespace) -> int:
         print(f"{split:<7} {counts['files_per_split'][split]:>6} "
               f"{counts['windows_per_split'][split]:>8}")
     print(f"files: {counts['files_found']} found, {counts['files_used']} used, "
-          f"{counts['files_skipped']} skipped")
+          f"{counts['files_skipped']} skipped; {counts.get('other_files_ignored', 0)} files "
+          "not named as MIDI ignored")
     for reason, n in counts["skipped_by_reason"].items():
         print(f"  skipped, {reason}: {n}")
     if counts["files_skipped"]:

@@ -52,6 +52,7 @@ class BuildReport:
     windows: dict[str, int] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    ignored: int = 0  # files in the folders not named like MIDI files
 
     def summary(self) -> str:
         """A few human-readable lines: what was built, and why files were skipped."""
@@ -59,6 +60,9 @@ class BuildReport:
             f"{self.used} of {self.files} files converted in {self.seconds:.1f} s -> {self.out}",
             "windows: " + ", ".join(f"{s} {self.windows.get(s, 0)}" for s in SPLITS),
         ]
+        if self.ignored:
+            names = ", ".join(MIDI_SUFFIXES)
+            lines.append(f"ignored {self.ignored} other files (not named {names})")
         if self.skipped:
             counts = Counter(s["reason"] for s in self.skipped)
             lines.append(
@@ -83,19 +87,24 @@ def split_of(key: str, valid: float = 0.1, test: float = 0.1) -> str:
     return "train"
 
 
-def find_midi_files(sources: Iterable[str | os.PathLike]) -> list[SourceFile]:
+def find_midi_files(
+    sources: Iterable[str | os.PathLike], ignored: list[str] | None = None
+) -> list[SourceFile]:
     """Every MIDI file (by suffix, any case) under the given folders, plus files named directly;
-    sorted by (source, relative path). Raises `LatentjamError` for a path that does not exist."""
+    sorted by (source, relative path). Other files found in the folders are appended to
+    `ignored` when given. Raises `LatentjamError` for a path that does not exist."""
     found: list[SourceFile] = []
     for root_index, src in enumerate(sources):
         root = Path(src)
         if root.is_file():
             found.append(SourceFile(str(root), root.name, root_index))
         elif root.is_dir():
-            files = [
-                p for p in root.rglob("*")
-                if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
-            ]
+            files = []
+            for p in root.rglob("*"):
+                if p.suffix.lower() in MIDI_SUFFIXES and p.is_file():
+                    files.append(p)
+                elif ignored is not None and p.is_file():
+                    ignored.append(str(p))
             found.extend(
                 SourceFile(str(p), p.relative_to(root).as_posix(), root_index)
                 for p in sorted(files, key=lambda p: p.relative_to(root).as_posix())
@@ -197,7 +206,8 @@ def build_dataset(
         raise LatentjamError(f"{out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
         raise LatentjamError(f"{out} is a non-empty folder that is not a latentjam dataset")
-    files = find_midi_files(sources)
+    other: list[str] = []
+    files = find_midi_files(sources, other)
     if not files:
         raise LatentjamError(
             "no MIDI files (" + ", ".join(MIDI_SUFFIXES) + ") under " + ", ".join(map(str, sources))
@@ -209,7 +219,7 @@ def build_dataset(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     writer = _ShardWriter(staging, converter.steps * converter.feature_dim * 4, kind)
-    report = BuildReport(out=str(out), files=len(files))
+    report = BuildReport(out=str(out), files=len(files), ignored=len(other))
     entries: list[dict] = []
     per_split_files = Counter()
     bar = _progress(len(files), progress)
@@ -254,6 +264,7 @@ def build_dataset(
         "split_fractions": {"train": 1 - valid - test, "valid": valid, "test": test},
         "counts": {
             "files_found": len(files),
+            "other_files_ignored": len(other),
             "files_used": len(entries),
             "files_skipped": len(report.skipped),
             "files_per_split": {s: per_split_files[s] for s in SPLITS},

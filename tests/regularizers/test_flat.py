@@ -94,6 +94,8 @@ def test_regulariser_trains_only_the_decoder_and_is_lazy():
     assert model.encoder.to_params.weight.grad is None  # stop-gradient on z_mix
     assert model.decoder.to_params.weight.grad is not None
     assert reg(model, terms, step=1) == (None, {})
+    warm = FlatManifold(eta=10.0, points=4, start=4)
+    assert warm(model, terms, step=2) == (None, {}) and warm(model, terms, step=4)[0] is not None
 
 
 def test_pair_estimator_and_central_jvps_are_unbiased():

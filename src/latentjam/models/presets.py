@@ -75,7 +75,8 @@ _FM_CPU = {
     "flat_estimator": "stochastic",
     "flat_jvp": "central",
     "flat_normalize": True,
-    "lambda_max": 1000.0,
+    "flat_start": 500,
+    "lambda_max": 100.0,
 }
 
 PRESETS: dict[str, Preset] = {}
@@ -91,7 +92,7 @@ _add(
         name="drums",
         description="FM-Music-VAE, 2-bar drums, 32-D, CPU size (VHP prior, GECO, flat regulariser)",
         model=_drum_model(latent_dim=32, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.28, eta=1.0, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.28, eta=0.05, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="drums",
         converter="drums",
@@ -113,7 +114,7 @@ _add(
         name="melody",
         description="FM-Music-VAE, 2-bar melodies, 64-D, CPU size",
         model=_melody_model(latent_dim=64, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.05, eta=2000.0, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.14, eta=0.05, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="ryans-mammoth",
         converter="melody",

@@ -203,10 +203,13 @@ def mixup(
 class FlatManifold(nn.Module):
     """eta * mean over mixup points of pen(z_mix), every `every` steps (weight scaled by `every`).
 
-    With `normalize=True` the penalty is divided by the stop-gradient c^4, i.e. it becomes
-    ||G / c^2 - I||_F^2 / Nz^2: the same gradient direction as the paper's term, but a weight
-    eta that does not depend on the decoder's overall sensitivity c^2 (which changes by orders
-    of magnitude during training).
+    With `normalize=True` the penalty is divided by the stop-gradient max(c^2, c2_floor)^2,
+    i.e. it becomes ||G / c^2 - I||_F^2 / Nz^2: the same gradient direction as the paper's term,
+    but a weight eta that does not depend on the decoder's overall sensitivity c^2 (which
+    changes by orders of magnitude during training); the floor keeps the gradient from blowing
+    up when the decoder is (still) insensitive to z. `start`: no regulariser before this step
+    (warm-up: measured here, the term applied from step 0 drove the early decoder into
+    ignoring z).
 
     Needs the model to provide `metric_output(z) -> (B, M)`, the f(z) being flattened.
     """
@@ -222,6 +225,8 @@ class FlatManifold(nn.Module):
         estimator: str = "stochastic",
         jvp_mode: str = "central",
         normalize: bool = False,
+        c2_floor: float = 1e-4,
+        start: int = 0,
     ) -> None:
         super().__init__()
         if estimator not in ESTIMATORS:
@@ -229,12 +234,13 @@ class FlatManifold(nn.Module):
         self.eta, self.alpha0, self.points = float(eta), float(alpha0), int(points)
         self.probes, self.every, self.estimator = int(probes), max(1, int(every)), estimator
         self.jvp_mode, self.normalize = jvp_mode, bool(normalize)
+        self.c2_floor, self.start = float(c2_floor), int(start)
 
     def forward(
         self, model: nn.Module, terms: dict[str, torch.Tensor], step: int
     ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
         """(loss to add or None on skipped steps, scalar logs) for a batch's posterior samples."""
-        if step % self.every:
+        if step < self.start or step % self.every:
             return None, {}
         if not hasattr(model, "metric_output"):
             raise TypeError(
@@ -250,6 +256,6 @@ class FlatManifold(nn.Module):
         flat = pen.mean()
         logs = {"flat": flat.detach(), "c2": c2.detach()}
         if self.normalize:  # scale-free: || G / c^2 - I ||_F^2 / Nz^2, c^2 a stop-gradient
-            flat = flat / c2.detach().clamp_min(1e-12) ** 2
+            flat = flat / c2.detach().clamp_min(self.c2_floor) ** 2
             logs["flat_normalized"] = flat.detach()
         return self.eta * self.every * flat, logs

@@ -40,6 +40,8 @@ class ObjectiveConfig:
     flat_estimator: str = "stochastic"  # "stochastic", "pairs", "exact", "finite_difference"
     flat_jvp: str = "central"  # J u for the stochastic/pairs estimators: "central" or "forward"
     flat_normalize: bool = False  # divide the penalty by stop-gradient c^4 (scale-free eta)
+    flat_c2_floor: float = 1e-4  # ... but never by less than this floor squared
+    flat_start: int = 0  # first step with the regulariser (warm-up before it)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -82,6 +84,8 @@ class Objective(nn.Module):
                     estimator=config.flat_estimator,
                     jvp_mode=config.flat_jvp,
                     normalize=config.flat_normalize,
+                    c2_floor=config.flat_c2_floor,
+                    start=config.flat_start,
                 )
             )
 

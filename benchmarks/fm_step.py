@@ -49,6 +49,7 @@ from latentjam.regularizers.flat import (
 )
 
 RESULTS = Path(__file__).parent / "results" / "fm_step.json"
+MAX_POINTS = 1024  # estimators needing more points than this for equal quality are timed here
 
 
 def _batch(b: int, seed: int = 0) -> torch.Tensor:
@@ -142,13 +143,28 @@ def _variances(f, z: torch.Tensor, estimators: dict, repeats: int) -> dict:
     return out
 
 
-def bench_regulariser(points: int, reps: int, var_points: int, var_repeats: int) -> dict:
-    p = get_preset("drums")
+def _model_and_latents(name: str | None):
+    """The trained model (for realistic Jacobians) and encoded corpus windows, or a fresh one."""
+    if name:
+        from latentjam.commands.train import make_converter
+        from latentjam.corpora import load_corpus
+        from latentjam.pretrained import load_model
+
+        model = load_model(name)
+        x = load_corpus("drums", make_converter("drums"), "test", progress=False)[:256]
+        with torch.no_grad():
+            return model, model.encode(torch.as_tensor(x))[0], name
     torch.manual_seed(0)
-    model = RecurrentVAE(p.model)
-    f = model.metric_output
+    model = RecurrentVAE(get_preset("drums").model)
     with torch.no_grad():
-        z_all = model.encode(_batch(256, seed=1))[0] * 4  # spread like a trained posterior
+        return model, model.encode(_batch(256, seed=1))[0] * 4, "fresh (untrained) drums preset"
+
+
+def bench_regulariser(
+    points: int, reps: int, var_points: int, var_repeats: int, model_name: str | None
+) -> dict:
+    model, z_all, source = _model_and_latents(model_name)
+    f = model.metric_output
     estimators = {
         "stochastic": lambda z, c2=None: penalty_stochastic(f, z, c2=c2, jvp_mode="central")[0],
         "stochastic_fwd": lambda z, c2=None: penalty_stochastic(f, z, c2=c2)[0],
@@ -181,6 +197,8 @@ def bench_regulariser(points: int, reps: int, var_points: int, var_repeats: int)
     ratios = {name: t["finite_difference"] / t[f"{name}@eq{m_eq[name]}"] for name in estimators}
     return {
         "points": points,
+        "model": source,
+        "points_capped_at": MAX_POINTS,
         "seconds": t,
         "variance": var,
         "points_equal_quality": m_eq,
@@ -194,6 +212,11 @@ def bench_regulariser(points: int, reps: int, var_points: int, var_repeats: int)
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--model",
+        default="drums",
+        help="trained model for the variance measurement ('' for a fresh network)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     reps = 3 if args.quick else 9

@@ -12,7 +12,7 @@ from latentjam.errors import LatentjamError
 # name -> module under latentjam.commands exposing `register(subparsers)`; each handler imports
 # its heavy dependencies itself, so `latentjam --help` stays fast.
 COMMAND_MODULES = (
-    "data",        # data build / data info / data corpus
+    "data",        # data build / data info
     "corpus",      # corpus list / build / info (bundled drums, music21 melodies)
     "train",       # train, evaluate
     "explore",     # models, sample, reconstruct, interpolate, attribute, map, humanize
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `latentjam data info DIR | head`
+        sys.stderr.close()
+        return 0
     return int(result or 0)
 
 

@@ -178,7 +178,9 @@ _add(
             decoder_hidden=(512, 512),
             **_PAPER_PRIOR,
         ),
-        objective=ObjectiveConfig(kl="geco", kappa=0.14, nu=1.0, eta=6000.0, flat_points=64),
+        objective=ObjectiveConfig(
+            kl="geco", kappa=0.14, nu=1.0, eta=6000.0, flat_points=64, flat_start=2000
+        ),
         train=_GPU_TRAIN,
         corpus="drums",
         converter="drums",
@@ -214,7 +216,9 @@ _add(
             prior_hidden=(256, 256),
             iw_samples=16,
         ),
-        objective=ObjectiveConfig(kl="geco", kappa=0.15, nu=1.0, eta=2500.0, flat_points=64),
+        objective=ObjectiveConfig(
+            kl="geco", kappa=0.15, nu=1.0, eta=2500.0, flat_points=64, flat_start=2000
+        ),
         train=_GPU_TRAIN,
         corpus="drums",
         converter="drums",
@@ -231,7 +235,9 @@ _add(
             decoder_hidden=(512, 512),
             **_PAPER_PRIOR,
         ),
-        objective=ObjectiveConfig(kl="geco", kappa=0.03, nu=1.0, eta=2000.0, flat_points=64),
+        objective=ObjectiveConfig(
+            kl="geco", kappa=0.03, nu=1.0, eta=2000.0, flat_points=64, flat_start=2000
+        ),
         train=_GPU_TRAIN,
         corpus="ryans-mammoth",
         converter="melody",

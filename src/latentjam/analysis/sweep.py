@@ -1,19 +1,30 @@
-"""Threshold sweep for the oracle: all thresholds grown together, sharing the distance work.
+"""Threshold sweep for the oracle: one shared distance table, thresholds grouped while they agree.
 
 The reference implementation rebuilds the oracle from scratch for each threshold, computing
 distances as it goes (a scipy call per suffix-chain step). Here the (N, N) distance table is
-computed once (vectorised, in the same summation order as scipy's cdist), and the oracles for
-all thresholds ("lanes") are grown together, one state at a time: the state's distance row is
-converted to a Python list once for all lanes, and the search among the first states of every
-symbol (the root's links, which the reference compares one by one) becomes a lookup in a
-per-lane nearest-founder table maintained with numpy. Thresholds at or below the smallest
-distance give the trivial oracle (every frame a new symbol) without running, and equal
-thresholds run once. The result is exactly what `vmo.build_oracle` builds one threshold at a
-time (tests compare suffix links, repeated-suffix lengths and information rates).
+computed once (vectorised, in the same summation order as scipy's cdist) and the oracles are
+grown by `_grow`, which differs from a one-threshold build in three ways that do not change
+the result:
+
+- a *class* of consecutive thresholds is grown as one oracle for as long as every comparison
+  "distance < threshold" comes out the same for all of them; the first comparison that does
+  not splits the class in two (the state is copied) and both halves go on from that frame;
+- a repeat that goes on (the next frame matches the state after the previous suffix link) is
+  extended over many frames at once: the matching frames lie on a diagonal of the table,
+  scanned with numpy up to the first frame that is too far or that reaches a state with
+  extra forward links or a possible better suffix link;
+- the search among the first states of every symbol (the root's links) starts from each
+  frame's nearest earlier frame, precomputed for all thresholds.
+
+Thresholds at or below the smallest distance give the trivial oracle (every frame a new symbol)
+without running, and equal thresholds run once. The result is exactly what
+`vmo.build_oracle` builds one threshold at a time (tests compare suffix links, repeated-suffix
+lengths and information rates).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,115 +97,230 @@ def sweep_lrs(table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     out = np.zeros((len(thr), n + 1), dtype=np.int64)
     if n < 2:
         return out
-    off_diagonal_min = float(np.min(table[np.tril_indices(n, -1)]))
-    live = np.flatnonzero(thr > off_diagonal_min)
-    # equal thresholds build equal oracles: run each distinct one once
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    nearest = _nearest_earlier(table)
+    live = np.flatnonzero(thr > min(nearest[0][2:]))
+    # equal thresholds build equal oracles: run each distinct one once (sorted, for the classes)
     uniq, back = np.unique(thr[live], return_inverse=True)
     if len(uniq):
-        out[live] = _lanes(table, uniq)[back]
+        out[live] = _sweep_classes(table, nearest, uniq.tolist())[back]
     return out
 
 
-def _lanes(table: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """Grow one oracle per threshold, states in the outer loop: returns lrs (T, N + 1).
-
-    Per state, the distance row is converted to a Python list once and shared by every lane;
-    each lane then runs the incremental step of `Oracle._add_state` on plain lists, with the
-    forward links stored as "k + 1, then extras" and the root's links (the first state of
-    every symbol) replaced by a per-lane table of the nearest such state to every later state,
-    updated with numpy for all lanes that start a symbol at this state.
-    """
+def _nearest_earlier(table: np.ndarray) -> tuple[list[float], list[int]]:
+    """Per state i (frame i - 1), the distance to its nearest earlier state and that state
+    (the first one on ties): two lists of length N + 1 (state 0 and 1 have none: inf, 0)."""
     n = len(table)
-    n_lanes = len(thr)
-    s_len = n + 2
-    near_d = np.full((n_lanes, s_len), np.inf)
-    near_s = np.zeros((n_lanes, s_len), dtype=np.int64)
-    # per lane: index, threshold, sfx, lrs, symbols, extra forward links {k: [...]} (trn[k] is
-    # [k + 1] + extra[k]), reverse suffix links filed by link and length
-    # {sfx * S + lrs: [states]}, symbol counter
-    lanes = [
-        (lane, t, [-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, {}, [0])
-        for lane, t in enumerate(thr.tolist())
-    ]
-    for i in range(1, n + 1):
-        row = [np.inf, *table[i - 1, :i].tolist()]  # row[s]: distance to state s (frame s-1)
-        col_d = near_d[:, i].tolist()
-        col_s = near_s[:, i].tolist()
-        new_lanes = []
-        im1 = i - 1
-        for lane, t, sfx, lrs, sym, extra, rsfx, nsym in lanes:
-            k = sfx[im1]
-            if k > 0 and k not in extra and row[k + 1] < t:
-                # the common case: the repeat goes on (trn[k] is just k + 1, and it is close)
-                cand = k + 1
-                length = lrs[im1] + 1
+    earlier = np.where(np.tri(n, k=-1, dtype=bool), table, np.inf)
+    s = earlier.argmin(axis=1)
+    d = earlier[np.arange(n), s]
+    return [np.inf, *d.tolist()], [0, *(s + 1).tolist()]
+
+
+def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
+    """lrs (T, N + 1) for sorted distinct thresholds `thr`, growing classes of thresholds that
+    agree as one oracle and splitting a class where a comparison tells its thresholds apart."""
+    n = len(table)
+    out = np.zeros((len(thr), n + 1), dtype=np.int64)
+    rows = [memoryview(r) for r in table]  # rows[f][g]: Python float, no conversion of the table
+    tasks = [(_State.empty(n), 0, len(thr), 1)]
+    while tasks:
+        state, lo, hi, i = tasks.pop()
+        i, d = _grow(state, table, rows, nearest, thr, lo, hi, i)
+        if d is None:
+            out[lo:hi] = state.lrs
+            continue
+        split = bisect.bisect_right(thr, d, lo, hi)  # thresholds above d say "close"
+        tasks.append((state.copy(), split, hi, i))
+        tasks.append((state, lo, split, i))
+    return out
+
+
+@dataclass
+class _State:
+    """A growing oracle (states 0..i-1) shared by a class of thresholds.
+
+    `extra[k]`: forward links of state k besides k + 1 (trn[k] = [k + 1, *extra[k]]), with
+    `extra_keys` the sorted states that have some (plus a sentinel N + 1). `links[c - l]`: the
+    states with suffix link c and repeated-suffix length l, filed by diagonal c - l as two
+    parallel lists (links, states) sorted by link then state. `founders[:n_founders]`: the
+    frames (state - 1) that started a new symbol, in order.
+    """
+
+    sfx: list
+    lrs: list
+    sym: list
+    extra: dict
+    extra_keys: list
+    links: dict
+    founders: np.ndarray
+    n_founders: int
+    is_founder: bytearray
+    n_symbols: int
+
+    @classmethod
+    def empty(cls, n: int) -> _State:
+        """The oracle with only the empty state 0, room for n frames."""
+        return cls([-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, [n + 1], {},
+                   np.empty(n, dtype=np.intp), 0, bytearray(n + 1), 0)
+
+    def copy(self) -> _State:
+        """An independent copy (for the half of a split class)."""
+        return _State(self.sfx[:], self.lrs[:], self.sym[:],
+                      {k: v[:] for k, v in self.extra.items()}, self.extra_keys[:],
+                      {g: (c[:], s[:]) for g, (c, s) in self.links.items()},
+                      self.founders.copy(), self.n_founders, bytearray(self.is_founder),
+                      self.n_symbols)
+
+
+def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
+    """Add states i..N to `st` for the thresholds thr[lo:hi] (sorted).
+
+    Returns (N + 1, None) when done, or (i, d) when the comparison of distance d at state i
+    tells the class apart (thr[lo] <= d < thr[hi - 1]); state i is then not added yet and the
+    oracle is as it was before it. The steps are those of `Oracle._add_state`.
+    """
+    n = len(rows)
+    tlo, thi = thr[lo], thr[hi - 1]
+    sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
+    extra, extra_keys, links = st.extra, st.extra_keys, st.links
+    nn_d, nn_s = nearest
+    flat = table.ravel()
+    left, right = bisect.bisect_left, bisect.bisect_right
+    while i <= n:
+        row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
+        k = sfx[i - 1]
+        if k > 0 and k not in extra:
+            d = row[k]
+            if d < tlo:  # the repeat goes on: extend it as far as it surely does
+                r = _run_length(st, flat, n, i, k, lrs[i - 1] + 1, tlo)
+                if r > 0:
+                    _apply_run(st, i, k + 1, lrs[i - 1] + 1, r)
+                    i += r
+                    continue
+            elif d < thi:
+                return i, d
+        # the general step: walk the suffix chain, then the root
+        k, pi, cand, walked = sfx[i - 1], i - 1, -1, []
+        while k > 0:
+            d = row[k]
+            if d < tlo:
+                best, cand = d, k + 1
+            elif d < thi:
+                return i, d
             else:
-                pi = im1
-                cand = -1
-                while k > 0:
-                    d = row[k + 1]
-                    if d < t:
-                        best, cand = d, k + 1
-                    else:
-                        best = t
-                    more = extra.get(k)
-                    if more is not None:
-                        for s in more:
-                            d = row[s]
-                            if d < best:
-                                best, cand = d, s
-                        if cand >= 0:
-                            break
-                        more.append(i)
-                    elif cand >= 0:
-                        break
-                    else:
-                        extra[k] = [i]
-                    pi = k
-                    k = sfx[k]
-                if cand < 0:
-                    if k == 0 and col_d[lane] < t:
-                        cand = col_s[lane]
-                    else:
-                        sym[i] = nsym[0]
-                        nsym[0] += 1
-                        new_lanes.append(lane)
-                        continue
-                s1 = sfx[pi]
-                p2 = cand - 1
-                if p2 == s1:
-                    length = lrs[pi] + 1
-                else:
-                    while sfx[p2] != s1 and p2 != 0:
-                        p2 = sfx[p2]
-                    a, b = lrs[pi], lrs[p2]
-                    length = (a if a < b else b) + 1
-            sym[i] = sym[cand]
-            # find_better: the first state linking to cand with the same repeat length whose
-            # context goes one symbol further (states are filed by (link, lrs) when final)
-            same = rsfx.get(cand * s_len + length)
-            if same is not None:
+                best = None  # nothing yet: compare with the threshold
+            more = extra.get(k)
+            if more is not None:
+                for s in more:
+                    d = row[s - 1]
+                    if best is None:
+                        if d < tlo:
+                            best, cand = d, s
+                        elif d < thi:
+                            return i, d
+                    elif d < best:
+                        best, cand = d, s
+            if cand >= 0:
+                break
+            walked.append(k)
+            pi, k = k, sfx[k]
+        if cand < 0 and k == 0 and nn_d[i] < thi:
+            s, d = nn_s[i], nn_d[i]
+            if not is_founder[s]:  # the nearest founder is further away: look it up
+                dist_f = table[i - 1, st.founders[: st.n_founders]]
+                a = int(dist_f.argmin())
+                s, d = int(st.founders[a]) + 1, float(dist_f[a])
+            if d < tlo:
+                cand = s
+            elif d < thi:
+                return i, d
+        for k in walked:  # state i is a forward link of every state passed on the chain
+            more = extra.get(k)
+            if more is None:
+                extra[k] = [i]
+                bisect.insort(extra_keys, k)
+            else:
+                more.append(i)
+        if cand < 0:  # a new symbol
+            sym[i] = st.n_symbols
+            st.n_symbols += 1
+            st.founders[st.n_founders] = i - 1
+            st.n_founders += 1
+            is_founder[i] = 1
+            i += 1
+            continue
+        # repeated-suffix length: common suffix of pi and cand - 1, plus one
+        s1, p2 = sfx[pi], cand - 1
+        if p2 == s1:
+            length = lrs[pi] + 1
+        else:
+            while sfx[p2] != s1 and p2 != 0:
+                p2 = sfx[p2]
+            a, b = lrs[pi], lrs[p2]
+            length = (a if a < b else b) + 1
+        sym[i] = sym[cand]
+        # find_better: the first state with the same link and length whose context goes
+        # one symbol further
+        diag = links.get(cand - length)
+        if diag is not None:
+            cs, ss = diag
+            a = left(cs, cand)
+            if a < len(cs) and cs[a] == cand:
                 before = sym[i - length]
-                for j in same:
+                for j in ss[a : right(cs, cand, a)]:
                     if sym[j - length] == before:
-                        length += 1
-                        cand = j
+                        length, cand = length + 1, j
                         break
-            key = cand * s_len + length
-            same = rsfx.get(key)
-            if same is None:
-                rsfx[key] = [i]
-            else:
-                same.append(i)
-            sfx[i] = cand
-            lrs[i] = length
-        if new_lanes and i < n:
-            new = np.asarray(new_lanes)
-            later = table[i - 1, i:n]  # states i + 1 .. n
-            cur = near_d[new, i + 1 : n + 1]
-            closer = later < cur
-            near_d[new, i + 1 : n + 1] = np.minimum(cur, later)
-            cur_s = near_s[new, i + 1 : n + 1]
-            cur_s[closer] = i
-            near_s[new, i + 1 : n + 1] = cur_s
-    return np.array([lane[3] for lane in lanes], dtype=np.int64)
+        diag = links.get(cand - length)
+        if diag is None:
+            links[cand - length] = ([cand], [i])
+        else:
+            a = right(diag[0], cand)
+            diag[0].insert(a, cand)
+            diag[1].insert(a, i)
+        sfx[i], lrs[i] = cand, length
+        i += 1
+    return n + 1, None
+
+
+def _run_length(st: _State, flat: np.ndarray, n: int, i: int, k: int, length: int, t: float):
+    """How many states from i on surely continue the repeat of state k + 1 (which matches
+    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a state
+    k + j with extra forward links and before a link (k + 1 + j, length + j) already filed
+    (find_better might move it). 0 when state i itself has such a link."""
+    m = n - i + 1
+    e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
+    if e < m:
+        m = e
+    diag = st.links.get(k + 1 - length)
+    if diag is not None:
+        cs = diag[0]
+        a = bisect.bisect_left(cs, k + 1)
+        if a < len(cs) and cs[a] - k - 1 < m:
+            m = cs[a] - k - 1
+    if m <= 1:
+        return m
+    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
+    start = (i - 1) * n + k
+    far = flat[start + n + 1 : start + m * (n + 1) : n + 1] >= t
+    r = int(far.argmax())
+    return r + 1 if far[r] else m
+
+
+def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
+    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (one diagonal)."""
+    st.sfx[i : i + r] = range(c, c + r)
+    st.lrs[i : i + r] = range(length, length + r)
+    sym, p = st.sym, i - c
+    if p >= r:
+        sym[i : i + r] = sym[c : c + r]
+    else:  # the repeat overlaps itself: the symbols repeat with period p
+        sym[i : i + r] = (sym[c:i] * (r // p + 1))[:r]
+    diag = st.links.get(c - length)
+    if diag is None:
+        st.links[c - length] = (list(range(c, c + r)), list(range(i, i + r)))
+    else:  # no link in c..c+r-1 is filed yet (see _run_length): insert the block
+        a = bisect.bisect_left(diag[0], c)
+        diag[0][a:a] = range(c, c + r)
+        diag[1][a:a] = range(i, i + r)

@@ -34,8 +34,8 @@ MAX_BATCH = 64                # calls per forward pass
 MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
 MAX_SESSIONS_PER_CLIENT = 16
 MAX_IN_FLIGHT = 4             # calls per client waiting for the model
-LINGER_S = 0.0005             # the worker waits this long for more calls while they keep coming
-MAX_LINGER_S = 0.004          # ... but never longer than this per batch
+LINGER_S = 0.002              # the worker waits this long for more calls while they keep coming
+MAX_LINGER_S = 0.010          # ... but never longer than this per batch
 GIL_SWITCH_S = 0.0005         # the event loop gets the GIL back this often while the model runs
 
 
@@ -138,18 +138,20 @@ class ModelWorker:
                 self._answer(group)
 
     def _answer(self, group: list) -> None:
+        def deliver(i: int, event: dict) -> None:
+            _, _, fut, loop = group[i]
+            loop.call_soon_threadsafe(_resolve, fut, event)
+
         try:
-            events = respond_batch([(s, c) for s, c, _, _ in group])
+            respond_batch([(s, c) for s, c, _, _ in group], on_reply=deliver)
         except Exception as exc:  # a bug must not kill the worker: every caller gets an error
-            for _, call, fut, loop in group:
+            for _, call, fut, loop in group:  # (callers already answered keep their reply)
                 err = error_event(LatentjamError(f"the model failed: {exc}"), call.id)
                 err["code"] = "internal"
                 loop.call_soon_threadsafe(_resolve, fut, err)
             return
         self.batches += 1
         self.calls += len(group)
-        for (_, _, fut, loop), event in zip(group, events, strict=True):
-            loop.call_soon_threadsafe(_resolve, fut, event)
         if self._on_done is not None:
             self._on_done([s for s, _, _, _ in group])
 

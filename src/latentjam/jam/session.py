@@ -384,7 +384,7 @@ def _channel(mu: np.ndarray, bits: float, variance: np.ndarray, rng: np.random.G
     return channel.gaussian_channel(mu[None], alloc, variance, 0.0, rng)[0]
 
 
-def respond_batch(items: list[tuple[Session, Call]]) -> list[dict]:
+def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict]:
     """Answer many calls (from any sessions of one model) with one encode and one decode pass.
 
     Per call: windows -> mu (the call point: mean over its windows); the centre is mu (mode
@@ -393,7 +393,8 @@ def respond_batch(items: list[tuple[Session, Call]]) -> list[dict]:
     eps ~ N(0, I) from the call's seed; decoded greedily (temperature 0) or sampled (calls of
     equal temperature share one pass and one generator, seeded by the first of them, so only
     the reply points and temperature-0 replies replay exactly). Returns reply events (dicts) in
-    the order of `items`.
+    the order of `items`; `on_reply(index, event)`, when given, is called as each one is ready
+    (so a transport can send the first replies while the later ones are still converted).
     """
     if not items:
         return []
@@ -439,7 +440,8 @@ def respond_batch(items: list[tuple[Session, Call]]) -> list[dict]:
         decoded[rows] = jam_model.decode(z_all[rows], temperature=temperature, seed=first_seed)
     model_ms = (time.perf_counter() - t0) * 1000.0
     events = []
-    for (session, call), (seed, _, call_mu, start, n_reply) in zip(items, plans, strict=True):
+    for i, ((session, call), (seed, _, call_mu, start, n_reply)) in enumerate(
+            zip(items, plans, strict=True)):
         grids = decoded[start:start + n_reply]
         notes = jam_model.windows_to_notes(grids, call.reply_bars, call.qpm)
         reply_latent = z_all[start:start + n_reply].mean(axis=0)
@@ -458,6 +460,8 @@ def respond_batch(items: list[tuple[Session, Call]]) -> list[dict]:
         if call.id is not None:
             event["id"] = call.id
         events.append(event)
+        if on_reply is not None:
+            on_reply(i, event)
     return events
 
 

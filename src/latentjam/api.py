@@ -128,7 +128,7 @@ class Model:
         return [self.converter.from_tensor(w, qpm=qpm) for w in a]
 
     def join(self, pieces: list[Sequence], *, gap_beats: float = 0.0) -> Sequence:
-        """Window-length pieces played one after another (window k at k * window_beats)."""
+        """Window-length pieces one after another (piece k at k * (window_beats + gap_beats))."""
         return concatenate(pieces, self.window_beats + gap_beats)
 
     # ------------------------------------------------------------------------ latent <-> data

@@ -19,7 +19,7 @@ def grids(midi_dir) -> np.ndarray:
 
 
 def test_shapes_and_loss_only_sees_hits(grids):
-    model = GrooveVAE(GrooveConfig(hidden=8, latent_dim=2))
+    model = GrooveVAE(GrooveConfig(hidden=8, latent_dim=2)).eval()  # eval: no style dropout
     x = torch.from_numpy(grids[:4])
     mu, sigma = model.encode(x)
     assert mu.shape == sigma.shape == (4, 2) and bool((sigma > 0).all())
@@ -91,7 +91,7 @@ def test_shipped_humanize_model_beats_a_flat_performance(midi_dir, tmp_path):
 
     write_midi(concatenate([grid.from_tensor(w) for w in flat], 8.0), path)
     played = humanize(path)
-    after = grid.windows(played)
+    after = DrumGrid(hop_bars=2).windows(played)  # back to the 4 windows written
     np.testing.assert_array_equal(after[..., :9], flat[..., :9])
     assert len({int(v) for v in played.tracks[0].velocity}) > 5
     assert np.abs(after[..., 18:]).max() > 0  # some micro-timing

@@ -11,7 +11,8 @@ kept as they are and only velocities and offsets are predicted. A small conditio
 
 The reconstruction error is the mean squared error of velocities and offsets at the hits only
 (what MIDI keeps); the KL term is against N(0, I), weighted by `beta`. At z = 0 (temperature 0)
-the decoder gives the most typical groove for a pattern; sampling z gives other feels.
+the decoder gives the most typical groove for a pattern (it is trained for that: see
+`losses`); sampling z gives other feels.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class GrooveConfig:
     latent_dim: int = 8  # Nz of the groove style
     hidden: int = 64  # GRU units per direction
     beta: float = 0.05  # weight of the KL term (per element, like "recon")
+    style_dropout: float = 0.5  # training: share of windows decoded from z = 0 (see losses)
 
     @property
     def steps(self) -> int:
@@ -100,9 +102,16 @@ class GrooveVAE(nn.Module):
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """"recon": MSE of velocities + offsets at the hits; "kl": KL(q(z|x) || N(0, I)) per
-        element; "loss" = recon + beta * kl. x: full grids (B, T, 27)."""
+        element; "loss" = recon + beta * kl. x: full grids (B, T, 27).
+
+        In training mode a `style_dropout` share of the windows is decoded from z = 0 instead
+        of their posterior sample, so z = 0 (temperature 0) learns the best prediction from
+        the hits alone while other z still carry a groove style."""
         mu, sigma = self.encode(x)
         z = mu + sigma * torch.randn_like(mu)
+        if self.training and self.config.style_dropout > 0:
+            keep = torch.rand(z.shape[0], 1, device=z.device) >= self.config.style_dropout
+            z = z * keep.to(z.dtype)  # (B, 1) mask: dropped windows see z = 0
         hits = x[..., :CLASSES]
         vel, off = self.decode(hits, z)
         count = hits.sum().clamp_min(1.0)

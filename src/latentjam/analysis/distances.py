@@ -41,31 +41,32 @@ def prepare(features, distance: str) -> np.ndarray:
     return out
 
 
-def _sq_euclidean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sequential-order sum of squared differences, a (m, D), b (n, D) -> (m, n)."""
-    out = np.zeros((len(a), len(b)))
+def _sq_euclidean(at: np.ndarray, bt: np.ndarray) -> np.ndarray:
+    """Sequential-order sum of squared differences, at (D, m), bt (D, n) -> (m, n)."""
+    out = np.zeros((at.shape[1], bt.shape[1]))
     buf = np.empty_like(out)
-    for k in range(a.shape[1]):
-        np.subtract(a[:, k, None], b[None, :, k], out=buf)
+    for a_k, b_k in zip(at, bt, strict=True):
+        np.subtract(a_k[:, None], b_k[None, :], out=buf)
         np.multiply(buf, buf, out=buf)
         out += buf
     return out
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sequential-order dot products, a (m, D), b (n, D) -> (m, n)."""
-    out = np.zeros((len(a), len(b)))
+def _dot(at: np.ndarray, bt: np.ndarray) -> np.ndarray:
+    """Sequential-order dot products, at (D, m), bt (D, n) -> (m, n)."""
+    out = np.zeros((at.shape[1], bt.shape[1]))
     buf = np.empty_like(out)
-    for k in range(a.shape[1]):
-        np.multiply(a[:, k, None], b[None, :, k], out=buf)
+    for a_k, b_k in zip(at, bt, strict=True):
+        np.multiply(a_k[:, None], b_k[None, :], out=buf)
         out += buf
     return out
 
 
-def _norms(a: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(a))
-    for k in range(a.shape[1]):
-        out += a[:, k] * a[:, k]
+def _norms(at: np.ndarray) -> np.ndarray:
+    """Sequential-order Euclidean norms of the columns of at (D, m) -> (m,)."""
+    out = np.zeros(at.shape[1])
+    for a_k in at:
+        out += a_k * a_k
     return np.sqrt(out)
 
 
@@ -76,11 +77,16 @@ def cross(a: np.ndarray, b: np.ndarray, distance: str) -> np.ndarray:
     another all-zero frame and 1 from anything else, so silent bars form one symbol instead of
     each becoming a new one.
     """
+    return _cross_t(np.ascontiguousarray(a.T), np.ascontiguousarray(b.T), distance)
+
+
+def _cross_t(at: np.ndarray, bt: np.ndarray, distance: str) -> np.ndarray:
+    """`cross` on feature-major frames at (D, m), bt (D, n) (each feature row contiguous)."""
     if distance in ("euclidean", "tonnetz"):
-        return np.sqrt(_sq_euclidean(a, b))
-    na, nb = _norms(a), _norms(b)
+        return np.sqrt(_sq_euclidean(at, bt))
+    na, nb = _norms(at), _norms(bt)
     denom = na[:, None] * nb[None, :]
-    cos = np.divide(_dot(a, b), denom, out=np.zeros_like(denom), where=denom > 0)
+    cos = np.divide(_dot(at, bt), denom, out=np.zeros_like(denom), where=denom > 0)
     np.clip(cos, -1.0, 1.0, out=cos)
     out = 1.0 - cos
     zero_a, zero_b = na == 0, nb == 0
@@ -89,12 +95,14 @@ def cross(a: np.ndarray, b: np.ndarray, distance: str) -> np.ndarray:
 
 
 def self_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarray:
-    """Symmetric (N, N) distance matrix of prepared frames x (N, D), built by row blocks."""
+    """Symmetric (N, N) distance matrix of prepared frames x (N, D), built by row blocks
+    (each block of rows against all earlier frames, then mirrored above the diagonal)."""
     n = len(x)
+    xt = np.ascontiguousarray(x.T)  # (D, N)
     out = np.empty((n, n))
     for a in range(0, n, block):
         b = min(a + block, n)
-        out[a:b, :b] = cross(x[a:b], x[:b], distance)
-    low = np.tril_indices(n, -1)
-    out.T[low] = out[low]
+        rows = _cross_t(xt[:, a:b], xt[:, :b], distance)
+        out[a:b, :b] = rows
+        out[:a, a:b] = rows[:, :a].T
     return out

@@ -187,78 +187,78 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
     nn_d, nn_s = nearest
     flat = table.ravel()
     left, right = bisect.bisect_left, bisect.bisect_right
+    streak = False  # the previous state continued a repeat
     while i <= n:
         row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
         k = sfx[i - 1]
+        cand = -1
         if k > 0 and k not in extra:
             d = row[k]
-            if d < tlo:  # the repeat goes on: extend it as far as it surely does
-                r = _run_length(st, flat, n, i, k, lrs[i - 1] + 1, tlo)
-                if r > 0:
-                    _apply_run(st, i, k + 1, lrs[i - 1] + 1, r)
-                    i += r
-                    continue
+            if d < tlo:  # the repeat goes on (trn[k] is just k + 1 and it is close)
+                if streak:  # inside a repeat: extend it as far as it surely goes
+                    r = _run_length(st, flat, n, i, k, lrs[i - 1] + 1, tlo)
+                    if r > 0:
+                        _apply_run(st, i, k + 1, lrs[i - 1] + 1, r)
+                        i += r
+                        continue
+                cand, length = k + 1, lrs[i - 1] + 1
             elif d < thi:
                 return i, d
-        # the general step: walk the suffix chain, then the root
-        k, pi, cand, walked = sfx[i - 1], i - 1, -1, []
-        while k > 0:
-            d = row[k]
-            if d < tlo:
-                best, cand = d, k + 1
-            elif d < thi:
-                return i, d
+        streak = cand >= 0
+        if cand < 0:  # the general step: walk the suffix chain, then the root
+            k, pi, walked = sfx[i - 1], i - 1, []
+            while k > 0:
+                # the closest of trn[k] (the first on ties), then one comparison with the
+                # threshold: the same choice as comparing each with the best so far
+                best, near = row[k], k + 1
+                more = extra.get(k)
+                if more is not None:
+                    for s in more:
+                        d = row[s - 1]
+                        if d < best:
+                            best, near = d, s
+                if best < tlo:
+                    cand = near
+                elif best < thi:
+                    return i, best
+                if cand >= 0:
+                    break
+                walked.append(k)
+                pi, k = k, sfx[k]
+            if cand < 0 and k == 0 and nn_d[i] < thi:
+                s, d = nn_s[i], nn_d[i]
+                if not is_founder[s]:  # the nearest founder is further away: look it up
+                    dist_f = table[i - 1, st.founders[: st.n_founders]]
+                    a = int(dist_f.argmin())
+                    s, d = int(st.founders[a]) + 1, float(dist_f[a])
+                if d < tlo:
+                    cand = s
+                elif d < thi:
+                    return i, d
+            for k in walked:  # state i is a forward link of every state passed on the chain
+                more = extra.get(k)
+                if more is None:
+                    extra[k] = [i]
+                    bisect.insort(extra_keys, k)
+                else:
+                    more.append(i)
+            if cand < 0:  # a new symbol
+                sym[i] = st.n_symbols
+                st.n_symbols += 1
+                st.founders[st.n_founders] = i - 1
+                st.n_founders += 1
+                is_founder[i] = 1
+                i += 1
+                continue
+            # repeated-suffix length: common suffix of pi and cand - 1, plus one
+            s1, p2 = sfx[pi], cand - 1
+            if p2 == s1:
+                length = lrs[pi] + 1
             else:
-                best = None  # nothing yet: compare with the threshold
-            more = extra.get(k)
-            if more is not None:
-                for s in more:
-                    d = row[s - 1]
-                    if best is None:
-                        if d < tlo:
-                            best, cand = d, s
-                        elif d < thi:
-                            return i, d
-                    elif d < best:
-                        best, cand = d, s
-            if cand >= 0:
-                break
-            walked.append(k)
-            pi, k = k, sfx[k]
-        if cand < 0 and k == 0 and nn_d[i] < thi:
-            s, d = nn_s[i], nn_d[i]
-            if not is_founder[s]:  # the nearest founder is further away: look it up
-                dist_f = table[i - 1, st.founders[: st.n_founders]]
-                a = int(dist_f.argmin())
-                s, d = int(st.founders[a]) + 1, float(dist_f[a])
-            if d < tlo:
-                cand = s
-            elif d < thi:
-                return i, d
-        for k in walked:  # state i is a forward link of every state passed on the chain
-            more = extra.get(k)
-            if more is None:
-                extra[k] = [i]
-                bisect.insort(extra_keys, k)
-            else:
-                more.append(i)
-        if cand < 0:  # a new symbol
-            sym[i] = st.n_symbols
-            st.n_symbols += 1
-            st.founders[st.n_founders] = i - 1
-            st.n_founders += 1
-            is_founder[i] = 1
-            i += 1
-            continue
-        # repeated-suffix length: common suffix of pi and cand - 1, plus one
-        s1, p2 = sfx[pi], cand - 1
-        if p2 == s1:
-            length = lrs[pi] + 1
-        else:
-            while sfx[p2] != s1 and p2 != 0:
-                p2 = sfx[p2]
-            a, b = lrs[pi], lrs[p2]
-            length = (a if a < b else b) + 1
+                while sfx[p2] != s1 and p2 != 0:
+                    p2 = sfx[p2]
+                a, b = lrs[pi], lrs[p2]
+                length = (a if a < b else b) + 1
         sym[i] = sym[cand]
         # find_better: the first state with the same link and length whose context goes
         # one symbol further
@@ -288,7 +288,10 @@ def _run_length(st: _State, flat: np.ndarray, n: int, i: int, k: int, length: in
     """How many states from i on surely continue the repeat of state k + 1 (which matches
     state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a state
     k + j with extra forward links and before a link (k + 1 + j, length + j) already filed
-    (find_better might move it). 0 when state i itself has such a link."""
+    (find_better might move it). 0 when state i itself has such a link.
+
+    The diagonal is scanned with numpy, so `_grow` calls this only inside a repeat (when the
+    previous state continued one too): most repeats are a few states long."""
     m = n - i + 1
     e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
     if e < m:
@@ -299,13 +302,17 @@ def _run_length(st: _State, flat: np.ndarray, n: int, i: int, k: int, length: in
         a = bisect.bisect_left(cs, k + 1)
         if a < len(cs) and cs[a] - k - 1 < m:
             m = cs[a] - k - 1
-    if m <= 1:
-        return m
-    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
-    start = (i - 1) * n + k
-    far = flat[start + n + 1 : start + m * (n + 1) : n + 1] >= t
-    r = int(far.argmax())
-    return r + 1 if far[r] else m
+    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table: scan it in
+    # growing chunks (a strided read of the whole diagonal costs more than most repeats)
+    start, step, j, chunk = (i - 1) * n + k, n + 1, 1, 8
+    while j < m:
+        stop = min(j + chunk, m)
+        far = flat[start + j * step : start + stop * step : step] >= t
+        r = int(far.argmax())
+        if far[r]:
+            return j + r
+        j, chunk = stop, chunk * 4
+    return m
 
 
 def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:

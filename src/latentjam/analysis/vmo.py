@@ -201,41 +201,61 @@ def information_rate(lrs, alpha: float = 1.0) -> np.ndarray:
 def information_rate_sums(lrs_rows) -> np.ndarray:
     """`information_rate(row).sum()` for every row of lrs (T, N + 1) -> (T,), bit for bit.
 
-    The compror parse runs in plain Python on each row (block after state j: the states p with
-    p - lrs[p] <= j); the rate arithmetic runs once for all rows.
+    Equal rows are computed once; the compror parse runs in plain Python on each distinct row
+    (block after state j: the states p with p - lrs[p] <= j); the rate arithmetic runs once for
+    all of them.
     """
     rows = np.asarray(lrs_rows, dtype=np.int64)
+    if rows.ndim != 2:
+        raise ValueError(f"lrs rows must be (rows, states), got shape {rows.shape}")
+    if rows.shape[1] <= 1:
+        return np.zeros(rows.shape[0])
+    first: dict[bytes, int] = {}
+    back = np.array([first.setdefault(row.tobytes(), len(first)) for row in rows])
+    return _distinct_ir_sums(rows[_first_of_each(back)])[back]
+
+
+def _first_of_each(labels: np.ndarray) -> np.ndarray:
+    """Index of the first row carrying each label 0, 1, ... (labels numbered in order)."""
+    _, first = np.unique(labels, return_index=True)
+    return first
+
+
+def _distinct_ir_sums(rows: np.ndarray) -> np.ndarray:
+    """`information_rate_sums` without the sharing of equal rows, rows (T, N + 1) -> (T,)."""
     n_rows, n = rows.shape[0], rows.shape[1] - 1
-    if n == 0:
-        return np.zeros(n_rows)
     cw0 = np.zeros((n_rows, n))
     cw1 = np.zeros((n_rows, n))
     bl = np.zeros((n_rows, n))
     reach = (np.arange(n + 1) - rows).tolist()  # p - lrs[p]: how far back state p's repeat goes
     for r in range(n_rows):
-        a = reach[r]
-        a.append(n + 1)  # stops every block at the end
-        c0, c1, b = cw0[r], cw1[r], bl[r]
-        j = 0
-        while j < n:
-            p = j + 1
-            while a[p] <= j:
-                p += 1
-            length = p - 1 - j
-            c1[j] = 1
-            if length == 0:
-                c0[j] = 1
-                b[j] = 1
-                j += 1
-            else:
-                b[j : j + length] = length
-                j += length
+        starts, sizes = _compror_parse(reach[r], n)
+        cw1[r, starts] = 1
+        cw0[r, [j for j, size in zip(starts, sizes, strict=True) if size == 0]] = 1
+        sizes = np.maximum(sizes, 1)
+        bl[r] = np.repeat(sizes, sizes)
     with np.errstate(divide="ignore"):
         h0 = np.log2(np.cumsum(cw0, axis=1))
         h1 = np.log2(np.cumsum(cw1, axis=1)) / bl
     ir = h0 - h1
     ir[ir < 0] = 0
     return np.array([row.sum() for row in ir])
+
+
+def _compror_parse(reach: list[int], n: int) -> tuple[list[int], list[int]]:
+    """`compror_blocks` from reach[p] = p - lrs[p] (N + 1,): block starts and lengths."""
+    reach.append(n + 1)  # stops every block at the end
+    starts, sizes = [], []
+    j = 0
+    while j < n:
+        p = j + 1
+        while reach[p] <= j:
+            p += 1
+        length = p - 1 - j
+        starts.append(j)
+        sizes.append(length)
+        j += length if length else 1
+    return starts, sizes
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ _add(
         name="drums",
         description="FM-Music-VAE, 2-bar drums, 32-D, CPU size (VHP prior, GECO, flat regulariser)",
         model=_drum_model(latent_dim=32, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.28, eta=0.05, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.22, eta=0.2, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="drums",
         converter="drums",

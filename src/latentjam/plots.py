@@ -67,7 +67,7 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
     else:
         drums = Track.empty(is_drum=True)
     step = 1.0 / STEPS_PER_BEAT
-    if len(drums):
+    if drums_only:  # the class rows are drawn even for an empty pattern
         rows, labels = _drum_rows(drums)
         for r, v, s in zip(rows, drums.velocity, drums.start, strict=True):
             ax.add_patch(_rect(s, r - 0.42, step * 0.9, 0.84, cmap(v / 127.0)))

@@ -149,18 +149,37 @@ def test_stored_attribute_vector_moves_latent(tiny, drums_file):
     np.testing.assert_allclose(z, [z0 - vec, z0, z0 + 2 * vec], rtol=1e-6)
 
 
+def _shipped(*names: str) -> list[str]:
+    from latentjam.pretrained import list_models
+
+    have = {m["name"] for m in list_models()}
+    return [n for n in names if n in have]
+
+
 @pytest.mark.slow
-def test_positive_density_scale_gives_denser_patterns(drums_file):
-    model = latentjam.load("drums")
-    x = model.corpus_windows(64, split="test", seed=1)
+@pytest.mark.parametrize("name", _shipped("drums", "drums-baseline"))
+def test_positive_density_scale_gives_denser_patterns(name):
+    model = latentjam.load(name)
+    x = model.corpus_windows(64, split="test", seed=1)  # held-out corpus windows
     z = model.encode(x)
     vec = model.attribute_vector("density")
-    less = model.decode_tensor(z - vec)
-    more = model.decode_tensor(z + vec)
-    base = model.decode_tensor(z)
-    d_less, d_base, d_more = (model_density(t) for t in (less, base, more))
+    d_less, d_base, d_more = (model_density(model.decode_tensor(z + s * vec))
+                              for s in (-1.0, 0.0, 1.0))
     assert d_more.mean() > d_base.mean() > d_less.mean()
     assert (d_more > d_less).mean() > 0.7
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _shipped("melody", "melody-baseline"))
+def test_positive_pitch_scale_gives_higher_melodies(name):
+    from latentjam import latent as lat
+
+    model = latentjam.load(name)
+    z = model.encode(model.corpus_windows(64, split="test", seed=1))
+    vec = model.attribute_vector("pitch")
+    low, high = (np.nanmean(lat.measure(model.decode_tensor(z + s * vec), "pitch"))
+                 for s in (-1.0, 1.0))
+    assert high > low
 
 
 def model_density(x: np.ndarray) -> np.ndarray:

@@ -4,9 +4,9 @@ Every method takes music (a MIDI path, a `latentjam.music.Sequence`) or data ten
 returns music (`Sequence`, or a list of them) unless its name says otherwise; latents are numpy
 float32 arrays of shape (Nz,) or (n, Nz). `m.module` is the torch model and `m.converter` the
 representation, for those who want tensors. Long pieces are cut into consecutive windows of the
-model's length (2 bars of 4 quarter notes for the shipped sequence models) from beat 0, and
-processed window by window in batches; pieces the model cannot read raise `LatentjamError`
-saying why.
+model's length (2 bars of 4 quarter notes for the drum and melody models, 1 bar for the
+piano-roll model) from beat 0, and processed in batches of windows; pieces the model cannot read
+raise `LatentjamError` saying why.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def timed(fn) -> tuple[float, float]:
 def bench_model(name: str, *, calls: int, batch: int, batch_reps: int) -> dict:
     model, weights = load(name)
     module = model.module
-    call = model.windows(FIXTURES[name])[1]  # a real 2-bar window (T, D)
+    call = model.windows(FIXTURES[model.kind])[1]  # a real 2-bar window (T, D)
     x = torch.from_numpy(call[None])
 
     def floor_single():
@@ -125,7 +125,9 @@ def bench_model(name: str, *, calls: int, batch: int, batch_reps: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (< 1 minute)")
-    parser.add_argument("--models", default="drums,melody")
+    parser.add_argument("--models", default="drums,melody",
+                        help="comma-separated shipped drum/melody model names (a preset with "
+                             "random weights stands in for one that is not shipped)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     calls, batch, reps = (60, 64, 3) if args.quick else (400, 256, 7)

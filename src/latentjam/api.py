@@ -212,17 +212,21 @@ class Model:
             return float(read_music(x).qpm_at(0.0))
         return 120.0
 
-    def _one(self, x, window: int) -> np.ndarray:
-        """One latent (Nz,): a latent passes through; music gives the posterior mean of a window."""
+    def _one(self, x, window: int | None) -> np.ndarray:
+        """One latent (Nz,): a latent passes through; music gives the posterior mean of window
+        `window`, by default (None) the first window that holds notes."""
         if isinstance(x, np.ndarray | list | tuple) or lat._is_torch(x):
             a = lat._as_numpy(x)
             if a.ndim == 1:
                 return self._latents(a)[0]
-        z = self.encode(x)
-        if not -len(z) <= window < len(z):
-            raise LatentjamError(f"window {window} does not exist: the piece has {len(z)} "
+        w = self.windows(x)  # (n, T, D)
+        if window is None:
+            sounding = np.flatnonzero(w.reshape(len(w), -1).any(axis=1))
+            window = int(sounding[0]) if len(sounding) else 0
+        if not -len(w) <= window < len(w):
+            raise LatentjamError(f"window {window} does not exist: the piece has {len(w)} "
                                  f"window(s) of {self.window_beats:g} beats")
-        return z[window]
+        return self.encode(w[window])[0]
 
     # -------------------------------------------------------------------------- explorations
 
@@ -247,18 +251,19 @@ class Model:
         z = self.sample_latents(n, seed=seed)
         return self.decode(z, temperature=temperature, seed=seed, qpm=qpm)
 
-    def interpolate(self, a, b, steps: int = 7, *, method: str = "lerp", window: int = 0,
-                    qpm: float = 120.0) -> list[Sequence]:
+    def interpolate(self, a, b, steps: int = 7, *, method: str = "lerp",
+                    window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
         """`steps` pieces from `a` to `b` (ends included) along a lerp or slerp latent path.
 
-        a, b: music (its `window`-th window is used) or latents (Nz,). The first and last
-        steps are the model's reconstructions of a and b.
+        a, b: music or latents (Nz,). For music, window `window` of the piece is used (by
+        default the first window with notes). The first and last steps are the model's
+        reconstructions of those windows.
         """
         path = lat.interpolate(self._one(a, window), self._one(b, window), steps, method)
         return self.decode(path, qpm=qpm)
 
     def similar(self, x, radius: float = 1.0, n: int = 4, *, seed: int | None = None,
-                window: int = 0, qpm: float = 120.0) -> list[Sequence]:
+                window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
         """`n` variations: latents at distance `radius` around `x`'s latent, decoded greedily."""
         return self.decode(lat.similar(self._one(x, window), radius, n, seed=seed), qpm=qpm)
 
@@ -345,13 +350,13 @@ class Model:
         return vectors
 
     def attribute_latents(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *,
-                          window: int = 0) -> np.ndarray:
+                          window: int | None = None) -> np.ndarray:
         """x's latent moved along attribute `name` by each scale: (S, Nz)."""
         return np.asarray(lat.along(self._one(x, window), self.attribute_vector(name), scales),
                           dtype=np.float32)
 
-    def attribute(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *, window: int = 0,
-                  qpm: float = 120.0) -> list[Sequence]:
+    def attribute(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *,
+                  window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
         """x moved along an attribute vector (the paper's fig. 3), one piece per scale.
 
         Positive scales add more of the attribute (denser, louder, later, higher).

@@ -91,8 +91,9 @@ def _model_arg(p: argparse.ArgumentParser, default: str = "drums") -> None:
 
 
 def _window_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--window", type=int, default=0,
-                   help="which window of a longer piece to use (default 0, the first)")
+    p.add_argument("--window", type=int, default=None,
+                   help="which window of a longer piece to use, counted from 0 "
+                        "(default: the first window with notes)")
 
 
 def _out_args(p: argparse.ArgumentParser) -> None:
@@ -252,7 +253,8 @@ def run_attribute(args: argparse.Namespace) -> int:
     written = _write_set(model, pieces, folder, args.attribute, labels, audio=args.audio,
                          title=f"{args.attribute} x")
     measured = lat.measure(model.decode_tensor(z), args.attribute)
-    summary = {"model": model.name, "attribute": args.attribute, "window": args.window,
+    window = "first with notes" if args.window is None else args.window
+    summary = {"model": model.name, "attribute": args.attribute, "window": window,
                "scales": scales, "measured": [None if v != v else float(v) for v in measured]}
     _write_json(folder / f"{args.attribute}.json", summary)
     print("scale   " + "  ".join(f"{s:>6g}" for s in scales))

@@ -59,3 +59,34 @@ def test_batched_information_rate_sums_are_bit_identical():
     expected = [information_rate(row).sum() for row in lrs]
     assert information_rate_sums(lrs).tolist() == expected
     assert information_rate_sums([[0, 0, 0, 1, 2, 1]])[0] == 2 - np.log2(3)  # "abab b" by hand
+
+
+@pytest.mark.parametrize("distance", ["tonnetz", "euclidean", "cosine"])
+def test_dense_sweep_on_beat_chroma(midi_dir, monkeypatch, distance):
+    # Dense thresholds on real per-beat chroma (held chords: exact repeats and ties) split the
+    # threshold classes often, also in the middle of a suffix-chain walk that has already added
+    # forward links (which must then be taken back), and long repeats go the diagonal way.
+    from latentjam.analysis import sweep as sweep_module
+
+    seq = read_midi(midi_dir / "simutrans_flyingaway.mid")
+    chroma = chroma_per_bar(seq, np.arange(0.0, np.floor(seq.end), 1.0))
+    calls = {"unlink": 0, "long": 0}
+    unlink, run_length = sweep_module._unlink, sweep_module._run_length
+
+    def spy_unlink(st, i, stop):
+        calls["unlink"] += st.sfx[i - 1] > stop  # a chain was walked before the split
+        return unlink(st, i, stop)
+
+    def spy_run_length(*args):
+        r = run_length(*args)
+        calls["long"] += r > 8
+        return r
+
+    monkeypatch.setattr(sweep_module, "_unlink", spy_unlink)
+    monkeypatch.setattr(sweep_module, "_run_length", spy_run_length)
+    table = dist.self_distances(dist.prepare(chroma, distance), distance)
+    thresholds = default_thresholds(table, 60)
+    lrs = sweep_lrs(table, thresholds)
+    for t, row in zip(thresholds, lrs, strict=True):
+        assert list(row) == build_oracle(chroma, t, distance).lrs, t
+    assert calls["unlink"] > 0 and calls["long"] > 0

@@ -196,7 +196,7 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
             d = row[k]
             if d < tlo:  # the repeat goes on (trn[k] is just k + 1 and it is close)
                 if streak:  # inside a repeat: extend it as far as it surely goes
-                    r = _run_length(st, flat, n, i, k, lrs[i - 1] + 1, tlo)
+                    r = _run_length(st, rows, flat, i, k, lrs[i - 1] + 1, tlo)
                     if r > 0:
                         _apply_run(st, i, k + 1, lrs[i - 1] + 1, r)
                         i += r
@@ -206,7 +206,7 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
                 return i, d
         streak = cand >= 0
         if cand < 0:  # the general step: walk the suffix chain, then the root
-            k, pi, walked = sfx[i - 1], i - 1, []
+            k, pi = sfx[i - 1], i - 1
             while k > 0:
                 # the closest of trn[k] (the first on ties), then one comparison with the
                 # threshold: the same choice as comparing each with the best so far
@@ -219,11 +219,16 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
                             best, near = d, s
                 if best < tlo:
                     cand = near
-                elif best < thi:
-                    return i, best
-                if cand >= 0:
                     break
-                walked.append(k)
+                if best < thi:
+                    _unlink(st, i, k)
+                    return i, best
+                # no match in trn[k]: state i becomes one of its forward links
+                if more is None:
+                    extra[k] = [i]
+                    bisect.insort(extra_keys, k)
+                else:
+                    more.append(i)
                 pi, k = k, sfx[k]
             if cand < 0 and k == 0 and nn_d[i] < thi:
                 s, d = nn_s[i], nn_d[i]
@@ -234,14 +239,8 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
                 if d < tlo:
                     cand = s
                 elif d < thi:
+                    _unlink(st, i, 0)
                     return i, d
-            for k in walked:  # state i is a forward link of every state passed on the chain
-                more = extra.get(k)
-                if more is None:
-                    extra[k] = [i]
-                    bisect.insort(extra_keys, k)
-                else:
-                    more.append(i)
             if cand < 0:  # a new symbol
                 sym[i] = st.n_symbols
                 st.n_symbols += 1
@@ -271,8 +270,8 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
                 for j in ss[a : right(cs, cand, a)]:
                     if sym[j - length] == before:
                         length, cand = length + 1, j
+                        diag = links.get(cand - length)
                         break
-        diag = links.get(cand - length)
         if diag is None:
             links[cand - length] = ([cand], [i])
         else:
@@ -284,27 +283,48 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
     return n + 1, None
 
 
-def _run_length(st: _State, flat: np.ndarray, n: int, i: int, k: int, length: int, t: float):
-    """How many states from i on surely continue the repeat of state k + 1 (which matches
-    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a state
-    k + j with extra forward links and before a link (k + 1 + j, length + j) already filed
-    (find_better might move it). 0 when state i itself has such a link.
+def _unlink(st: _State, i: int, stop: int) -> None:
+    """Undo the forward links to state i added on the suffix chain from sfx[i - 1] down to
+    (not including) state `stop`, before `_grow` leaves state i to a split class."""
+    k = st.sfx[i - 1]
+    while k > stop:
+        more = st.extra[k]
+        more.pop()
+        if not more:
+            del st.extra[k]
+            st.extra_keys.remove(k)
+        k = st.sfx[k]
 
-    The diagonal is scanned with numpy, so `_grow` calls this only inside a repeat (when the
-    previous state continued one too): most repeats are a few states long."""
+
+def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int, t: float):
+    """How many states from i on surely continue the repeat of state k + 1 (which matches
+    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a link
+    (k + 1 + j, length + j) already filed (find_better might move it) and before a state k + j
+    with extra forward links. 0 when state i itself has such a link.
+
+    The first few frames are compared in Python, the rest of the diagonal with numpy."""
+    n = len(rows)
     m = n - i + 1
-    e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
-    if e < m:
-        m = e
     diag = st.links.get(k + 1 - length)
     if diag is not None:
         cs = diag[0]
         a = bisect.bisect_left(cs, k + 1)
         if a < len(cs) and cs[a] - k - 1 < m:
             m = cs[a] - k - 1
-    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table: scan it in
-    # growing chunks (a strided read of the whole diagonal costs more than most repeats)
-    start, step, j, chunk = (i - 1) * n + k, n + 1, 1, 8
+            if m == 0:
+                return 0
+    e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
+    if e < m:
+        m = e
+    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
+    j = 1
+    while j < m and j < 4:
+        if rows[i - 1 + j][k + j] >= t:
+            return j
+        j += 1
+    # the rest in growing chunks (a strided read of the whole diagonal costs more than most
+    # repeats)
+    start, step, chunk = (i - 1) * n + k, n + 1, 8
     while j < m:
         stop = min(j + chunk, m)
         far = flat[start + j * step : start + stop * step : step] >= t

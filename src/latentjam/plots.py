@@ -70,7 +70,8 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
     if drums_only:  # the class rows are drawn even for an empty pattern
         rows, labels = _drum_rows(drums)
         for r, v, s in zip(rows, drums.velocity, drums.start, strict=True):
-            ax.add_patch(_rect(s, r - 0.42, step * 0.9, 0.84, cmap(v / 127.0)))
+            height = 0.84 * max(v / 127.0, 0.15)  # louder hits are taller (and brighter)
+            ax.add_patch(_rect(s, r - 0.42, step * 0.9, height, cmap(v / 127.0)))
         ax.set_ylim(-0.5, len(labels) - 0.5)
         ax.set_yticks(range(len(labels)), labels, fontsize=6)
     elif len(pitched):
@@ -104,8 +105,8 @@ def plot_sequences(
 ) -> Path:
     """Draw each sequence as one panel, stacked top to bottom (the paper's fig. 3 / fig. 4).
 
-    Drums appear as a grid of classes x time (cells coloured by velocity, drawn where the hit
-    falls, so micro-timing shows); melodies as a piano roll. `length` (beats) fixes a common
+    Drums appear as a grid of classes x time (cells coloured and sized by velocity, drawn where
+    the hit falls, so micro-timing shows); melodies as a piano roll. `length` (beats) fixes a common
     time axis; by default the longest sequence sets it; piano rolls share one pitch axis.
     `drums` picks which notes to draw
     (None: the drum notes if a sequence has any, else its pitched notes).

@@ -164,7 +164,7 @@ def plot_latent_map(
             ax.scatter(*[c[bad] for c in coords], s=5, color="0.7", alpha=0.5, linewidths=0)
         sc = ax.scatter(*[c[~bad] for c in coords], c=v[~bad], s=6, cmap="viridis",
                         alpha=0.8, linewidths=0)
-        fig.colorbar(sc, ax=ax, label=label, shrink=0.8)
+        fig.colorbar(sc, ax=ax, label=label, shrink=0.8, pad=0.12 if three else 0.05)
     if highlight is not None:
         h = np.asarray(highlight, dtype=np.float64)
         ax.plot(*[h[:, k] for k in range(h.shape[1])], color="crimson", marker="o",

@@ -141,9 +141,9 @@ class _State:
     """A growing oracle (states 0..i-1) shared by a class of thresholds.
 
     `extra[k]`: forward links of state k besides k + 1 (trn[k] = [k + 1, *extra[k]]), with
-    `extra_keys` the sorted states that have some (plus a sentinel N + 1). `links[c - l]`: the
-    states with suffix link c and repeated-suffix length l, filed by diagonal c - l as two
-    parallel lists (links, states) sorted by link then state. `founders[:n_founders]`: the
+    `extra_keys` the sorted states that have some (plus a sentinel N + 1). `links[c * S + l]`
+    (S = N + 2): the state, or the list of states in increasing order, with suffix link c and
+    repeated-suffix length l (what find_better searches). `founders[:n_founders]`: the
     frames (state - 1) that started a new symbol, in order.
     """
 
@@ -168,7 +168,7 @@ class _State:
         """An independent copy (for the half of a split class)."""
         return _State(self.sfx[:], self.lrs[:], self.sym[:],
                       {k: v[:] for k, v in self.extra.items()}, self.extra_keys[:],
-                      {g: (c[:], s[:]) for g, (c, s) in self.links.items()},
+                      {key: v if v.__class__ is int else v[:] for key, v in self.links.items()},
                       self.founders.copy(), self.n_founders, bytearray(self.is_founder),
                       self.n_symbols)
 
@@ -186,7 +186,7 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
     extra, extra_keys, links = st.extra, st.extra_keys, st.links
     nn_d, nn_s = nearest
     flat = table.ravel()
-    left, right = bisect.bisect_left, bisect.bisect_right
+    stride = n + 2  # links key: link * stride + length
     streak = False  # the previous state continued a repeat
     while i <= n:
         row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
@@ -261,23 +261,22 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
         sym[i] = sym[cand]
         # find_better: the first state with the same link and length whose context goes
         # one symbol further
-        diag = links.get(cand - length)
-        if diag is not None:
-            cs, ss = diag
-            a = left(cs, cand)
-            if a < len(cs) and cs[a] == cand:
-                before = sym[i - length]
-                for j in ss[a : right(cs, cand, a)]:
-                    if sym[j - length] == before:
-                        length, cand = length + 1, j
-                        diag = links.get(cand - length)
-                        break
-        if diag is None:
-            links[cand - length] = ([cand], [i])
+        key = cand * stride + length
+        same = links.get(key)
+        if same is not None:
+            before = sym[i - length]
+            for j in (same,) if same.__class__ is int else same:
+                if sym[j - length] == before:
+                    length, cand = length + 1, j
+                    key = cand * stride + length
+                    same = links.get(key)
+                    break
+        if same is None:
+            links[key] = i
+        elif same.__class__ is int:
+            links[key] = [same, i]
         else:
-            a = right(diag[0], cand)
-            diag[0].insert(a, cand)
-            diag[1].insert(a, i)
+            same.append(i)
         sfx[i], lrs[i] = cand, length
         i += 1
     return n + 1, None
@@ -298,21 +297,16 @@ def _unlink(st: _State, i: int, stop: int) -> None:
 
 def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int, t: float):
     """How many states from i on surely continue the repeat of state k + 1 (which matches
-    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a link
-    (k + 1 + j, length + j) already filed (find_better might move it) and before a state k + j
-    with extra forward links. 0 when state i itself has such a link.
+    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a state
+    k + j with extra forward links and before a link (k + 1 + j, length + j) already filed
+    (find_better might move it). 0 when state i itself has such a link.
 
     The first few frames are compared in Python, the rest of the diagonal with numpy."""
-    n = len(rows)
+    n, stride = len(rows), len(rows) + 2
+    key = (k + 1) * stride + length  # the link of state i; + (stride + 1) per later state
+    if key in st.links:
+        return 0
     m = n - i + 1
-    diag = st.links.get(k + 1 - length)
-    if diag is not None:
-        cs = diag[0]
-        a = bisect.bisect_left(cs, k + 1)
-        if a < len(cs) and cs[a] - k - 1 < m:
-            m = cs[a] - k - 1
-            if m == 0:
-                return 0
     e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
     if e < m:
         m = e
@@ -320,7 +314,8 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
     j = 1
     while j < m and j < 4:
         if rows[i - 1 + j][k + j] >= t:
-            return j
+            m = j
+            break
         j += 1
     # the rest in growing chunks (a strided read of the whole diagonal costs more than most
     # repeats)
@@ -330,13 +325,16 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
         far = flat[start + j * step : start + stop * step : step] >= t
         r = int(far.argmax())
         if far[r]:
-            return j + r
+            m = j + r
+            break
         j, chunk = stop, chunk * 4
-    return m
+    filed = st.links.keys() & range(key, key + m * (stride + 1), stride + 1)
+    return (min(filed) - key) // (stride + 1) if filed else m
 
 
 def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
-    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (one diagonal)."""
+    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (none of these links
+    is filed yet: see `_run_length`)."""
     st.sfx[i : i + r] = range(c, c + r)
     st.lrs[i : i + r] = range(length, length + r)
     sym, p = st.sym, i - c
@@ -344,10 +342,7 @@ def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
         sym[i : i + r] = sym[c : c + r]
     else:  # the repeat overlaps itself: the symbols repeat with period p
         sym[i : i + r] = (sym[c:i] * (r // p + 1))[:r]
-    diag = st.links.get(c - length)
-    if diag is None:
-        st.links[c - length] = (list(range(c, c + r)), list(range(i, i + r)))
-    else:  # no link in c..c+r-1 is filed yet (see _run_length): insert the block
-        a = bisect.bisect_left(diag[0], c)
-        diag[0][a:a] = range(c, c + r)
-        diag[1][a:a] = range(i, i + r)
+    stride = len(st.sfx) + 1
+    key = c * stride + length
+    st.links.update(zip(range(key, key + r * (stride + 1), stride + 1), range(i, i + r),
+                        strict=True))

@@ -140,11 +140,11 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
 class _State:
     """A growing oracle (states 0..i-1) shared by a class of thresholds.
 
-    `extra[k]`: forward links of state k besides k + 1 (trn[k] = [k + 1, *extra[k]]), with
-    `extra_keys` the sorted states that have some (plus a sentinel N + 1). `links[c * S + l]`
-    (S = N + 2): the state, or the list of states in increasing order, with suffix link c and
-    repeated-suffix length l (what find_better searches). `founders[:n_founders]`: the
-    frames (state - 1) that started a new symbol, in order.
+    `extra[k]`: the forward links of state k besides k + 1, as frames (trn[k] is k + 1, then
+    the states extra[k] + 1 in order), with `extra_keys` the sorted states that have some (plus
+    a sentinel N + 1). `links[c * S + l]` (S = N + 2): the state, or the list of states in
+    increasing order, with suffix link c and repeated-suffix length l (what find_better
+    searches). `founders[:n_founders]`: the frames (state - 1) that started a new symbol.
     """
 
     sfx: list
@@ -210,25 +210,25 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
             while k > 0:
                 # the closest of trn[k] (the first on ties), then one comparison with the
                 # threshold: the same choice as comparing each with the best so far
-                best, near = row[k], k + 1
+                best, near = row[k], k  # frames: trn[k] holds states k + 1, *extra[k] (+ 1)
                 more = extra.get(k)
                 if more is not None:
-                    for s in more:
-                        d = row[s - 1]
+                    for f in more:
+                        d = row[f]
                         if d < best:
-                            best, near = d, s
+                            best, near = d, f
                 if best < tlo:
-                    cand = near
+                    cand = near + 1
                     break
                 if best < thi:
                     _unlink(st, i, k)
                     return i, best
                 # no match in trn[k]: state i becomes one of its forward links
                 if more is None:
-                    extra[k] = [i]
+                    extra[k] = [i - 1]
                     bisect.insort(extra_keys, k)
                 else:
-                    more.append(i)
+                    more.append(i - 1)
                 pi, k = k, sfx[k]
             if cand < 0 and k == 0 and nn_d[i] < thi:
                 s, d = nn_s[i], nn_d[i]

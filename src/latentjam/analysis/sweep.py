@@ -9,17 +9,19 @@ the result:
 - a *class* of consecutive thresholds is grown as one oracle for as long as every comparison
   "distance < threshold" comes out the same for all of them; the first comparison that does
   not splits the class in two (the state is copied) and both halves go on from that frame;
-- a repeat that goes on (the next frame matches the state after the previous suffix link) is
-  extended over many frames at once: the matching frames lie on a diagonal of the table,
-  scanned with numpy up to the first frame that is too far or that reaches a state with
-  extra forward links or a possible better suffix link;
-- the search among the first states of every symbol (the root's links) starts from each
-  frame's nearest earlier frame, precomputed for all thresholds.
+- inside a repeat (a frame matched the state after the previous one's suffix link, and the
+  next does too), the repeat is extended over many frames at once: the frames it pairs lie on
+  a diagonal of the table, compared (a few in Python, then numpy) up to the first pair that
+  is too far apart, a state with extra forward links, or a link that find_better might move;
+- the search among the first states of every symbol (the root's links) looks at each frame's
+  nearest earlier frame (precomputed for all thresholds) and, when that one did not start a
+  symbol, at the frames that did, with one numpy lookup.
 
-Thresholds at or below the smallest distance give the trivial oracle (every frame a new symbol)
-without running, and equal thresholds run once. The result is exactly what
-`vmo.build_oracle` builds one threshold at a time (tests compare suffix links, repeated-suffix
-lengths and information rates).
+`_grow` is one long loop on purpose: a Python call costs about a tenth of a step. Equal
+thresholds run once, and thresholds at or below the smallest distance give the trivial oracle
+(every frame a new symbol) without running. The result is exactly what `vmo.build_oracle`
+builds one threshold at a time (tests compare suffix links, repeated-suffix lengths and
+information rates, also against the `vmo` package).
 """
 
 from __future__ import annotations

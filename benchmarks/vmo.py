@@ -1,4 +1,4 @@
-"""Oracle threshold sweep: latentjam's lockstep sweep vs the `vmo` 0.30.5 package.
+"""Oracle threshold sweep: latentjam's shared-table sweep vs the `vmo` 0.30.5 package.
 
 The reference is `vmo` (GPL-3, unmaintained), installed ONLY in this benchmark's own venv,
 benchmarks/.envs/vmo, which the benchmark creates on first use (`python -m venv` + `pip install
@@ -6,9 +6,10 @@ vmo==0.30.5 numpy scipy`; vmo declares no dependencies). Its oracle module works
 current numpy/scipy; `vmo.analysis` needs librosa and is not used. The reference runs in a
 worker process (this file with --worker, under the venv's python) that times, for every
 threshold, `vmo.build_oracle(...)` + `.IR()` - exactly what `vmo.find_threshold` does - and
-returns the IR sums; latentjam's `sweep` (distance table once, all thresholds in lockstep) is
-timed in this process. Runs alternate (ours, reference, ours, ...) and the medians are compared.
-IR sums must be identical (==, not approximately) at every threshold.
+returns the IR sums; latentjam's `sweep_lrs` + `information_rate_sums` (distance table once,
+thresholds grown together while they agree; see `latentjam.analysis.sweep`) is timed in this
+process, from the raw frames. Runs alternate (ours, reference, ours, ...) and the medians are
+compared. IR sums must be identical (==, not approximately) at every threshold.
 
 Sequences: a 1000-frame 32-D latent-like sequence (noisy repeats of 12 random motifs: seeded,
 synthetic) and, in the full run, real latents (the shipped pianoroll model's posterior means of

@@ -1,4 +1,4 @@
-"""The lockstep threshold sweep builds exactly the oracles built one threshold at a time."""
+"""The threshold sweep builds exactly the oracles built one threshold at a time."""
 
 import numpy as np
 import pytest

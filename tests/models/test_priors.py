@@ -11,7 +11,7 @@ from latentjam.models.priors import StandardNormalPrior, VHPPrior, gaussian_log_
 
 def _true_log_prior(prior: VHPPrior, z: torch.Tensor) -> torch.Tensor:
     """log p(z) = log int p(z|zeta) N(zeta) dzeta by quadrature on a fine grid (1-D zeta), (B,)."""
-    grid = torch.linspace(-9, 9, 6001, dtype=torch.float64).unsqueeze(-1)  # (G, 1)
+    grid = torch.linspace(-9, 9, 3001, dtype=torch.float64).unsqueeze(-1)  # (G, 1)
     mu, sigma = prior._gaussian(prior.p_z, grid)  # (G, Nz)
     log_pz = gaussian_log_prob(z.unsqueeze(1), mu.unsqueeze(0), sigma.unsqueeze(0))  # (B, G)
     log_pzeta = -0.5 * grid[:, 0] ** 2 - 0.5 * math.log(2 * math.pi)
@@ -24,7 +24,7 @@ def test_iw_bound_is_an_upper_bound_that_tightens_with_k():
     prior = VHPPrior(latent_dim=2, zeta_dim=1, hidden=(16,), samples=1).double()
     mu = torch.tensor([[0.3, -0.2]], dtype=torch.float64)
     sigma = torch.tensor([[0.5, 0.8]], dtype=torch.float64)
-    n = 4000
+    n = 2000
     with torch.no_grad():
         z = mu + sigma * torch.randn(n, 2, dtype=torch.float64)
         mus, sigmas = mu.expand(n, -1), sigma.expand(n, -1)

@@ -34,8 +34,9 @@ MAX_BATCH = 64                # calls per forward pass
 MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
 MAX_SESSIONS_PER_CLIENT = 16
 MAX_IN_FLIGHT = 4             # calls per client waiting for the model
-LINGER_S = 0.002              # the worker waits this long for more calls while they keep coming
-MAX_LINGER_S = 0.010          # ... but never longer than this per batch
+MAX_LINGER_S = 0.030          # longest wait for the rest of a bar's calls before a pass starts
+GAP_S = 0.008                 # ... and stop waiting when no call came for this long
+RECENT_S = 2.0                # clients that called this recently are expected in the next bar
 GIL_SWITCH_S = 0.0005         # the event loop gets the GIL back this often while the model runs
 
 
@@ -91,14 +92,15 @@ class ModelWorker:
         self._thread = threading.Thread(target=self._run, name="latentjam-model", daemon=True)
         self.batches = 0
         self.calls = 0
-        self._last_size = 1
+        self._recent: dict[str, float] = {}  # client key -> when it last sent a call
 
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, session: Session, call) -> asyncio.Future:
+    def submit(self, session: Session, call, client_key: str = "") -> asyncio.Future:
         """Queue one call; the returned future resolves to its reply event."""
         loop = asyncio.get_running_loop()
+        self._recent[client_key] = time.monotonic()
         fut = loop.create_future()
         self._queue.put((session, call, fut, loop))
         return fut
@@ -117,11 +119,17 @@ class ModelWorker:
             if item is None:
                 return
             batch = [item]
-            # calls of one bar arrive together: when the last batch shared a pass (several
-            # clients are playing), linger while more keep coming; a lone player never waits
-            deadline = time.perf_counter() + (MAX_LINGER_S if self._last_size > 1 else 0.0)
+            # calls of one bar arrive together: while they keep coming (gaps < GAP_S, at most
+            # MAX_LINGER_S), wait until every client that played in the last few seconds has its
+            # call in; a lone player never waits
+            now = time.monotonic()
+            for key, seen in list(self._recent.items()):
+                if seen < now - RECENT_S:
+                    self._recent.pop(key, None)
+            expected = max(len(self._recent), self._queue.qsize() + 1)
+            deadline = time.perf_counter() + MAX_LINGER_S
             while len(batch) < MAX_BATCH:
-                wait = min(LINGER_S, deadline - time.perf_counter())
+                wait = min(GAP_S, deadline - time.perf_counter()) if len(batch) < expected else 0
                 try:
                     nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
@@ -130,7 +138,6 @@ class ModelWorker:
                     self._queue.put(None)
                     break
                 batch.append(nxt)
-            self._last_size = len(batch)
             by_model: dict[int, list] = {}
             for entry in batch:
                 by_model.setdefault(id(entry[0].jam_model), []).append(entry)
@@ -194,11 +201,14 @@ class JamServer:
         self.worker.start()
 
     def warm_up(self) -> None:
-        """Answer one silent call per model off the record, so the first real call is not slow."""
+        """Answer silent calls off the record (alone, and a full bar of 32 clients at once) for
+        every model, so the first real calls do not pay for lazy imports and allocations."""
         from latentjam.jam.protocol import Call, Params
 
         for model in self.models.values():
-            respond_batch([(Session(model, "warm-up"), Call(model.name, 2, 2, (), Params(seed=0)))])
+            for n, temperature in ((1, 0.0), (1, 0.5), (32, 0.5)):
+                call = Call(model.name, 2, 2, (), Params(temperature=temperature, seed=0))
+                respond_batch([(Session(model, "warm-up"), call)] * n)
 
     def close(self) -> None:
         self.worker.close()
@@ -296,7 +306,7 @@ class JamServer:
             self.counts["calls"] += 1
             client.in_flight += 1
             try:
-                event = await self.worker.submit(session, call)
+                event = await self.worker.submit(session, call, client.key)
             finally:
                 client.in_flight -= 1
         except ProtocolError as exc:

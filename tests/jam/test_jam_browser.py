@@ -37,9 +37,9 @@ def browser(tmp_path):
         driver.quit()
 
 
-def test_click_send_see_reply_and_trajectory(browser, tiny_drums, jam_factory):
+def test_click_send_see_reply_and_trajectory(browser, drums_model, jam_factory):
+    """With the shipped drum model `latentjam jam` plays by default (no stand-in)."""
     RunningJam = jam_factory
-    drums_model = tiny_drums
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

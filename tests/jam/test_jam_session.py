@@ -169,3 +169,26 @@ def test_greedy_reply_is_the_modules_own_greedy_decode(tiny_drums):
     fast = tiny_drums.decode(z, temperature=0.0)
     np.testing.assert_array_equal(fast[..., :9], ref[..., :9])
     np.testing.assert_allclose(fast, ref, atol=1e-5)
+
+
+def test_shipped_drums_model_answers_and_steers(drums_model):
+    """The model `latentjam jam` plays by default: fitted projection, attribute vectors, and a
+    density nudge that makes the answers denser."""
+    info = drums_model.info()
+    assert info["projection"] == "checkpoint" and info["kind"] == "drums"
+    assert "density" in info["attributes"]
+    rock = make_call(drums_model, params={"seed": 0, "temperature": 0, "radius": 0})
+    reply = Session(drums_model).respond(rock)
+    assert len(reply["notes"]) > 0
+    assert all(abs(v) < 50 for v in reply["position"]["call"] + reply["position"]["reply"])
+
+    def mean_notes(amount):
+        s = Session(drums_model)
+        counts = []
+        for seed in range(8):
+            r = s.respond(make_call(drums_model, params={
+                "seed": seed, "temperature": 0, "radius": 0.5, "nudges": {"density": amount}}))
+            counts.append(len(r["notes"]))
+        return np.mean(counts)
+
+    assert mean_notes(1.5) > mean_notes(0.0) > mean_notes(-1.5)

@@ -169,17 +169,24 @@ def test_positive_density_scale_gives_denser_patterns(name):
     assert (d_more > d_less).mean() > 0.7
 
 
+# The first FM melody model's pitch vector barely moves its decodes (its card: table 2 r = 0.15,
+# vs 0.75 for the baseline); the check stays, expected to fail until the model is retrained.
+_WEAK_PITCH = pytest.mark.xfail(reason="shipped FM melody model: pitch vector has ~no effect",
+                                strict=False)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _shipped("melody", "melody-baseline"))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_WEAK_PITCH) if n == "melody" else n
+                                  for n in _shipped("melody", "melody-baseline")])
 def test_positive_pitch_scale_gives_higher_melodies(name):
     from latentjam import latent as lat
 
     model = latentjam.load(name)
-    z = model.encode(model.corpus_windows(64, split="test", seed=1))
+    z = model.encode(model.corpus_windows(128, split="test", seed=1))
     vec = model.attribute_vector("pitch")
     low, high = (np.nanmean(lat.measure(model.decode_tensor(z + s * vec), "pitch"))
                  for s in (-1.0, 1.0))
-    assert high > low
+    assert high > low + 2.0  # semitones
 
 
 def model_density(x: np.ndarray) -> np.ndarray:

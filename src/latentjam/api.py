@@ -401,11 +401,26 @@ def greedy_decode(module: Any, z):
     emb = dec.conduct(z)  # (B, bars, Hc)
     prev = z.new_zeros(z.shape[0], dec.data_dim)
     out = []
+    first = dec.layers[0]
+    # Layer 0 reads [previous step, bar embedding]; for one sequence the embedding's part of the
+    # input product is the same at every step of a bar, so it is folded into the input bias.
+    single = z.shape[0] == 1
+    w_prev = first.weight_ih_l0[:, :dec.data_dim].contiguous()  # (3H, D)
+    w_emb = first.weight_ih_l0[:, dec.data_dim:]  # (3H, Hc)
     for bar in range(dec.bars):
         states = dec._bar_states(emb[:, bar])  # per layer (B, H_l)
+        bias = torch.addmv(first.bias_ih_l0, w_emb, emb[0, bar]) if single else None
         for _ in range(dec.steps_per_bar):
-            inp = torch.cat([prev, emb[:, bar]], dim=-1)
-            for i, gru in enumerate(dec.layers):
+            if single:
+                states[0] = torch.gru_cell(prev, states[0], w_prev, first.weight_hh_l0, bias,
+                                           first.bias_hh_l0)
+            else:
+                states[0] = torch.gru_cell(torch.cat([prev, emb[:, bar]], dim=-1), states[0],
+                                           first.weight_ih_l0, first.weight_hh_l0,
+                                           first.bias_ih_l0, first.bias_hh_l0)
+            inp = states[0]
+            for i in range(1, len(dec.layers)):
+                gru = dec.layers[i]
                 states[i] = torch.gru_cell(inp, states[i], gru.weight_ih_l0, gru.weight_hh_l0,
                                            gru.bias_ih_l0, gru.bias_hh_l0)
                 inp = states[i]

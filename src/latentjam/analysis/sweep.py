@@ -109,14 +109,21 @@ def sweep_lrs(table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nearest_earlier(table: np.ndarray) -> tuple[list[float], list[int]]:
+def _nearest_earlier(table: np.ndarray, block: int = 256) -> tuple[list[float], list[int]]:
     """Per state i (frame i - 1), the distance to its nearest earlier state and that state
-    (the first one on ties): two lists of length N + 1 (state 0 and 1 have none: inf, 0)."""
+    (the first one on ties): two lists of length N + 1 (states 0 and 1 have none: inf).
+    Built by row blocks, so it needs no second N x N array."""
     n = len(table)
-    earlier = np.where(np.tri(n, k=-1, dtype=bool), table, np.inf)
-    s = earlier.argmin(axis=1)
-    d = earlier[np.arange(n), s]
-    return [np.inf, *d.tolist()], [0, *(s + 1).tolist()]
+    near_d = np.full(n, np.inf)
+    near_f = np.zeros(n, dtype=np.intp)
+    for a in range(1, n, block):  # frame 0 has no earlier frame
+        b = min(a + block, n)
+        sub = table[a:b, :b].copy()  # frames a..b-1 against frames 0..b-1
+        sub[np.arange(a, b)[:, None] <= np.arange(b)[None, :]] = np.inf  # not earlier
+        f = sub.argmin(axis=1)
+        near_d[a:b] = sub[np.arange(b - a), f]
+        near_f[a:b] = f
+    return [np.inf, *near_d.tolist()], [0, *(near_f + 1).tolist()]
 
 
 def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:

@@ -99,7 +99,7 @@ def _window_arg(p: argparse.ArgumentParser) -> None:
 def _out_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--audio", action="store_true",
-                   help="also render the *_all.mid file (everything in sequence) as a WAV "
+                   help="also render the main MIDI file (everything in sequence) as a WAV "
                         "through a General MIDI soundfont")
     p.add_argument("--qpm", type=float, default=120.0, help="tempo of generated MIDI")
 

@@ -332,10 +332,16 @@ function project3(p, scale, w, h) {
 function drawSpace() {
   const c = document.getElementById("space"), g = c.getContext("2d"), w = c.width, h = c.height;
   g.clearRect(0, 0, w, h);
+  // centre the view on the players' points and zoom to their spread (the projection's origin,
+  // the training corpus' mean, may be far away from a given groove)
   const all = state.trajectory.call.concat(state.trajectory.reply);
+  const centre = [0, 1, 2].map(k => (all.length ? all.reduce((a, p) => a + p[k], 0) / all.length : 0));
   let extent = 1e-6;
-  for (const p of all) for (const v of p) extent = Math.max(extent, Math.abs(v));
-  const scale = 1 / Math.max(extent, 0.5);
+  for (const p of all) for (let k = 0; k < 3; k++) extent = Math.max(extent, Math.abs(p[k] - centre[k]));
+  const scale = 1 / Math.max(extent, 0.25);
+  const at = (p) => project3([p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]], scale, w, h);
+  g.fillStyle = "#5a6272";
+  g.fillText(`centre (${centre.map(v => v.toFixed(2)).join(", ")}) · half-width ${(1 / scale).toFixed(2)}`, 8, h - 8);
   g.lineWidth = 1; g.strokeStyle = "#39404d";            // axes
   [[1, 0, 0], [0, 1, 0], [0, 0, 1]].forEach((a, i) => {
     const p0 = project3(a.map(v => -v / scale), scale, w, h), p1 = project3(a.map(v => v / scale), scale, w, h);
@@ -344,7 +350,7 @@ function drawSpace() {
   });
   const colours = { call: "#4fa3ff", reply: "#ff9b42" };
   for (const who of ["call", "reply"]) {
-    const pts = state.trajectory[who].map(p => project3(p, scale, w, h));
+    const pts = state.trajectory[who].map(at);
     g.strokeStyle = colours[who]; g.globalAlpha = 0.6; g.beginPath();
     pts.forEach((p, i) => (i ? g.lineTo(p[0], p[1]) : g.moveTo(p[0], p[1]))); g.stroke();
     g.globalAlpha = 1; g.fillStyle = colours[who];
@@ -353,7 +359,7 @@ function drawSpace() {
   g.strokeStyle = "#2a2f38";                              // link each call to its reply
   state.trajectory.call.forEach((p, i) => {
     const q = state.trajectory.reply[i]; if (!q) return;
-    const a = project3(p, scale, w, h), b = project3(q, scale, w, h);
+    const a = at(p), b = at(q);
     g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.stroke();
   });
 }

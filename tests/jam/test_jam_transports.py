@@ -104,18 +104,23 @@ def test_websocket_call_and_reply(running_jam):
         assert json.loads(ws.recv(timeout=10))["type"] == "pong"
 
 
+def fetch(url: str) -> tuple[bytes, dict]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read(), dict(response.headers)
+
+
 def test_http_page_and_health(running_jam):
     base = running_jam.server.urls["page"]
-    page = urllib.request.urlopen(base, timeout=10).read().decode()
-    assert "<canvas" in page and "jam.js" in page
-    js = urllib.request.urlopen(base + "jam.js", timeout=10)
-    assert js.headers["Content-Type"].startswith("text/javascript")
-    health = urllib.request.urlopen(running_jam.server.urls["health"], timeout=10).read()
-    health = json.loads(health)
+    page, _ = fetch(base)
+    assert b"<canvas" in page and b"jam.js" in page
+    _, headers = fetch(base + "jam.js")
+    assert headers["Content-Type"].startswith("text/javascript")
+    health = json.loads(fetch(running_jam.server.urls["health"])[0])
     assert health["status"] == "ok" and health["models"] == ["drums"]
     with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(base + "../../etc/passwd", timeout=10)
+        fetch(base + "../../etc/passwd")
     assert info.value.code == 404
+    info.value.close()
 
 
 def test_tcp_call_and_reply(running_jam):

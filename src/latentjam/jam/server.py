@@ -425,7 +425,7 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
             result = close()
             if asyncio.iscoroutine(result):
                 try:
-                    await asyncio.wait_for(result, 5.0)
+                    await asyncio.wait_for(result, 2.0)
                 except (asyncio.TimeoutError, OSError):
                     pass
         for sig in installed:

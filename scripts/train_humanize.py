@@ -77,7 +77,8 @@ Used by `latentjam humanize IN.mid --out OUT.mid` and `latentjam.load("drums").h
   are decoded from z = 0, so z = 0 learns the best feel from the hits alone.
 - Data: the bundled drum corpus (`latentjam.corpora`, "drums", 2-bar DrumGrid windows, hop 1
   bar): {n_train} train / {n_valid} valid / {n_test} test windows (split by piece).
-- Training: {steps} steps, batch 64, Adam lr 2e-3, one CPU thread, {seconds:.0f} s, seed 0
+- Training: {steps} steps, batch 64, AdamW lr {lr:g} (weight decay {wd:g}), one CPU thread,
+  {seconds:.0f} CPU s, seed 0
   (`scripts/train_humanize.py`). Weights stored as fp16.
 
 ## Held-out pieces (mean squared error at the hits; velocities in 0..1, offsets in half-steps)
@@ -104,6 +105,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=9.0, help="stop early after this")
     parser.add_argument("--out", default=str(HERE / "humanize.pt"))
     parser.add_argument("--hidden", type=int, default=GrooveConfig.hidden, help="GRU units")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -114,7 +117,7 @@ def main() -> int:
     test = load_corpus("drums", grid, split="test", progress=False)
     config = GrooveConfig(hidden=args.hidden)
     model = GrooveVAE(config)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.999)
     start, step = time.process_time(), 0
     best, best_state = float("inf"), None
@@ -156,7 +159,8 @@ def main() -> int:
     card = CARD.format(params=sum(p.numel() for p in model.parameters()), nz=config.latent_dim,
                        bars=config.bars, beta=config.beta, dropout=config.style_dropout,
                        n_train=len(train), n_valid=len(valid), n_test=len(test),
-                       steps=step, seconds=seconds, rows=rows)
+                       steps=step, seconds=seconds, rows=rows, lr=args.lr,
+                       wd=args.weight_decay)
     card_path = Path(out).with_suffix(".md")
     tmp = card_path.with_name(card_path.name + ".part")
     tmp.write_text(card, encoding="utf-8")

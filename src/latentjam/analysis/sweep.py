@@ -215,11 +215,11 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
                 return i, d
         streak = cand >= 0
         if cand < 0:  # the general step: walk the suffix chain, then the root
-            k, pi = sfx[i - 1], i - 1
+            pi = i - 1  # k is still sfx[i - 1]
             while k > 0:
                 # the closest of trn[k] (the first on ties), then one comparison with the
                 # threshold: the same choice as comparing each with the best so far
-                best, near = row[k], k  # frames: trn[k] holds states k + 1, *extra[k] (+ 1)
+                best, near = row[k], k  # as frames (state - 1): k, then extra[k]
                 more = extra.get(k)
                 if more is not None:
                     for f in more:

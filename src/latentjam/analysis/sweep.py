@@ -132,10 +132,11 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
     n = len(table)
     out = np.zeros((len(thr), n + 1), dtype=np.int64)
     rows = [memoryview(r) for r in table]  # rows[f][g]: Python float, no conversion of the table
+    frames = (table, list(table), rows, nearest)
     tasks = [(_State.empty(n), 0, len(thr), 1)]
     while tasks:
         state, lo, hi, i = tasks.pop()
-        i, d = _grow(state, table, rows, nearest, thr, lo, hi, i)
+        i, d = _grow(state, frames, thr, lo, hi, i)
         if d is None:
             out[lo:hi] = state.lrs
             continue
@@ -182,18 +183,20 @@ class _State:
                       self.n_symbols)
 
 
-def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
+def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
     """Add states i..N to `st` for the thresholds thr[lo:hi] (sorted).
+
+    `frames` = (table (N, N), its rows as arrays, its rows as memoryviews, `_nearest_earlier`).
 
     Returns (N + 1, None) when done, or (i, d) when the comparison of distance d at state i
     tells the class apart (thr[lo] <= d < thr[hi - 1]); state i is then not added yet and the
     oracle is as it was before it. The steps are those of `Oracle._add_state`.
     """
+    table, table_rows, rows, (nn_d, nn_s) = frames
     n = len(rows)
     tlo, thi = thr[lo], thr[hi - 1]
     sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
     extra, extra_keys, links = st.extra, st.extra_keys, st.links
-    nn_d, nn_s = nearest
     flat = table.ravel()
     stride = n + 2  # links key: link * stride + length
     streak = False  # the previous state continued a repeat
@@ -242,9 +245,9 @@ def _grow(st: _State, table, rows, nearest, thr, lo: int, hi: int, i: int):
             if cand < 0 and k == 0 and nn_d[i] < thi:
                 s, d = nn_s[i], nn_d[i]
                 if not is_founder[s]:  # the nearest founder is further away: look it up
-                    dist_f = table[i - 1, st.founders[: st.n_founders]]
-                    a = int(dist_f.argmin())
-                    s, d = int(st.founders[a]) + 1, float(dist_f[a])
+                    dist_f = table_rows[i - 1].take(st.founders[: st.n_founders])
+                    a = dist_f.argmin()
+                    s, d = st.founders.item(a) + 1, dist_f.item(a)
                 if d < tlo:
                     cand = s
                 elif d < thi:

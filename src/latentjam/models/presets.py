@@ -114,7 +114,7 @@ _add(
         name="melody",
         description="FM-Music-VAE, 2-bar melodies, 64-D, CPU size",
         model=_melody_model(latent_dim=64, prior="vhp", iw_samples=8, **_CPU_NET),
-        objective=ObjectiveConfig(kappa=0.14, eta=0.05, **_FM_CPU),
+        objective=ObjectiveConfig(kappa=0.12, eta=1.0, **_FM_CPU),
         train=_CPU_TRAIN,
         corpus="ryans-mammoth",
         converter="melody",

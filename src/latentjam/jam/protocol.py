@@ -221,6 +221,21 @@ def parse_params(obj, *, attributes=(), msg_id=None) -> Params:
     return Params(temperature, radius, bits, seed, nudges, mode)
 
 
+def _fast_note(item, steps: int, low_pitch: int, high_pitch: int) -> Note | None:
+    """The common well-formed note, checked quickly; None sends it through the full checks."""
+    if type(item) is not dict or not item.keys() <= _NOTE_KEYS:
+        return None
+    pitch, velocity, step = item.get("pitch"), item.get("velocity", 100), item.get("step")
+    offset, duration = item.get("offset", 0.0), item.get("duration", 0.0)
+    if not (type(pitch) is int and type(velocity) is int and type(step) is int
+            and type(offset) in (int, float) and type(duration) in (int, float)):
+        return None
+    if not (low_pitch <= pitch <= high_pitch and 1 <= velocity <= 127 and 0 <= step < steps
+            and -1.0 <= offset < 1.0 and 0.0 <= duration <= steps):  # (NaN fails these too)
+        return None
+    return Note(pitch, velocity, step, float(offset), float(duration))
+
+
 def parse_notes(items, steps: int, *, melody: bool, msg_id=None) -> tuple[Note, ...]:
     """Validate the "notes" list for a call `steps` 16th notes long."""
     if not isinstance(items, list):
@@ -233,6 +248,10 @@ def parse_notes(items, steps: int, *, melody: bool, msg_id=None) -> tuple[Note, 
     low_pitch = 21 if melody else 0
     high_pitch = 108 if melody else 127
     for i, item in enumerate(items):
+        fast = _fast_note(item, steps, low_pitch, high_pitch)
+        if fast is not None:
+            notes.append(fast)
+            continue
         if not isinstance(item, dict):
             raise ProtocolError("bad_type", f"note {i} must be an object", msg_id)
         try:

@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         for attr, (paper_fm, paper_base) in PAPER[kind].items():
             a, b = fm["attributes"][attr]["r"], base["attributes"][attr]["r"]
             rows.append((kind, attr, a, b, paper_fm, paper_base))
+            aw, bw = fm["attributes"][attr]["r_within"], base["attributes"][attr]["r_within"]
+            rows.append(
+                (kind, f"{attr}, r within start point (not in the paper)", aw, bw, None, None)
+            )
             targets.append(
                 {
                     "name": f"{kind} {attr} correlation: FM minus baseline",

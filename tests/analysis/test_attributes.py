@@ -44,8 +44,11 @@ def test_correlation_protocol_on_a_linear_decoder():
     rng = np.random.default_rng(1)
     latents = rng.uniform(-2, 2, size=(1000, 4)).astype(np.float32)
     vec = np.array([2.0, 0, 0, 0], np.float32)
-    res = attribute_correlation(latents, vec, lambda z: z, lambda w: w[:, 0], samples=500, rng=rng)
+    res = attribute_correlation(
+        latents, vec, lambda z: z, lambda w: w[:, 0], samples=500, rng=rng, within=True
+    )
     assert res["n"] == 500 and res["r"] > 0.4
+    assert res["r_within"] > 0.999  # relative to each start point the attribute is exactly 2 s
     assert np.all(np.abs(res["scale"]) <= 1)
     noise = attribute_correlation(
         latents, vec, lambda z: z, lambda w: rng.normal(size=len(w)), samples=500, rng=rng

@@ -117,6 +117,7 @@ def attribute_correlations(
             lambda w, name=name: attr.compute_attributes(w, kind)[name],
             samples=samples,
             rng=rng,
+            within=True,
         )
     return out
 
@@ -210,7 +211,12 @@ def evaluate_model(
         "reconstruction": rec,
         "smoothness": smooth.summarize(smooth_values),
         "attributes": {
-            k: {"r": v["r"], "n": v["n"], "discard_rate": v["discard_rate"]}
+            k: {
+                "r": v["r"],
+                "r_within": v.get("r_within"),
+                "n": v["n"],
+                "discard_rate": v["discard_rate"],
+            }
             for k, v in corr.items()
         },
         "flatness": {**g_stats, "equidistance_cv": smooth.summarize(equi)},

@@ -1,7 +1,8 @@
-"""Shared fixtures: paths to real MIDI files, seeded randomness, one torch thread."""
+"""Shared fixtures: real MIDI files, seeded randomness, one torch thread, a private cache."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -10,6 +11,19 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIDI_DIR = FIXTURES / "midi"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Corpus and attribute caches go to a throw-away folder, never to ~/.cache (the bundled
+    drum corpus is converted once per test session)."""
+    old = os.environ.get("LATENTJAM_CACHE")
+    os.environ["LATENTJAM_CACHE"] = str(tmp_path_factory.mktemp("latentjam-cache"))
+    yield
+    if old is None:
+        os.environ.pop("LATENTJAM_CACHE", None)
+    else:
+        os.environ["LATENTJAM_CACHE"] = old
 
 
 @pytest.fixture(autouse=True)

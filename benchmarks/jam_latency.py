@@ -234,6 +234,7 @@ def main(argv=None) -> int:
                 floors[b].extend(forward_floor(args.model, b, 30 if args.quick else 60))
             for kind in ("websocket", "osc"):
                 for clients, n in calls.items():
+                    time.sleep(2.5)  # the previous phase's players have left (see RECENT_S)
                     before = health(urls)
                     r = asyncio.run(run_clients(kind, urls, clients, n))
                     after = health(urls)

@@ -105,6 +105,10 @@ class ModelWorker:
         self._queue.put((session, call, fut, loop))
         return fut
 
+    def forget(self, client_key: str) -> None:
+        """A client left: stop expecting its calls."""
+        self._recent.pop(client_key, None)
+
     def close(self, timeout: float = 5.0) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
@@ -229,6 +233,7 @@ class JamServer:
 
     def forget(self, client: Client) -> None:
         """Drop a disconnected client's sessions (recorded first when recording)."""
+        self.worker.forget(client.key)
         keys = self._session_keys.pop(client.key, set())
         gone = [self.sessions.pop(k) for k in keys if k in self.sessions]
         if self.record_dir and gone:

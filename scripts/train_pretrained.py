@@ -164,6 +164,9 @@ def _write_card(name, preset, meta, path: Path) -> None:
         "- `projection`: fixed 3-D PCA of the training latents (mean, components) for the jam view",
         "- `latent_variance`, `latent_range`: per-axis statistics of the training latents",
         "",
+        "FM-Music-VAE vs the baseline (paper table 2 / fig. 2 protocols) and what limits it "
+        "at this scale: `benchmarks/README.md`, section paper_tables.",
+        "",
         "Reproduce: `python scripts/train_pretrained.py --only " + name + "`",
         "",
     ]

@@ -9,6 +9,7 @@ never blocks and many clients share each pass.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import ipaddress
 import queue
@@ -404,6 +405,10 @@ async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or not supported here
     await loop.run_in_executor(None, server.warm_up)
+    # everything loaded so far (torch, the model, the converters) lives for the whole jam: move
+    # it out of the garbage collector's sight, so a full collection cannot stall a bar
+    gc.collect()
+    gc.freeze()
     server.start()
     closers = []
     try:

@@ -83,6 +83,7 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
     from mido.ports import BaseInput, BaseOutput
 
     from latentjam.jam.midiports import MidiPorts
+    from latentjam.jam.protocol import Note
     from latentjam.jam.server import JamServer
 
     class Capture(BaseOutput):
@@ -125,7 +126,7 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
     assert server.counts["replies"] == 1 and server.counts["calls"] == 1
     assert all(m.channel == 9 for m in notes)
     session = next(iter(server.sessions.values()))
-    played = session.history[0].call.notes
+    played = [Note(**n) for n in session.history[0].call["notes"]]
     # four kicks a beat apart (scheduling jitter may move one by a 16th)
     assert [n.pitch for n in played] == [36] * 4
     assert all(abs(n.step - 4 * i) <= 1 for i, n in enumerate(played))

@@ -266,10 +266,14 @@ def sequence_to_notes(seq: Sequence, *, drums: bool, step_shift: int = 0) -> lis
 
 @dataclass
 class Exchange:
-    """One call and its reply, as stored in the history."""
+    """One call and its reply, as stored in the history.
 
-    call: Call
-    reply_notes: list[Note]
+    Notes are kept as their JSON dicts (plain ints and floats): the garbage collector stops
+    tracking such dicts, so a long session's history does not slow every full collection.
+    """
+
+    call: dict                     # Call.to_json(): model, bars, reply_bars, qpm, notes, params
+    reply_notes: list[dict]        # Note.to_json() of each reply note
     call_latent: np.ndarray        # (Nz,) mean of the call windows' posterior means
     reply_latent: np.ndarray       # (Nz,) mean of the reply windows' latents
     call_position: list[float]
@@ -279,9 +283,8 @@ class Exchange:
     time: float
 
     def to_json(self) -> dict:
-        return {"time": self.time, "call": self.call.to_json(), "seed": self.seed,
-                "reply": {"bars": self.call.reply_bars,
-                          "notes": [n.to_json() for n in self.reply_notes]},
+        return {"time": self.time, "call": self.call, "seed": self.seed,
+                "reply": {"bars": self.call["reply_bars"], "notes": self.reply_notes},
                 "latent": {"call": self.call_latent.round(6).tolist(),
                            "reply": self.reply_latent.round(6).tolist()},
                 "position": {"call": self.call_position, "reply": self.reply_position},
@@ -320,14 +323,14 @@ class Session:
     def to_sequence(self) -> Sequence:
         """The history laid out in time: each call followed by its reply; two drum/melody tracks."""
         drums = self.jam_model.kind == "drums"
-        qpm = self.history[0].call.qpm if self.history else 120.0
+        qpm = self.history[0].call["qpm"] if self.history else 120.0
         calls, replies = [], []
         cursor = 0.0
         for e in self.history:
-            calls.append((e.call.notes, cursor))
-            cursor += e.call.bars * STEPS_PER_BAR * STEP_BEATS
-            replies.append((e.reply_notes, cursor))
-            cursor += e.call.reply_bars * STEPS_PER_BAR * STEP_BEATS
+            calls.append(([Note(**n) for n in e.call["notes"]], cursor))
+            cursor += e.call["bars"] * STEPS_PER_BAR * STEP_BEATS
+            replies.append(([Note(**n) for n in e.reply_notes], cursor))
+            cursor += e.call["reply_bars"] * STEPS_PER_BAR * STEP_BEATS
         tracks = []
         for label, parts in (("human", calls), ("model", replies)):
             rows = []
@@ -446,15 +449,16 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict
         notes = jam_model.windows_to_notes(grids, call.reply_bars, call.qpm)
         reply_latent = z_all[start:start + n_reply].mean(axis=0)
         pos = jam_model.project(np.stack([call_mu, reply_latent])).round(5).tolist()
-        exchange = Exchange(call, notes, call_mu, reply_latent, pos[0], pos[1], seed, model_ms,
-                            time.time())
+        reply_notes = [n.to_json() for n in notes]
+        exchange = Exchange(call.to_json(), reply_notes, call_mu, reply_latent, pos[0], pos[1],
+                            seed, model_ms, time.time())
         session.last_reply_latent = reply_latent
         session.history.append(exchange)
         if len(session.history) > session.max_history:
             del session.history[0]
         event = {"type": "reply", "session": session.name, "model": jam_model.name,
                  "bars": call.reply_bars, "steps_per_bar": STEPS_PER_BAR,
-                 "notes": [n.to_json() for n in notes],
+                 "notes": reply_notes,
                  "position": {"call": pos[0], "reply": pos[1]}, "seed": seed,
                  "exchange": len(session.history), "model_ms": round(model_ms, 3)}
         if call.id is not None:

@@ -388,6 +388,25 @@ def greedy_decode(module: Any, z):
     rounding (tests compare them). Returns None for any other kind of model.
     z (B, Nz) -> (B, T, D).
     """
+    return _fused_decode(module, z, 0.0, None)
+
+
+def sampled_decode(module: Any, z, temperature: float, generator=None):
+    """Sampled decode at `temperature` (> 0) with fused GRU cells, or None (see `greedy_decode`).
+
+    The same draws as `module.decode(z, sample=True, temperature=..., generator=...)`: drum hits
+    are Bernoulli(sigmoid(logits / temperature)) by comparing one `torch.rand` (B, K) per step
+    with the probabilities, melody events one `torch.multinomial` per step, consuming
+    `generator` in the same order, so the same seed gives the same output (up to a float-rounding
+    tie between a uniform draw and a probability). z (B, Nz) -> (B, T, D).
+    """
+    if not temperature > 0:
+        raise ValueError(f"sampled_decode needs temperature > 0 (got {temperature})")
+    return _fused_decode(module, z, float(temperature), generator)
+
+
+def _fused_decode(module: Any, z, temperature: float, generator):
+    """The fused free run behind `greedy_decode` (temperature 0) and `sampled_decode`."""
     torch = _torch()
     from latentjam.models.decoder import HierarchicalDecoder
     from latentjam.models.heads import DrumHead, MelodyHead
@@ -398,6 +417,8 @@ def greedy_decode(module: Any, z):
         return None
     k = dec.data_dim // 3
     drums = isinstance(dec.head, DrumHead)
+    sample = temperature > 0
+    divisor = max(temperature, 1e-6)  # as the heads divide, for the same rounding
     emb = dec.conduct(z)  # (B, bars, Hc)
     prev = z.new_zeros(z.shape[0], dec.data_dim)
     out = []
@@ -426,12 +447,21 @@ def greedy_decode(module: Any, z):
                 inp = states[i]
             params = dec.to_params(inp)  # (B, P)
             if drums:
-                hits = (params[:, :k] > 0).to(params.dtype)
+                logits = params[:, :k]  # (B, K)
+                if sample:
+                    p = torch.sigmoid(logits / divisor)
+                    hits = (torch.rand(p.shape, generator=generator) < p).to(params.dtype)
+                else:
+                    hits = (logits > 0).to(params.dtype)
                 prev = torch.cat([hits, torch.sigmoid(params[:, k:2 * k]) * hits,
                                   torch.tanh(params[:, 2 * k:]) * hits], dim=-1)
             else:
-                prev = torch.nn.functional.one_hot(params.argmax(-1), dec.data_dim).to(
-                    params.dtype)
+                if sample:
+                    probs = torch.softmax(params / divisor, dim=-1)  # (B, classes)
+                    idx = torch.multinomial(probs, 1, generator=generator)[:, 0]
+                else:
+                    idx = params.argmax(-1)
+                prev = torch.nn.functional.one_hot(idx, dec.data_dim).to(params.dtype)
             out.append(prev)
     return torch.stack(out, dim=1)  # T x (B, D) -> (B, T, D)
 

@@ -105,7 +105,7 @@ class JamModel:
         """
         import torch
 
-        from latentjam.api import greedy_decode
+        from latentjam.api import greedy_decode, sampled_decode
 
         zt = torch.as_tensor(z, dtype=torch.float32)
         with torch.inference_mode():
@@ -114,6 +114,10 @@ class JamModel:
                 if out is not None:
                     return out.float().numpy()
             generator = torch.Generator().manual_seed(int(seed))
+            if temperature > 0:  # the fused sampled decode: the module's draws, faster
+                out = sampled_decode(self.model, zt, max(temperature, 1e-3), generator)
+                if out is not None:
+                    return out.float().numpy()
             out = self.model.decode(zt, sample=temperature > 0,
                                     temperature=max(temperature, 1e-3), generator=generator)
         return out.float().numpy()

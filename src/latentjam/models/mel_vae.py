@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from latentjam.models.priors import standard_normal_kl
+
 
 @dataclass(frozen=True)
 class MelVAEConfig:
@@ -144,5 +146,5 @@ class MelVAE(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)  # reparameterisation
         logits = self.decode_logits(z)
         recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=1).mean()
+        kl = standard_normal_kl(mu, log_var).sum(dim=1).mean()
         return {"recon": recon, "kl": kl, "loss": recon + self.config.beta * kl}

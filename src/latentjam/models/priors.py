@@ -22,6 +22,12 @@ def gaussian_log_prob(x: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) ->
     return (-0.5 * ((x - mu) / sigma) ** 2 - torch.log(sigma) - 0.5 * _LOG_2PI).sum(-1)
 
 
+def standard_normal_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Elementwise KL(N(mu, exp(log_var)) || N(0, 1)), same shape as mu; callers sum the latent
+    axes they have and average over the batch."""
+    return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var)
+
+
 class StandardNormalPrior(nn.Module):
     """p(z) = N(0, I)."""
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from latentjam.models.priors import standard_normal_kl
 from latentjam.models.stft_losses import MultiResolutionSTFTLoss
 
 
@@ -191,7 +192,7 @@ class WaveVAE(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
         x_hat = self.decode(z)[:, :n]
         stft = self.stft_loss(x_hat, x)
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=(1, 2)).mean()
+        kl = standard_normal_kl(mu, log_var).sum(dim=(1, 2)).mean()
         recon = stft["total"]
         return {
             "recon": recon,

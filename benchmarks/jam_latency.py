@@ -163,7 +163,8 @@ async def run_clients(kind: str, urls: dict, clients: int, calls: int) -> dict:
 
 
 def forward_floor(model_name: str, batch: int, reps: int) -> list[float]:
-    """Milliseconds of encode + greedy decode for `batch` 2-bar windows, one per repetition."""
+    """Milliseconds of encode + decode at temperature 0.5 (as the calls, so the fused sampled
+    decode) for `batch` 2-bar windows, one per repetition."""
     import torch
 
     from latentjam.jam.session import load_jam_model

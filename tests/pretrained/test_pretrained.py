@@ -46,3 +46,13 @@ def test_shipped_models_load_and_carry_their_metadata():
         assert shipped[name]["card"].endswith(".md")
         z = torch.zeros(1, model.config.latent_dim)
         assert model.decode(z).shape == (1, 32, model.config.feature_dim)
+
+
+def test_every_shipped_model_loads_by_name():
+    from latentjam.models.groove import GrooveVAE
+
+    names = [m["name"] for m in list_models()]
+    assert "humanize" in names
+    for name in names:
+        assert isinstance(load_model(name), torch.nn.Module), name
+    assert isinstance(load_model("humanize"), GrooveVAE)

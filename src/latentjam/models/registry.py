@@ -16,6 +16,7 @@ REGISTRY: dict[str, str] = {
     "bar_vae": "latentjam.models.bar_vae:PianoRollBarVAE",
     "mel_vae": "latentjam.models.mel_vae:MelVAE",
     "wave_vae": "latentjam.models.wave_vae:WaveVAE",
+    "groove_vae": "latentjam.models.groove:GrooveVAE",
 }
 
 

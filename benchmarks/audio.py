@@ -23,7 +23,6 @@ many other processes compete for it. Wall-clock factors are recorded alongside.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -39,6 +38,7 @@ from latentjam.audio import checkpoints, ops, presets
 from latentjam.audio.datasets import bundled_audio_dir, load_segments
 from latentjam.audio.griffin_lim import griffin_lim
 from latentjam.audio.metrics import log_spectral_distance, mel_distance, multi_resolution_sc
+from results_file import write_results
 
 RESULTS = Path(__file__).parent / "results" / "audio.json"
 RTF_TARGET = 20.0
@@ -208,10 +208,7 @@ def main() -> int:
         "load_average": os.getloadavg()[0],
         "quality": q, "targets": targets,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, args.out)
+    write_results(args.out, result)
 
     print(f"## audio ({result['command']}, {result['date']}, 1 thread)\n")
     print(f"| speed (load average {os.getloadavg()[0]:.1f}) | x real time, CPU time | "

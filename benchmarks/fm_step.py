@@ -47,6 +47,7 @@ from latentjam.regularizers.flat import (
     penalty_pairs,
     penalty_stochastic,
 )
+from results_file import write_results
 
 RESULTS = Path(__file__).parent / "results" / "fm_step.json"
 MAX_POINTS = 1024  # estimators needing more points than this for equal quality are timed here
@@ -280,10 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| target | value | goal | met |\n|---|---|---|---|")
     for t in targets:
         print(f"| {t['name']} | {t['value']} {t['unit']} | {t['target']} | {t['met']} |")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_name(RESULTS.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=float) + "\n")
-    os.replace(tmp, RESULTS)
+    write_results(RESULTS, result)
     return 0
 
 

@@ -20,7 +20,6 @@ judged on the thread's CPU time, i.e. what the reply costs one free core.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from results_file import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "generate.json"
@@ -165,10 +166,7 @@ def main() -> int:
                     "load_average_1_5_15min": [round(v, 2) for v in os.getloadavg()]},
         "rows": rows, "targets": targets,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_name(RESULTS.name + ".part")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, RESULTS)
+    write_results(RESULTS, result)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -15,7 +15,6 @@ and music21 corpus tunes (Ryan's Mammoth) written to MIDI by music21 into a temp
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -30,6 +29,7 @@ import numpy as np
 from latentjam.convert import DrumGrid, MelodyOneHot
 from latentjam.convert.drums import MAPPINGS, N_CLASSES
 from latentjam.midi import read_midi
+from results_file import write_results
 
 DEBS = Path(os.environ.get("LATENTJAM_DEBS", "/work/debs/x/usr/share"))
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
@@ -335,10 +335,7 @@ def main() -> int:
         "reference_unreadable": unreadable,
         "targets": targets,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = RESULTS.with_name(RESULTS.name + ".part")
-    tmp_out.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(tmp_out, RESULTS)
+    write_results(RESULTS, result)
     print(f"wrote {RESULTS}")
     return 0 if all(t["met"] for t in targets if "identical" in t["name"]) else 1
 

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from results_file import write_results
+
 RESULTS = Path(__file__).parent / "results" / "jam_latency.json"
 PACE = 0.05          # seconds between one client's calls (20 calls/s, under the 50/s limit)
 TIMEOUT = 2.0        # a reply later than this counts as lost
@@ -302,10 +304,7 @@ def main(argv=None) -> int:
            "model": args.model, "rounds": rounds, "pace_s": PACE, "timeout_s": TIMEOUT,
            "floor_ms": {str(b): round(v, 3) for b, v in floor.items()},
            "rows": rows, "targets": targets}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp, RESULTS)
+    write_results(RESULTS, out)
     print(f"\nwrote {RESULTS}")
     return 0
 

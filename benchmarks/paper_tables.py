@@ -12,7 +12,6 @@ Writes benchmarks/results/paper_tables.json and PNG plots under benchmarks/resul
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -30,6 +29,7 @@ from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
 from latentjam.models.evaluate import evaluate_model
 from latentjam.pretrained import load_model
+from results_file import write_results
 
 RESULTS = Path(__file__).parent / "results" / "paper_tables.json"
 PLOTS = Path(__file__).parent / "results" / "paper_tables"
@@ -141,10 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['flatness']['log_eig_var']:.2f}, equidistance CV median "
                 f"{r['flatness']['equidistance_cv']['median']:.3f}"
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_name(RESULTS.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=float) + "\n")
-    os.replace(tmp, RESULTS)
+    write_results(RESULTS, result)
     return 0
 
 

@@ -25,7 +25,6 @@ chroma. Thresholds: evenly spaced from 0 to the largest distance between frames.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -36,6 +35,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from results_file import write_results
 
 HERE = Path(__file__).resolve().parent
 ENV = HERE / ".envs" / "vmo"
@@ -243,10 +244,7 @@ def main(argv=None) -> int:
         "latentjam": latentjam.__version__, "reference": "vmo 0.30.5 in benchmarks/.envs/vmo",
         "repeats": repeats, "rows": rows, "targets": targets,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = RESULTS.with_name(RESULTS.name + ".part")
-    tmp_out.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(tmp_out, RESULTS)
+    write_results(RESULTS, result)
     print(f"wrote {RESULTS}")
     return 0 if all(t["met"] for t in targets if t["name"].startswith("identical")) else 1
 

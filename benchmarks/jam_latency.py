@@ -65,6 +65,17 @@ def valid(event: dict, call_id: str) -> bool:
 # ----------------------------------------------------------------------------------- clients
 
 
+
+def record(out: dict, event: dict, call_id: str, dt: float) -> None:
+    """Add one timed reply to a client's tallies (round trip, server and model time) or count
+    it as bad."""
+    if valid(event, call_id):
+        out["rtt"].append(dt)
+        out["server"].append(event["latency_ms"])
+        out["model"].append(event["model_ms"])
+    else:
+        out["bad"] += 1
+
 async def ws_client(url: str, client: int, n: int, out: dict, barrier) -> None:
     from websockets.asyncio.client import connect
 
@@ -83,12 +94,7 @@ async def ws_client(url: str, client: int, n: int, out: dict, barrier) -> None:
             dt = (time.perf_counter() - t0) * 1000.0
             if i < 0:
                 continue
-            if valid(event, call["id"]):
-                out["rtt"].append(dt)
-                out["server"].append(event["latency_ms"])
-                out["model"].append(event["model_ms"])
-            else:
-                out["bad"] += 1
+            record(out, event, call["id"], dt)
             await asyncio.sleep(max(0.0, PACE - dt / 1000.0))
 
 
@@ -131,12 +137,7 @@ async def osc_client(port: int, client: int, n: int, out: dict, barrier) -> None
             dt = (time.perf_counter() - t0) * 1000.0
             if i < 0:
                 continue
-            if valid(event, call["id"]):
-                out["rtt"].append(dt)
-                out["server"].append(event["latency_ms"])
-                out["model"].append(event["model_ms"])
-            else:
-                out["bad"] += 1
+            record(out, event, call["id"], dt)
             await asyncio.sleep(max(0.0, PACE - dt / 1000.0))
     finally:
         transport.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from latentjam.models import RecurrentVAEConfig, build_model
@@ -107,3 +108,32 @@ def test_pair_estimator_and_central_jvps_are_unbiased():
     assert torch.allclose(pairs.reshape(4000, 3).mean(0), exact, rtol=0.1)
     central, _ = penalty_stochastic(model.metric_output, z, c2=c2, probes=5000, jvp_mode="central")
     assert torch.allclose(central, exact, rtol=0.05)
+
+
+def test_forward_difference_jvps_are_unbiased_and_share_the_base_row():
+    model = _decoder()
+    z = torch.randn(3, 4, dtype=torch.float64)
+    exact, c2 = penalty_exact(model.metric_output, z)
+    stoch, _ = penalty_stochastic(
+        model.metric_output, z, c2=c2, probes=5000, jvp_mode="difference"
+    )
+    assert torch.allclose(stoch, exact, rtol=0.05)
+    pairs, _ = penalty_pairs(
+        model.metric_output, z.repeat(4000, 1), c2=c2, probes=2, jvp_mode="difference"
+    )
+    assert torch.allclose(pairs.reshape(4000, 3).mean(0), exact, rtol=0.1)
+    calls = []
+
+    def counted(zz: torch.Tensor) -> torch.Tensor:
+        calls.append(zz.shape[0])
+        return model.metric_output(zz)
+
+    penalty_pairs(counted, z, probes=3, jvp_mode="difference")
+    assert calls == [3 * (1 + 3)]  # one f(z) row per point + one row per probe
+
+
+def test_unknown_jvp_mode_is_a_clear_error():
+    model = _decoder()
+    z = torch.randn(2, 4, dtype=torch.float64)
+    with pytest.raises(ValueError, match="unknown JVP mode"):
+        penalty_stochastic(model.metric_output, z, jvp_mode="backward")

@@ -28,6 +28,9 @@ from torch.func import jvp
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # f: z (B, Nz) -> (B, M), rows independent
 
+# finite-difference steps for J u by mode ("forward" is exact forward-mode autodiff)
+DEFAULT_STEPS = {"forward": 0.0, "central": 1e-2, "difference": 5e-4}
+
 
 def jacobian(f: Decoder, z: torch.Tensor) -> torch.Tensor:
     """Exact Jacobian of each row, (B, M, Nz), via one forward-mode call on Nz copies of z.
@@ -85,27 +88,34 @@ def penalty_stochastic(
     probes: int = 1,
     generator: torch.Generator | None = None,
     jvp_mode: str = "forward",
-    step: float = 1e-2,
+    step: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unbiased per-point penalty estimate (B,) from `probes` JVP+VJP pairs, and the c^2 used.
 
-    J u comes from forward-mode autodiff (`jvp_mode="forward"`, exact) or from central
-    differences (`"central"`: f(z +- step u) in the same batch as f(z); O(step^2) truncation,
-    about half the cost on CPU). With `c2=None`, c^2 is estimated leave-one-out over the points
-    (see the module docstring); the returned c^2 is the batch mean of the Hutchinson estimates.
+    J u comes from forward-mode autodiff (`jvp_mode="forward"`, exact), from central
+    differences (`"central"`: f(z +- step u) in the same batch as f(z), 3 rows per probe,
+    O(step^2) truncation) or from forward differences (`"difference"`: f(z + step u) - f(z),
+    2 rows per probe, O(step) truncation like the finite-difference reference). `step=None`
+    uses `DEFAULT_STEPS[jvp_mode]`. With `c2=None`, c^2 is estimated leave-one-out over the
+    points (see the module docstring); the returned c^2 is the batch mean of the Hutchinson
+    estimates.
     """
     b, n = z.shape
     z_in = z.detach().repeat(probes, 1).requires_grad_(True)  # (P*B, Nz), probe-major
     u = torch.randn(z_in.shape, generator=generator, dtype=z.dtype, device=z.device)
+    step = DEFAULT_STEPS.get(jvp_mode, 0.0) if step is None else step
+    rows = z_in.shape[0]
     if jvp_mode == "forward":
         y, ju = jvp(f, (z_in,), (u,))  # f(z) and J u, (P*B, M)
     elif jvp_mode == "central":
-        rows = z_in.shape[0]
         moved = z_in.detach()
         out = f(torch.cat([z_in, moved + step * u, moved - step * u]))  # (3*P*B, M)
         y, ju = out[:rows], (out[rows : 2 * rows] - out[2 * rows :]) / (2 * step)
+    elif jvp_mode == "difference":
+        out = f(torch.cat([z_in, z_in.detach() + step * u]))  # (2*P*B, M)
+        y, ju = out[:rows], (out[rows:] - out[:rows]) / step
     else:
-        raise ValueError(f"unknown JVP mode {jvp_mode!r} (expected 'forward' or 'central')")
+        raise ValueError(f"unknown JVP mode {jvp_mode!r}: {sorted(DEFAULT_STEPS)}")
     (jtju,) = torch.autograd.grad(y, z_in, ju, create_graph=True)  # J^T J u, (P*B, Nz)
     ju2 = (ju**2).sum(-1).reshape(probes, b)  # ||J u||^2, unbiased for trace(G)
     jtju2 = (jtju**2).sum(-1).reshape(probes, b)  # ||J^T J u||^2, unbiased for ||G||_F^2
@@ -124,17 +134,28 @@ def penalty_stochastic(
 
 
 def _jvps(
-    f: Decoder, z: torch.Tensor, u: torch.Tensor, mode: str, step: float
+    f: Decoder, z: torch.Tensor, u: torch.Tensor, mode: str, step: float | None
 ) -> torch.Tensor:
-    """J u for every row of z (N, Nz) and tangent u (N, Nz) -> (N, M), differentiable in f's
-    parameters: exact forward mode ("forward") or central differences ("central", O(step^2))."""
+    """J u for P tangents per point: z (B, Nz), u (P*B, Nz) probe-major -> (P*B, M).
+
+    Differentiable in f's parameters: exact forward mode ("forward"), central differences
+    ("central", 2 rows per tangent, O(step^2)) or forward differences ("difference": one row
+    per tangent plus one shared f(z) row per point, O(step))."""
+    step = DEFAULT_STEPS.get(mode, 0.0) if step is None else step
+    probes = u.shape[0] // z.shape[0]
+    z_rep = z.repeat(probes, 1)  # (P*B, Nz)
     if mode == "forward":
-        return jvp(f, (z,), (u,))[1]
+        return jvp(f, (z_rep,), (u,))[1]
     if mode == "central":
-        n = z.shape[0]
-        out = f(torch.cat([z + step * u, z - step * u]))  # (2N, M)
+        n = z_rep.shape[0]
+        out = f(torch.cat([z_rep + step * u, z_rep - step * u]))  # (2*P*B, M)
         return (out[:n] - out[n:]) / (2 * step)
-    raise ValueError(f"unknown JVP mode {mode!r} (expected 'forward' or 'central')")
+    if mode == "difference":
+        b = z.shape[0]
+        out = f(torch.cat([z, z_rep + step * u]))  # ((1+P)*B, M)
+        base, moved = out[:b], out[b:].reshape(probes, b, -1)
+        return ((moved - base.unsqueeze(0)) / step).reshape(probes * b, -1)
+    raise ValueError(f"unknown JVP mode {mode!r}: {sorted(DEFAULT_STEPS)}")
 
 
 def penalty_pairs(
@@ -144,7 +165,7 @@ def penalty_pairs(
     probes: int = 2,
     generator: torch.Generator | None = None,
     jvp_mode: str = "forward",
-    step: float = 1e-2,
+    step: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unbiased per-point penalty (B,) from Jacobian-vector products only, and the c^2 used.
 
@@ -157,9 +178,8 @@ def penalty_pairs(
     if probes < 2:
         raise ValueError("the pair estimator needs at least 2 probes per point")
     b, n = z.shape
-    z_rep = z.detach().repeat(probes, 1)  # (P*B, Nz), probe-major
-    u = torch.randn(z_rep.shape, generator=generator, dtype=z.dtype, device=z.device)
-    ju = _jvps(f, z_rep, u, jvp_mode, step).reshape(probes, b, -1)  # (P, B, M)
+    u = torch.randn(probes * b, n, generator=generator, dtype=z.dtype, device=z.device)
+    ju = _jvps(f, z.detach(), u, jvp_mode, step).reshape(probes, b, -1)  # (P, B, M)
     u = u.reshape(probes, b, n)
     gram = torch.einsum("pbm,qbm->bpq", ju, ju)  # u_p^T G u_q, (B, P, P)
     dots = torch.einsum("pbn,qbn->bpq", u, u)  # u_p . u_q

@@ -38,7 +38,7 @@ class ObjectiveConfig:
     flat_probes: int = 1
     flat_every: int = 1
     flat_estimator: str = "stochastic"  # "stochastic", "pairs", "exact", "finite_difference"
-    flat_jvp: str = "central"  # J u for the stochastic/pairs estimators: "central" or "forward"
+    flat_jvp: str = "central"  # J u for stochastic/pairs: "central", "difference" or "forward"
     flat_normalize: bool = False  # divide the penalty by stop-gradient c^4 (scale-free eta)
     flat_c2_floor: float = 1e-4  # ... but never by less than this floor squared
     flat_start: int = 0  # first step with the regulariser (warm-up before it)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from latentjam.analysis.attributes import (
     attribute_correlation,
@@ -64,3 +65,24 @@ def test_correlation_protocol_on_a_linear_decoder():
 def test_pearson_ignores_nan():
     assert np.isclose(pearson([1, 2, 3, np.nan], [2, 4, 6, 1]), 1.0)
     assert np.isnan(pearson([1, 1, 1], [1, 2, 3]))
+
+
+def test_discard_regions_box_ellipsoid_and_none():
+    """A vector across a correlated cloud stays in its box but leaves its ellipsoid."""
+    rng = np.random.default_rng(2)
+    t = rng.normal(size=2000)
+    latents = np.stack([t, t + 0.05 * rng.normal(size=2000)], axis=1).astype(np.float32)
+    across = np.array([1.0, -1.0], np.float32)  # orthogonal to the cloud's long axis
+    kwargs = dict(samples=300, rng=rng)
+    box = attribute_correlation(latents, across, lambda z: z, lambda w: w[:, 0], **kwargs)
+    ellipse = attribute_correlation(
+        latents, across, lambda z: z, lambda w: w[:, 0], region="ellipsoid", **kwargs
+    )
+    everything = attribute_correlation(
+        latents, across, lambda z: z, lambda w: w[:, 0], region="none", **kwargs
+    )
+    assert box["discard_rate"] < 0.3 < 0.8 < ellipse["discard_rate"]
+    assert everything["discard_rate"] == 0 and everything["n"] == 300
+    assert np.all(np.abs(ellipse["scale"]) < 0.2)  # only small steps across the cloud survive
+    with pytest.raises(ValueError, match="unknown region"):
+        attribute_correlation(latents, across, lambda z: z, lambda w: w[:, 0], region="ball")

@@ -60,6 +60,8 @@ def test_train_then_evaluate(tmp_path, drum_windows, capsys):
     )
     data = json.loads(report.read_text())
     assert set(data["attributes"]) == {"density", "velocity", "offset"}
+    density = data["attributes"]["density"]
+    assert {"r", "r_ellipsoid", "r_all"} <= set(density) and 0 <= density["discard_rate"] < 1
     assert data["flatness"]["condition_number"] >= 1.0
     assert 0 <= data["reconstruction"]["hit_accuracy"] <= 1
     assert all(p.endswith(".png") for p in data["plots"])

@@ -71,6 +71,27 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
+def _region_test(latents: np.ndarray, region: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A test z (n, Nz) -> (n,) bool for "inside the encoded data's region" (see below)."""
+    if region == "box":
+        lo, hi = latents.min(axis=0), latents.max(axis=0)
+        return lambda z: ((z >= lo) & (z <= hi)).all(axis=1)
+    if region == "ellipsoid":
+        mean = latents.mean(axis=0, dtype=np.float64)
+        cov = np.cov(latents, rowvar=False).reshape(latents.shape[1], latents.shape[1])
+        precision = np.linalg.pinv(cov)  # (Nz, Nz); pinv: a dead axis may have zero variance
+
+        def distance2(z: np.ndarray) -> np.ndarray:
+            d = z - mean
+            return np.einsum("ni,ij,nj->n", d, precision, d)
+
+        limit = distance2(latents).max()
+        return lambda z: distance2(z) <= limit
+    if region == "none":
+        return lambda z: np.ones(len(z), dtype=bool)
+    raise ValueError(f"unknown region {region!r} (expected 'box', 'ellipsoid' or 'none')")
+
+
 def attribute_correlation(
     latents: np.ndarray,
     vector: np.ndarray,
@@ -80,18 +101,22 @@ def attribute_correlation(
     samples: int = 5000,
     rng: np.random.Generator | None = None,
     within: bool = False,
+    region: str = "box",
 ) -> dict[str, object]:
     """Table 2 protocol: z + s * vector, s ~ U(-1, 1), for random encoded points; points that
-    leave the encoded data's range on any axis are discarded until `samples` remain; decode,
-    measure the attribute, correlate with s.
+    leave the encoded data's region are discarded until `samples` remain; decode, measure the
+    attribute, correlate with s.
 
+    region: "box" (the paper: the range of the encoded data on every axis), "ellipsoid" (beyond
+    the paper: Mahalanobis distance under the encoded data's covariance no larger than the
+    data's own largest one) or "none" (keep every point).
     decode: (n, Nz) -> windows (n, T, D); attribute: windows -> (n,). Returns r, the scales and
     the measured values. With `within=True` also "r_within": r between s and the change of the
     attribute from the starting point's own decode (s = 0), which removes the spread between
     starting points that dominates the pooled r when few distinct windows are available."""
     rng = rng or np.random.default_rng(0)
     latents = np.asarray(latents, dtype=np.float32)
-    lo, hi = latents.min(axis=0), latents.max(axis=0)
+    inside_region = _region_test(latents, region)
     kept_z, kept_s, kept_i = [], [], []
     have, tries, drawn = 0, 0, 0
     while have < samples and tries < 50:
@@ -100,7 +125,7 @@ def attribute_correlation(
         idx = rng.integers(0, len(latents), n)
         s = rng.uniform(-1.0, 1.0, n).astype(np.float32)
         z = latents[idx] + s[:, None] * vector[None, :]
-        inside = ((z >= lo) & (z <= hi)).all(axis=1)
+        inside = inside_region(z)
         kept_z.append(z[inside])
         kept_s.append(s[inside])
         kept_i.append(idx[inside])

@@ -85,7 +85,13 @@ class Client:
 
 
 class ModelWorker:
-    """A thread answering calls in batches: everything queued when it wakes goes in one pass."""
+    """Batches calls on the event loop and answers each batch in one pass on a model thread.
+
+    The event loop gathers a bar's calls (`submit`) and hands the whole batch to the thread in
+    one queue put; the thread answers it and resolves every future in one callback. So a bar
+    crosses between the threads once each way: each crossing can wait for the other thread to
+    release the GIL, which per call added up to most of a 32-client bar's latency.
+    """
 
     def __init__(self, on_done=None):
         self._queue: queue.Queue = queue.Queue()
@@ -94,21 +100,57 @@ class ModelWorker:
         self.batches = 0
         self.calls = 0
         self._recent: dict[str, float] = {}  # client key -> when it last sent a call
+        self._pending: list = []             # (session, call, future, loop) not yet handed over
+        self._first = 0.0                    # when the first pending call came
+        self._expected = 1                   # calls the pending batch waits for
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._thread.start()
 
     def submit(self, session: Session, call, client_key: str = "") -> asyncio.Future:
-        """Queue one call; the returned future resolves to its reply event."""
+        """Queue one call (on the event loop); the returned future resolves to its reply event.
+
+        Calls of one bar arrive together: while they keep coming (gaps < GAP_S, at most
+        MAX_LINGER_S after the first), the batch waits until every client that played in the
+        last RECENT_S seconds has its call in; a lone player never waits.
+        """
         loop = asyncio.get_running_loop()
-        self._recent[client_key] = time.monotonic()
+        now = time.monotonic()
+        self._recent[client_key] = now
         fut = loop.create_future()
-        self._queue.put((session, call, fut, loop))
+        if not self._pending:
+            self._first = now
+            for key, seen in list(self._recent.items()):
+                if seen < now - RECENT_S:
+                    del self._recent[key]
+            self._expected = len(self._recent)
+        self._pending.append((session, call, fut, loop))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if len(self._pending) >= min(self._expected, MAX_BATCH):
+            self._flush()
+        else:
+            wait = min(GAP_S, self._first + MAX_LINGER_S - now)
+            self._timer = loop.call_later(max(wait, 0.0), self._flush)
         return fut
+
+    def _flush(self) -> None:
+        """Hand the pending calls to the model thread as one batch."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._queue.put(batch)
 
     def forget(self, client_key: str) -> None:
         """A client left: stop expecting its calls."""
-        self._recent.pop(client_key, None)
+        if self._recent.pop(client_key, None) is not None and self._pending:
+            self._expected -= 1
+            if len(self._pending) >= self._expected:
+                self._flush()
 
     def close(self, timeout: float = 5.0) -> None:
         if self._thread.is_alive():
@@ -120,57 +162,52 @@ class ModelWorker:
 
         torch.set_num_threads(1)
         while True:
-            item = self._queue.get()
-            if item is None:
+            batch = self._queue.get()
+            if batch is None:
                 return
-            batch = [item]
-            # calls of one bar arrive together: while they keep coming (gaps < GAP_S, at most
-            # MAX_LINGER_S), wait until every client that played in the last few seconds has its
-            # call in; a lone player never waits
-            now = time.monotonic()
-            for key, seen in list(self._recent.items()):
-                if seen < now - RECENT_S:
-                    self._recent.pop(key, None)
-            expected = max(len(self._recent), self._queue.qsize() + 1)
-            deadline = time.perf_counter() + MAX_LINGER_S
-            while len(batch) < MAX_BATCH:
-                wait = min(GAP_S, deadline - time.perf_counter()) if len(batch) < expected else 0
+            stop = False
+            while len(batch) < MAX_BATCH:  # batches that queued up while the last pass ran
                 try:
-                    nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                    more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is None:
-                    self._queue.put(None)
+                if more is None:
+                    stop = True
                     break
-                batch.append(nxt)
+                batch = batch + more
             by_model: dict[int, list] = {}
             for entry in batch:
                 by_model.setdefault(id(entry[0].jam_model), []).append(entry)
             for group in by_model.values():
                 self._answer(group)
+            if stop:
+                return
 
     def _answer(self, group: list) -> None:
-        def deliver(i: int, event: dict) -> None:
-            _, _, fut, loop = group[i]
-            loop.call_soon_threadsafe(_resolve, fut, event)
-
         try:
-            respond_batch([(s, c) for s, c, _, _ in group], on_reply=deliver)
+            events = respond_batch([(s, c) for s, c, _, _ in group])
         except Exception as exc:  # a bug must not kill the worker: every caller gets an error
-            for _, call, fut, loop in group:  # (callers already answered keep their reply)
+            events = []
+            for _, call, _, _ in group:
                 err = error_event(LatentjamError(f"the model failed: {exc}"), call.id)
                 err["code"] = "internal"
-                loop.call_soon_threadsafe(_resolve, fut, err)
-            return
-        self.batches += 1
-        self.calls += len(group)
-        if self._on_done is not None:
+                events.append(err)
+        else:
+            self.batches += 1
+            self.calls += len(group)
+        by_loop: dict[int, tuple] = {}
+        for (_, _, fut, loop), event in zip(group, events, strict=True):
+            by_loop.setdefault(id(loop), (loop, []))[1].append((fut, event))
+        for loop, pairs in by_loop.values():  # one wake-up of each event loop per batch
+            loop.call_soon_threadsafe(_resolve_all, pairs)
+        if self._on_done is not None and events and events[0].get("type") == "reply":
             self._on_done([s for s, _, _, _ in group])
 
 
-def _resolve(fut: asyncio.Future, value) -> None:
-    if not fut.done():
-        fut.set_result(value)
+def _resolve_all(pairs: list) -> None:
+    for fut, value in pairs:
+        if not fut.done():
+            fut.set_result(value)
 
 
 class JamServer:

@@ -169,8 +169,26 @@ def bench_regulariser(
     f = model.metric_output
     estimators = {
         "stochastic": lambda z, c2=None: penalty_stochastic(f, z, c2=c2, jvp_mode="central")[0],
+        "stochastic_diff": lambda z, c2=None: penalty_stochastic(
+            f, z, c2=c2, jvp_mode="difference"
+        )[0],
         "stochastic_fwd": lambda z, c2=None: penalty_stochastic(f, z, c2=c2)[0],
         "pairs": lambda z, c2=None: penalty_pairs(f, z, c2=c2, probes=2, jvp_mode="central")[0],
+        "pairs_diff": lambda z, c2=None: penalty_pairs(
+            f, z, c2=c2, probes=2, jvp_mode="difference"
+        )[0],
+        "pairs4_diff": lambda z, c2=None: penalty_pairs(
+            f, z, c2=c2, probes=4, jvp_mode="difference"
+        )[0],
+    }
+    # decoder rows evaluated per point; forward mode counted as 2 (primal + tangent), a lower bound
+    rows = {
+        "stochastic": 3,
+        "stochastic_diff": 2,
+        "stochastic_fwd": 2,
+        "pairs": 4,
+        "pairs_diff": 3,
+        "pairs4_diff": 5,
     }
     with torch.no_grad():
         zq = mixup(z_all, var_points, 0.25)
@@ -197,8 +215,14 @@ def bench_regulariser(
         fns[f"{name}@eq{m_eq[name]}"] = run(est, m_eq[name])
     t = _alternate(fns, reps)
     ratios = {name: t["finite_difference"] / t[f"{name}@eq{m_eq[name]}"] for name in estimators}
+    nz = z_all.shape[1]
+    # If time were proportional to decoder rows, an estimator could be at most this much faster
+    # than the reference ((Nz + 1) rows per point) at equal quality: rows alone set the ceiling.
+    ceiling = {name: (nz + 1) / rows[name] * points / m_eq[name] for name in estimators}
     return {
         "points": points,
+        "rows_per_point": {"finite_difference": nz + 1, **rows},
+        "row_ceiling_equal_quality": ceiling,
         "model": source,
         "points_capped_at": MAX_POINTS,
         "seconds": t,
@@ -278,6 +302,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:38s} {1000 * v:10.1f}")
     print("variance:", json.dumps(reg["variance"]))
     print("points for equal quality:", reg["points_equal_quality"])
+    print(
+        f"\n| estimator | rows/point | speed-up, {reg['points']} points"
+        " | points for equal quality | speed-up, equal quality"
+        " | row-count ceiling, equal quality |\n|---|---|---|---|---|---|"
+    )
+    for name, eq in reg["points_equal_quality"].items():
+        print(
+            f"| {name} | {reg['rows_per_point'][name]} | {reg['speedup_equal_points'][name]:.2f}x"
+            f" | {eq} | {reg['speedup_equal_quality'][name]:.2f}x"
+            f" | {reg['row_ceiling_equal_quality'][name]:.2f}x |"
+        )
     print("\n| target | value | goal | met |\n|---|---|---|---|")
     for t in targets:
         print(f"| {t['name']} | {t['value']} {t['unit']} | {t['target']} | {t['met']} |")

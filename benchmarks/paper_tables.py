@@ -45,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--models", default="", help="name=path overrides, comma separated")
     ap.add_argument("--only", choices=("drums", "melody"))
+    ap.add_argument(
+        "--out", type=Path, default=None, help="write JSON + plots here instead of results/"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    results_path = args.out / "paper_tables.json" if args.out else RESULTS
+    plots = args.out / "plots" if args.out else PLOTS
     paths = dict(item.split("=", 1) for item in args.models.split(",") if item)
     result: dict = {"benchmark": "paper_tables", "quick": args.quick, "pairs": {}}
     targets = []
@@ -68,16 +73,16 @@ def main(argv: list[str] | None = None) -> int:
             reports[name] = evaluate_model(model, test, quick=args.quick, seed=0, name=name)
             reports[name]["cpu_seconds"] = time.process_time() - t
         fm, base = reports[fm_name], reports[base_name]
-        PLOTS.mkdir(parents=True, exist_ok=True)
+        plots.mkdir(parents=True, exist_ok=True)
         plot_smoothness(
             {n: r["_raw"]["smoothness"] for n, r in reports.items()},
-            PLOTS / f"{kind}_smoothness.png",
+            plots / f"{kind}_smoothness.png",
         )
         for n, r in reports.items():
-            plot_attribute_scatter(r["_raw"]["attributes"], PLOTS / f"{n}_attributes.png")
+            plot_attribute_scatter(r["_raw"]["attributes"], plots / f"{n}_attributes.png")
         plot_spectra(
             {n: r["_raw"]["metric"] for n, r in reports.items()},
-            PLOTS / f"{kind}_metric_spectra.png",
+            plots / f"{kind}_metric_spectra.png",
         )
         for r in reports.values():
             r.pop("_raw")
@@ -88,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 (kind, f"{attr}, r within start point (not in the paper)", aw, bw, None, None)
             )
+            for key, what in (("r_ellipsoid", "ellipsoid region"), ("r_all", "no discarding")):
+                fa, fb = fm["attributes"][attr][key], base["attributes"][attr][key]
+                rows.append((kind, f"{attr}, r with {what} (not in the paper)", fa, fb, None, None))
             targets.append(
                 {
                     "name": f"{kind} {attr} correlation: FM minus baseline",
@@ -141,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['flatness']['log_eig_var']:.2f}, equidistance CV median "
                 f"{r['flatness']['equidistance_cv']['median']:.3f}"
             )
-    write_results(RESULTS, result)
+    write_results(results_path, result)
     return 0
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from latentjam.errors import LatentjamError
+from latentjam.jam.grids import calls_to_drum_windows, drum_windows_to_notes
 from latentjam.jam.protocol import STEPS_PER_BAR, Call, Note
 from latentjam.music import Sequence, Tempo, Track
 
@@ -54,6 +55,13 @@ class JamModel:
     def model_bars(self) -> int:
         """Bars per model window (the converter's length)."""
         return int(self.converter.steps) // STEPS_PER_BAR
+
+    @property
+    def drum_mapping(self) -> str | None:
+        """The drum grid's pitch mapping when this model reads drum grids (the fast path)."""
+        from latentjam.convert import DrumGrid
+
+        return self.converter.mapping if isinstance(self.converter, DrumGrid) else None
 
     @property
     def latent_dim(self) -> int:
@@ -409,19 +417,23 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict
     if any(s.jam_model is not jam_model for s, _ in items):
         raise ValueError("respond_batch needs calls for one model")
     t0 = time.perf_counter()
-    windows, owners = [], []
-    for i, (_, call) in enumerate(items):
-        w = jam_model.notes_to_windows(call.notes, call.bars, call.qpm)  # (n_i, T, D)
-        windows.append(w)
-        owners.extend([i] * len(w))
-    mu_all, _ = jam_model.encode(np.concatenate(windows))            # (sum n_i, Nz)
-    owners_arr = np.asarray(owners)
+    mb = jam_model.model_bars
+    n_windows = [-(-call.bars // mb) for _, call in items]
+    if jam_model.drum_mapping is not None:  # drums: every call's grid in one numpy pass
+        x = calls_to_drum_windows([call.notes for _, call in items], n_windows,
+                                  int(jam_model.converter.steps), jam_model.drum_mapping)
+    else:
+        x = np.concatenate([jam_model.notes_to_windows(call.notes, call.bars, call.qpm)
+                            for _, call in items])                    # (sum n_i, T, D)
+    mu_all, _ = jam_model.encode(x)                                   # (sum n_i, Nz)
+    first_window = np.cumsum(n_windows) - n_windows
     plans, z_rows = [], []
     for i, (session, call) in enumerate(items):
         p = call.params
         seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
         rng = np.random.default_rng(seed)
-        call_mu = mu_all[owners_arr == i].mean(axis=0)                # (Nz,)
+        w0 = first_window[i]
+        call_mu = mu_all[w0:w0 + n_windows[i]].mean(axis=0)           # (Nz,)
         centre = call_mu
         if p.mode == "continuous" and session.last_reply_latent is not None:
             last = session.last_reply_latent
@@ -446,16 +458,25 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict
                           if c.params.temperature == temperature)
         decoded[rows] = jam_model.decode(z_all[rows], temperature=temperature, seed=first_seed)
     model_ms = (time.perf_counter() - t0) * 1000.0
+    spans = [(plan[3], plan[4], call.reply_bars * STEPS_PER_BAR)
+             for (_, call), plan in zip(items, plans, strict=True)]
+    if jam_model.drum_mapping is not None:
+        replies = drum_windows_to_notes(decoded, spans)
+    else:
+        replies = [[n.to_json() for n in jam_model.windows_to_notes(
+            decoded[start:start + n], call.reply_bars, call.qpm)]
+            for (_, call), (start, n, _) in zip(items, spans, strict=True)]
+    call_mus = np.stack([plan[2] for plan in plans])                  # (B, Nz)
+    reply_latents = np.stack([z_all[start:start + n].mean(axis=0) for start, n, _ in spans])
+    positions = jam_model.project(np.concatenate([call_mus, reply_latents])).round(5).tolist()
+    now = time.time()
     events = []
-    for i, ((session, call), (seed, _, call_mu, start, n_reply)) in enumerate(
+    for i, ((session, call), (seed, _, call_mu, _, _)) in enumerate(
             zip(items, plans, strict=True)):
-        grids = decoded[start:start + n_reply]
-        notes = jam_model.windows_to_notes(grids, call.reply_bars, call.qpm)
-        reply_latent = z_all[start:start + n_reply].mean(axis=0)
-        pos = jam_model.project(np.stack([call_mu, reply_latent])).round(5).tolist()
-        reply_notes = [n.to_json() for n in notes]
+        reply_notes, reply_latent = replies[i], reply_latents[i]
+        pos = (positions[i], positions[len(items) + i])
         exchange = Exchange(call.to_json(), reply_notes, call_mu, reply_latent, pos[0], pos[1],
-                            seed, model_ms, time.time())
+                            seed, model_ms, now)
         session.last_reply_latent = reply_latent
         session.history.append(exchange)
         if len(session.history) > session.max_history:

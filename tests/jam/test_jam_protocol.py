@@ -93,3 +93,27 @@ def test_other_message_types():
     assert parse({"type": "ping", "id": 3}).id == 3
     assert parse({"type": "reset", "session": "s1"}).session == "s1"
     assert parse({"type": "hello", "token": "t"}).token == "t"
+
+
+@pytest.mark.parametrize("raw", [
+    json.dumps(call(id="x", notes=[{"pitch": 36, "step": 3, "offset": -0.25}])),
+    json.dumps(call(id="x", notes=[{"pitch": 36, "step": 3}])).encode(),
+    "{not json", b"\xff\xfe", '{"type": "call", "notes": [], "qpm": NaN}',
+    "[" * 20_000 + "]" * 20_000, '{"type": "call", "notes": [], "qpm": Infinity}',
+    json.dumps(call(params={"seed": 2**70})),
+])
+def test_orjson_and_the_stdlib_decoder_agree(raw, monkeypatch):
+    """The fast decoder (orjson, when installed) accepts and refuses what the stdlib one does."""
+    from latentjam.jam import protocol
+
+    def outcome():
+        try:
+            return parse(raw)
+        except ProtocolError as exc:
+            return exc.code
+
+    fast = outcome()
+    monkeypatch.setattr(protocol, "_orjson", lambda: None)
+    assert outcome() == fast
+    event = {"type": "reply", "notes": [{"pitch": 36, "offset": -0.25}], "position": [0.1, 2e-7]}
+    assert json.loads(encode_event(event)) == event

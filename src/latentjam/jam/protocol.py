@@ -7,6 +7,7 @@ into an `{"type": "error", ...}` reply while the session lives on. No torch, no 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -125,11 +126,30 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+@functools.cache
+def _orjson():
+    """The orjson module when installed (several times faster both ways), else None."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson
+
+
 def decode_json(raw: bytes | str, *, limit: int = MAX_MESSAGE_BYTES) -> object:
     """Bytes/text -> a JSON value; refuses oversized, non-UTF-8, NaN/Infinity, over-deep input."""
-    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    if isinstance(raw, str):  # (a UTF-8 character takes at most 4 bytes: count only if needed)
+        size = len(raw) if len(raw) * 4 <= limit else len(raw.encode("utf-8", "surrogatepass"))
+    else:
+        size = len(raw)
     if size > limit:
         raise ProtocolError("too_large", f"message of {size} bytes exceeds the {limit}-byte limit")
+    fast = _orjson()
+    if fast is not None:  # strict by itself: rejects NaN/Infinity, bad UTF-8, nesting > 1024
+        try:
+            return fast.loads(raw)
+        except fast.JSONDecodeError as exc:
+            raise ProtocolError("bad_json", f"malformed JSON: {exc}") from None
     if isinstance(raw, bytes | bytearray | memoryview):
         try:
             raw = bytes(raw).decode("utf-8")
@@ -328,4 +348,10 @@ def error_event(exc: ProtocolError | Exception, msg_id=None) -> dict:
 
 def encode_event(event: dict) -> str:
     """An outgoing event as compact JSON text (no NaN: the session never produces one)."""
+    fast = _orjson()
+    if fast is not None:
+        try:
+            return fast.dumps(event).decode("utf-8")
+        except TypeError:  # (orjson.JSONEncodeError) e.g. a lone surrogate: the escaping below
+            pass
     return json.dumps(event, separators=(",", ":"), allow_nan=False)

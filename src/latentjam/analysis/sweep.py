@@ -12,7 +12,9 @@ the result:
 - inside a repeat (a frame matched the state after the previous one's suffix link, and the
   next does too), the repeat is extended over many frames at once: the frames it pairs lie on
   a diagonal of the table, compared (a few in Python, then numpy) up to the first pair that
-  is too far apart, a state with extra forward links, or a link that find_better might move;
+  is too far apart, a state whose other forward links hold a closer frame, or a link that
+  find_better would move; the links that find_better searches are kept as segments along
+  those diagonals, so a repeat is filed in one step;
 - the search among the first states of every symbol (the root's links) looks at each frame's
   nearest earlier frame (precomputed for all thresholds) and, when that one did not start a
   symbol, at the frames that did, with one numpy lookup.
@@ -150,18 +152,20 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
 class _State:
     """A growing oracle (states 0..i-1) shared by a class of thresholds.
 
-    `extra[k]`: the forward links of state k besides k + 1, as frames (trn[k] is k + 1, then
-    the states extra[k] + 1 in order), with `extra_keys` the sorted states that have some (plus
-    a sentinel N + 1). `links[c * S + l]` (S = N + 2): the state, or the list of states in
-    increasing order, with suffix link c and repeated-suffix length l (what find_better
-    searches). `founders[:n_founders]`: the frames (state - 1) that started a new symbol.
+    `fwd[k]` (only for states k with more than one forward link): the targets of trn[k] as
+    frames (state - 1) in increasing order, starting with k (trn[k][0] is k + 1), with
+    `fwd_keys` those states sorted (plus a sentinel N + 1). `links[d]`: the states j with
+    sfx[j] - lrs[j] = d (what find_better searches: the same link and length), as segments
+    (c, r, j) in increasing order of j, meaning states j..j+r-1 link to c..c+r-1 with lengths
+    c - d..c - d + r - 1. `founders[:n_founders]`: the frames (state - 1) that started a new
+    symbol.
     """
 
     sfx: list
     lrs: list
     sym: list
-    extra: dict
-    extra_keys: list
+    fwd: dict
+    fwd_keys: list
     links: dict
     founders: np.ndarray
     n_founders: int
@@ -177,8 +181,8 @@ class _State:
     def copy(self) -> _State:
         """An independent copy (for the half of a split class)."""
         return _State(self.sfx[:], self.lrs[:], self.sym[:],
-                      {k: v[:] for k, v in self.extra.items()}, self.extra_keys[:],
-                      {key: v if v.__class__ is int else v[:] for key, v in self.links.items()},
+                      {k: v[:] for k, v in self.fwd.items()}, self.fwd_keys[:],
+                      {d: v[:] for d, v in self.links.items()},
                       self.founders.copy(), self.n_founders, bytearray(self.is_founder),
                       self.n_symbols)
 
@@ -190,105 +194,166 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
 
     Returns (N + 1, None) when done, or (i, d) when the comparison of distance d at state i
     tells the class apart (thr[lo] <= d < thr[hi - 1]); state i is then not added yet and the
-    oracle is as it was before it. The steps are those of `Oracle._add_state`.
+    oracle is as it was before it. The steps are those of `Oracle._add_state`; in each forward
+    link list the closest target is found first (the first on ties: the lists are in
+    increasing order) and compared with the thresholds once, which chooses as the reference's
+    "closest of those within the threshold" does.
     """
     table, table_rows, rows, (nn_d, nn_s) = frames
     n = len(rows)
     tlo, thi = thr[lo], thr[hi - 1]
     sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
-    extra, extra_keys, links = st.extra, st.extra_keys, st.links
+    fwd, fwd_keys, links = st.fwd, st.fwd_keys, st.links
+    founders = st.founders
     flat = table.ravel()
-    stride = n + 2  # links key: link * stride + length
     streak = False  # the previous state continued a repeat
     while i <= n:
         row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
         k = sfx[i - 1]
-        cand = -1
-        if k > 0 and k not in extra:
-            d = row[k]
-            if d < tlo:  # the repeat goes on (trn[k] is just k + 1 and it is close)
-                if streak:  # inside a repeat: extend it as far as it surely goes
-                    r = _run_length(st, rows, flat, i, k, lrs[i - 1] + 1, tlo)
-                    if r > 0:
-                        _apply_run(st, i, k + 1, lrs[i - 1] + 1, r)
-                        i += r
-                        continue
-                cand, length = k + 1, lrs[i - 1] + 1
-            elif d < thi:
-                return i, d
-        streak = cand >= 0
-        if cand < 0:  # the general step: walk the suffix chain, then the root
-            pi = i - 1  # k is still sfx[i - 1]
-            while k > 0:
-                # the closest of trn[k] (the first on ties), then one comparison with the
-                # threshold: the same choice as comparing each with the best so far
-                best, near = row[k], k  # as frames (state - 1): k, then extra[k]
-                more = extra.get(k)
-                if more is not None:
-                    for f in more:
-                        d = row[f]
-                        if d < best:
-                            best, near = d, f
-                if best < tlo:
-                    cand = near + 1
-                    break
-                if best < thi:
-                    _unlink(st, i, k)
-                    return i, best
-                # no match in trn[k]: state i becomes one of its forward links
-                if more is None:
-                    extra[k] = [i - 1]
-                    bisect.insort(extra_keys, k)
+        if k > 0:
+            more = fwd.get(k)
+            best = row[k]
+            near = k
+            if more is not None:
+                for f in more:
+                    d = row[f]
+                    if d < best:
+                        best = d
+                        near = f
+            if best < tlo:
+                length = lrs[i - 1] + 1
+                if near == k:  # the repeat goes on (state i matches k + 1)
+                    if streak and i < n and rows[i][k + 1] < tlo:  # and so may state i + 1
+                        # extend it as far as it surely goes
+                        r = _run_length(st, rows, flat, i, k, length, tlo)
+                        if r > 0:
+                            _apply_run(st, i, k + 1, length, r)
+                            i += r
+                            continue
+                    cand = k + 1
+                    streak = True
                 else:
-                    more.append(i - 1)
-                pi, k = k, sfx[k]
-            if cand < 0 and k == 0 and nn_d[i] < thi:
+                    cand = near + 1
+                    streak = False
+                    # common suffix of i - 1 and near (sfx[i - 1] is k != near)
+                    p2 = near
+                    while sfx[p2] != k and p2 != 0:
+                        p2 = sfx[p2]
+                    b = lrs[p2] + 1
+                    if b < length:
+                        length = b
+            elif best < thi:
+                return i, best
+            else:  # no match in trn[k]: walk on down the suffix chain
+                streak = False
+                cand = -1
+                pi = i - 1
+                while True:
+                    # state i becomes one of trn[k]'s forward links
+                    if more is None:
+                        fwd[k] = [k, i - 1]
+                        bisect.insort(fwd_keys, k)
+                    else:
+                        more.append(i - 1)
+                    pi, k = k, sfx[k]
+                    if k <= 0:
+                        break
+                    more = fwd.get(k)
+                    best = row[k]
+                    near = k
+                    if more is not None:
+                        for f in more:
+                            d = row[f]
+                            if d < best:
+                                best = d
+                                near = f
+                    if best < tlo:
+                        cand = near + 1
+                        break
+                    if best < thi:
+                        _unlink(st, i, k)
+                        return i, best
+                if cand < 0:  # the root: the closest founder
+                    if nn_d[i] < thi:
+                        s, d = nn_s[i], nn_d[i]
+                        if not is_founder[s]:  # the nearest founder is further away
+                            dist_f = table_rows[i - 1].take(founders[: st.n_founders])
+                            a = dist_f.argmin()
+                            s, d = founders.item(a) + 1, dist_f.item(a)
+                        if d < tlo:
+                            cand = s
+                        elif d < thi:
+                            _unlink(st, i, 0)
+                            return i, d
+                    if cand < 0:  # a new symbol
+                        sym[i] = st.n_symbols
+                        st.n_symbols += 1
+                        founders[st.n_founders] = i - 1
+                        st.n_founders += 1
+                        is_founder[i] = 1
+                        i += 1
+                        continue
+                # repeated-suffix length: common suffix of pi and cand - 1, plus one
+                s1, p2 = sfx[pi], cand - 1
+                if p2 == s1:
+                    length = lrs[pi] + 1
+                else:
+                    while sfx[p2] != s1 and p2 != 0:
+                        p2 = sfx[p2]
+                    a, b = lrs[pi], lrs[p2]
+                    length = (a if a < b else b) + 1
+        else:  # state i - 1 linked to the root (or i = 1): only the founders to search
+            streak = False
+            cand = -1
+            if nn_d[i] < thi:
                 s, d = nn_s[i], nn_d[i]
                 if not is_founder[s]:  # the nearest founder is further away: look it up
-                    dist_f = table_rows[i - 1].take(st.founders[: st.n_founders])
+                    dist_f = table_rows[i - 1].take(founders[: st.n_founders])
                     a = dist_f.argmin()
-                    s, d = st.founders.item(a) + 1, dist_f.item(a)
+                    s, d = founders.item(a) + 1, dist_f.item(a)
                 if d < tlo:
                     cand = s
                 elif d < thi:
-                    _unlink(st, i, 0)
                     return i, d
             if cand < 0:  # a new symbol
                 sym[i] = st.n_symbols
                 st.n_symbols += 1
-                st.founders[st.n_founders] = i - 1
+                founders[st.n_founders] = i - 1
                 st.n_founders += 1
                 is_founder[i] = 1
                 i += 1
                 continue
-            # repeated-suffix length: common suffix of pi and cand - 1, plus one
-            s1, p2 = sfx[pi], cand - 1
-            if p2 == s1:
-                length = lrs[pi] + 1
+            if cand == 1:  # common suffix of i - 1 and state 0: sfx[i - 1] is 0
+                length = lrs[i - 1] + 1
             else:
-                while sfx[p2] != s1 and p2 != 0:
+                p2 = cand - 1
+                while sfx[p2] != 0 and p2 != 0:
                     p2 = sfx[p2]
-                a, b = lrs[pi], lrs[p2]
+                a, b = lrs[i - 1], lrs[p2]
                 length = (a if a < b else b) + 1
         sym[i] = sym[cand]
-        # find_better: the first state with the same link and length whose context goes
-        # one symbol further
-        key = cand * stride + length
-        same = links.get(key)
-        if same is not None:
+        # find_better: the first state j with the same link and length whose context goes one
+        # symbol further (sym[j - length] is sym[j0 - c0 + d] all along a segment)
+        d = cand - length
+        segs = links.get(d)
+        if segs is not None:
             before = sym[i - length]
-            for j in (same,) if same.__class__ is int else same:
-                if sym[j - length] == before:
-                    length, cand = length + 1, j
-                    key = cand * stride + length
-                    same = links.get(key)
+            for c0, r0, j0 in segs:
+                if c0 <= cand < c0 + r0 and sym[j0 - c0 + d] == before:
+                    cand += j0 - c0
+                    length += 1
+                    d = cand - length
+                    segs = links.get(d)
                     break
-        if same is None:
-            links[key] = i
-        elif same.__class__ is int:
-            links[key] = [same, i]
+        # file state i under its link and length
+        if segs is None:
+            links[d] = [(cand, 1, i)]
         else:
-            same.append(i)
+            c0, r0, j0 = segs[-1]
+            if c0 + r0 == cand and j0 + r0 == i:  # it continues the last segment
+                segs[-1] = (c0, r0 + 1, j0)
+            else:
+                segs.append((cand, 1, i))
         sfx[i], lrs[i] = cand, length
         i += 1
     return n + 1, None
@@ -299,29 +364,25 @@ def _unlink(st: _State, i: int, stop: int) -> None:
     (not including) state `stop`, before `_grow` leaves state i to a split class."""
     k = st.sfx[i - 1]
     while k > stop:
-        more = st.extra[k]
+        more = st.fwd[k]
         more.pop()
-        if not more:
-            del st.extra[k]
-            st.extra_keys.remove(k)
+        if len(more) == 1:
+            del st.fwd[k]
+            st.fwd_keys.remove(k)
         k = st.sfx[k]
 
 
 def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int, t: float):
     """How many states from i on surely continue the repeat of state k + 1 (which matches
-    state i) for every threshold >= t: states i + j matching k + 1 + j, stopping before a state
-    k + j with extra forward links and before a link (k + 1 + j, length + j) already filed
-    (find_better might move it). 0 when state i itself has such a link.
+    state i) for every threshold >= t: states i + j matching k + 1 + j (closer than t, and
+    the closest of trn[k + j]) and keeping that link (find_better finds no state with the same
+    link and length whose context goes one symbol further). May be 0.
 
-    The first few frames are compared in Python, the rest of the diagonal with numpy."""
-    n, stride = len(rows), len(rows) + 2
-    key = (k + 1) * stride + length  # the link of state i; + (stride + 1) per later state
-    if key in st.links:
-        return 0
+    The first few frames are compared in Python, the rest of the diagonal with numpy; then
+    the states on the way with more forward links and the segments of links already filed on
+    the same diagonal are checked one by one."""
+    n = len(rows)
     m = n - i + 1
-    e = st.extra_keys[bisect.bisect_right(st.extra_keys, k)] - k
-    if e < m:
-        m = e
     # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
     j = 1
     while j < m and j < 4:
@@ -340,13 +401,39 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
             m = j + r
             break
         j, chunk = stop, chunk * 4
-    filed = st.links.keys() & range(key, key + m * (stride + 1), stride + 1)
-    return (min(filed) - key) // (stride + 1) if filed else m
+    # states k + j with more forward links: the diagonal one must be the closest
+    keys, fwd = st.fwd_keys, st.fwd
+    a = bisect.bisect_right(keys, k)
+    x = keys[a]
+    while x < k + m:
+        j = x - k
+        row = rows[i - 1 + j]
+        best = row[x]
+        for f in fwd[x]:
+            if row[f] < best:
+                m = j
+                break
+        if m == j:
+            break
+        a += 1
+        x = keys[a]
+    # states already filed with link k + 1 + j and length length + j (all on the diagonal
+    # d): find_better would move state i + j to the first of them with the same symbol
+    # before the repeat, sym[i + j - (length + j)] = sym[i - length]
+    c = k + 1
+    d = c - length
+    segs = st.links.get(d)
+    if segs is not None:
+        sym = st.sym
+        before = sym[i - length]
+        for c0, r0, j0 in segs:
+            if c0 < c + m and c0 + r0 > c and sym[j0 - c0 + d] == before:
+                m = c0 - c if c0 > c else 0
+    return m
 
 
 def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
-    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (none of these links
-    is filed yet: see `_run_length`)."""
+    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (see `_run_length`)."""
     st.sfx[i : i + r] = range(c, c + r)
     st.lrs[i : i + r] = range(length, length + r)
     sym, p = st.sym, i - c
@@ -354,7 +441,13 @@ def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
         sym[i : i + r] = sym[c : c + r]
     else:  # the repeat overlaps itself: the symbols repeat with period p
         sym[i : i + r] = (sym[c:i] * (r // p + 1))[:r]
-    stride = len(st.sfx) + 1
-    key = c * stride + length
-    st.links.update(zip(range(key, key + r * (stride + 1), stride + 1), range(i, i + r),
-                        strict=True))
+    d = c - length
+    segs = st.links.get(d)
+    if segs is None:
+        st.links[d] = [(c, r, i)]
+    else:
+        c0, r0, j0 = segs[-1]
+        if c0 + r0 == c and j0 + r0 == i:  # it continues the last segment
+            segs[-1] = (c0, r0 + r, j0)
+        else:
+            segs.append((c, r, i))

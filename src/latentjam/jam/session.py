@@ -113,21 +113,18 @@ class JamModel:
         """
         import torch
 
-        from latentjam.api import greedy_decode, sampled_decode
+        from latentjam.models import fast_inference
 
         zt = torch.as_tensor(z, dtype=torch.float32)
         with torch.inference_mode():
-            if temperature <= 0:  # the fused-GRU greedy decode: same output, several x faster
-                out = greedy_decode(self.model, zt)
-                if out is not None:
-                    return out.float().numpy()
             generator = torch.Generator().manual_seed(int(seed))
-            if temperature > 0:  # the fused sampled decode: the module's draws, faster
-                out = sampled_decode(self.model, zt, max(temperature, 1e-3), generator)
-                if out is not None:
-                    return out.float().numpy()
-            out = self.model.decode(zt, sample=temperature > 0,
-                                    temperature=max(temperature, 1e-3), generator=generator)
+            # the fused free run (module's weights and draws, bar embedding folded per bar)
+            out = fast_inference.decode(self.model, zt, generator=generator,
+                                        temperature=max(temperature, 1e-3) if temperature > 0
+                                        else 0.0)
+            if out is None:
+                out = self.model.decode(zt, sample=temperature > 0,
+                                        temperature=max(temperature, 1e-3), generator=generator)
         return out.float().numpy()
 
     def project(self, z: np.ndarray) -> np.ndarray:

@@ -304,18 +304,27 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                     length = (a if a < b else b) + 1
         else:  # state i - 1 linked to the root (or i = 1): only the founders to search
             streak = False
-            cand = -1
-            if nn_d[i] < thi:
-                s, d = nn_s[i], nn_d[i]
-                if not is_founder[s]:  # the nearest founder is further away: look it up
-                    dist_f = table_rows[i - 1].take(founders[: st.n_founders])
-                    a = dist_f.argmin()
-                    s, d = founders.item(a) + 1, dist_f.item(a)
-                if d < tlo:
-                    cand = s
-                elif d < thi:
-                    return i, d
-            if cand < 0:  # a new symbol
+            if nn_d[i] >= thi:  # no earlier frame is close: new symbols up to the next that is
+                e = i + 1
+                while e <= n and nn_d[e] >= thi:
+                    e += 1
+                r, ns, nf = e - i, st.n_symbols, st.n_founders
+                sym[i:e] = range(ns, ns + r)
+                founders[nf : nf + r] = range(i - 1, e - 1)
+                is_founder[i:e] = b"\x01" * r
+                st.n_symbols, st.n_founders = ns + r, nf + r
+                i = e
+                continue
+            s, d = nn_s[i], nn_d[i]
+            if not is_founder[s]:  # the nearest founder is further away: look it up
+                dist_f = table_rows[i - 1].take(founders[: st.n_founders])
+                a = dist_f.argmin()
+                s, d = founders.item(a) + 1, dist_f.item(a)
+            if d < tlo:
+                cand = s
+            elif d < thi:
+                return i, d
+            else:  # a new symbol
                 sym[i] = st.n_symbols
                 st.n_symbols += 1
                 founders[st.n_founders] = i - 1

@@ -61,6 +61,21 @@ def test_batched_information_rate_sums_are_bit_identical():
     assert information_rate_sums([[0, 0, 0, 1, 2, 1]])[0] == 2 - np.log2(3)  # "abab b" by hand
 
 
+def test_vectorised_compror_parse_on_many_small_oracles():
+    # letters from small alphabets: new symbols, single copies, long and overlapping repeats
+    from latentjam.analysis.vmo import information_rate, information_rate_sums
+
+    rng = np.random.default_rng(7)
+    rows, expected = [], []
+    for _ in range(120):
+        x = rng.integers(0, rng.integers(1, 6), size=(40, 1)).astype(float)
+        lrs = build_oracle(x, 0.5).lrs
+        rows.append(lrs)
+        expected.append(information_rate(lrs).sum())
+    assert information_rate_sums(rows).tolist() == expected
+    assert information_rate_sums([[0]]).tolist() == [0.0]
+
+
 @pytest.mark.parametrize("distance", ["tonnetz", "euclidean", "cosine"])
 def test_dense_sweep_on_beat_chroma(midi_dir, monkeypatch, distance):
     # Dense thresholds on real per-beat chroma (held chords: exact repeats and ties) split the

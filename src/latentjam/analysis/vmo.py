@@ -201,8 +201,8 @@ def information_rate(lrs, alpha: float = 1.0) -> np.ndarray:
 def information_rate_sums(lrs_rows) -> np.ndarray:
     """`information_rate(row).sum()` for every row of lrs (T, N + 1) -> (T,), bit for bit.
 
-    Equal rows are computed once; the compror parse runs in plain Python on each distinct row
-    (block after state j: the states p with p - lrs[p] <= j); the rate arithmetic runs once for
+    Equal rows are computed once; the compror parse of all distinct rows is vectorised except
+    for a walk from block to block (see `_distinct_ir_sums`); the rate arithmetic runs once for
     all of them.
     """
     rows = np.asarray(lrs_rows, dtype=np.int64)
@@ -222,40 +222,41 @@ def _first_of_each(labels: np.ndarray) -> np.ndarray:
 
 
 def _distinct_ir_sums(rows: np.ndarray) -> np.ndarray:
-    """`information_rate_sums` without the sharing of equal rows, rows (T, N + 1) -> (T,)."""
+    """`information_rate_sums` without the sharing of equal rows, rows (T, N + 1) -> (T,).
+
+    The compror block after state j runs over the states p with p - lrs[p] <= j, so it ends
+    at the first state whose reach p - lrs[p] exceeds j: the first p where the running maximum
+    of the reach does (the reach never exceeds p), found for every j at once by counting.
+    Only the walk from block to block is a Python loop (one step per block).
+    """
     n_rows, n = rows.shape[0], rows.shape[1] - 1
-    cw0 = np.zeros((n_rows, n))
-    cw1 = np.zeros((n_rows, n))
-    bl = np.zeros((n_rows, n))
-    reach = (np.arange(n + 1) - rows).tolist()  # p - lrs[p]: how far back state p's repeat goes
+    reach = np.maximum.accumulate(np.arange(n + 1) - rows, axis=1)  # (T, N + 1), <= N
+    # end[:, j]: the first state p with reach > j (N + 1: none), j = 0..N-1
+    counts = np.bincount((reach + np.arange(n_rows)[:, None] * (n + 1)).ravel(),
+                         minlength=n_rows * (n + 1)).reshape(n_rows, n + 1)
+    end = np.cumsum(counts, axis=1)[:, :n]
+    cols = np.arange(n)
+    size = end - 1 - cols  # block length from each j (0: frame j is coded on its own)
+    after = np.maximum(size, 1) + cols  # where the next block starts
+    starts = np.zeros((n_rows, n), dtype=bool)
     for r in range(n_rows):
-        starts, sizes = _compror_parse(reach[r], n)
-        cw1[r, starts] = 1
-        cw0[r, [j for j, size in zip(starts, sizes, strict=True) if size == 0]] = 1
-        sizes = np.maximum(sizes, 1)
-        bl[r] = np.repeat(sizes, sizes)
+        nxt = memoryview(after[r])
+        j, seen = 0, []
+        while j < n:
+            seen.append(j)
+            j = nxt[j]
+        starts[r, seen] = True
+    cw1 = starts.astype(np.float64)
+    cw0 = (starts & (size == 0)).astype(np.float64)
+    # each frame's block: the last start at or before it
+    first = np.maximum.accumulate(np.where(starts, cols, 0), axis=1)
+    bl = np.maximum(np.take_along_axis(size, first, axis=1), 1).astype(np.float64)
     with np.errstate(divide="ignore"):
         h0 = np.log2(np.cumsum(cw0, axis=1))
         h1 = np.log2(np.cumsum(cw1, axis=1)) / bl
     ir = h0 - h1
     ir[ir < 0] = 0
     return np.array([row.sum() for row in ir])
-
-
-def _compror_parse(reach: list[int], n: int) -> tuple[list[int], list[int]]:
-    """`compror_blocks` from reach[p] = p - lrs[p] (N + 1,): block starts and lengths."""
-    reach.append(n + 1)  # stops every block at the end
-    starts, sizes = [], []
-    j = 0
-    while j < n:
-        p = j + 1
-        while reach[p] <= j:
-            p += 1
-        length = p - 1 - j
-        starts.append(j)
-        sizes.append(length)
-        j += length if length else 1
-    return starts, sizes
 
 
 @dataclass(frozen=True)

@@ -387,20 +387,20 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
     the closest of trn[k + j]) and keeping that link (find_better finds no state with the same
     link and length whose context goes one symbol further). May be 0.
 
-    The first few frames are compared in Python, the rest of the diagonal with numpy; then
+    The first 15 frames are compared in Python, the rest of the diagonal with numpy; then
     the states on the way with more forward links and the segments of links already filed on
     the same diagonal are checked one by one."""
     n = len(rows)
     m = n - i + 1
     # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
     j = 1
-    while j < m and j < 4:
+    while j < m and j < 16:
         if rows[i - 1 + j][k + j] >= t:
             m = j
             break
         j += 1
-    # the rest in growing chunks (a strided read of the whole diagonal costs more than most
-    # repeats)
+    # the rest in growing chunks (a numpy call costs as much as dozens of reads in Python,
+    # and a strided read of the whole diagonal more than most repeats)
     start, step, chunk = (i - 1) * n + k, n + 1, 8
     while j < m:
         stop = min(j + chunk, m)

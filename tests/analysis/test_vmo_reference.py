@@ -59,3 +59,15 @@ def test_tonnetz_on_real_chroma_matches_vmo_on_centroids(midi_dir):
         ref.encode()
         assert ours.code() == [tuple(c) for c in ref.code]
         assert ours.information_rate().sum() == ref_ir.sum()
+
+
+@pytest.mark.parametrize("dim", [1, 2, 5, 12, 33])
+def test_distance_tables_are_bit_identical_to_scipy(dim):
+    # the reference compares scipy's cdist values with the threshold and picks the first of
+    # equal ones: the same bits make the same choices
+    cdist = pytest.importorskip("scipy.spatial.distance").cdist
+    x = np.random.default_rng(dim).normal(size=(70, dim))
+    for metric in ("euclidean", "cosine"):
+        ours = dist.self_distances(dist.prepare(x, metric), metric)
+        assert np.array_equal(ours, cdist(x, x, metric)), metric
+        assert np.array_equal(ours[40, :40], cdist(x[40:41], x[:40], metric)[0]), metric

@@ -5,6 +5,9 @@ not share an interpreter); clients run here on asyncio. The calls are bar-locked
 all clients send on the same "downbeat" (the worst case: every call of the bar arrives at once),
 each waits for its reply, checks it, records the round trip, and waits PACE seconds after its
 reply before the next downbeat (20 calls/s per client; a real player sends one every 2-4 s).
+A call's JSON is built before its downbeat (a player's client has the bar ready when it ends)
+and a reply is timed when it arrives, before the client parses it: the clients share this
+process, so their own JSON work would otherwise land in the later clients' round trips.
 Lost = no reply within TIMEOUT s; bad = a reply that is not a valid "reply" event for this call
 (wrong id, notes out of range, no positions). Each connection's first exchange is not timed
 (fresh connections; a jam keeps its connection for the whole session), but it must not be lost.
@@ -46,6 +49,17 @@ GROOVE = ([(36, s, 110) for s in (0, 6, 8, 16, 22, 24)] + [(38, s, 100) for s in
           + [(42, s, 60 + 20 * (s % 4 == 0)) for s in range(0, 32, 2)])
 
 
+try:  # the clients' own JSON work is not the server's latency: keep it small
+    import orjson
+
+    def dumps(obj) -> str:
+        return orjson.dumps(obj).decode()
+
+    loads = orjson.loads
+except ImportError:
+    dumps, loads = json.dumps, json.loads
+
+
 def make_call(client: int, i: int) -> dict:
     notes = [{"pitch": p, "velocity": v, "step": s,
               "offset": round(0.05 * ((s * 7 + i) % 5 - 2), 2)} for p, s, v in GROOVE]
@@ -53,7 +67,7 @@ def make_call(client: int, i: int) -> dict:
             "notes": notes, "params": {"temperature": 0.5, "radius": 0.3, "seed": i + 1}}
 
 
-def valid(event: dict, call_id: str) -> bool:
+def valid(event, call_id: str) -> bool:
     try:
         return (event["type"] == "reply" and event["id"] == call_id and event["bars"] == 2
                 and all(0 <= n["step"] < 32 and 1 <= n["velocity"] <= 127 for n in event["notes"])
@@ -80,20 +94,25 @@ async def ws_client(url: str, client: int, n: int, out: dict, barrier) -> None:
     from websockets.asyncio.client import connect
 
     async with connect(url, max_size=2**20, compression=None) as ws:
-        json.loads(await ws.recv())  # hello
+        loads(await ws.recv())  # hello
         for i in range(-1, n):  # call -1: the connection's first exchange, not timed
-            await barrier.wait()
             call = make_call(client, i)
+            text = dumps(call)  # the player's call is ready when the downbeat comes
+            await barrier.wait()
             t0 = time.perf_counter()
-            await ws.send(json.dumps(call))
+            await ws.send(text)
             try:
-                event = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+                raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
             except asyncio.TimeoutError:
                 out["lost"] += 1  # (the untimed first call counts too: nothing may be lost)
                 continue
             dt = (time.perf_counter() - t0) * 1000.0
             if i < 0:
                 continue
+            try:
+                event = loads(raw)
+            except ValueError:
+                event = None
             record(out, event, call["id"], dt)
             await asyncio.sleep(max(0.0, PACE - dt / 1000.0))
 
@@ -103,15 +122,16 @@ class _OscReceiver(asyncio.DatagramProtocol):
         self.waiting: dict[str, asyncio.Future] = {}
 
     def datagram_received(self, data, addr):
-        from pythonosc.osc_message import OscMessage
+        from latentjam.jam.osc import read_osc
 
+        arrived = time.perf_counter()  # (the clients' parsing is not the server's latency)
         try:
-            event = json.loads(OscMessage(data).params[0])
+            event = loads(read_osc(data)[1][0])
         except Exception:  # a malformed reply resolves nothing and is counted as lost/bad
             return
         fut = self.waiting.pop(str(event.get("id")), None)
         if fut is not None and not fut.done():
-            fut.set_result(event)
+            fut.set_result((event, arrived))
 
 
 async def osc_client(port: int, client: int, n: int, out: dict, barrier) -> None:
@@ -122,19 +142,20 @@ async def osc_client(port: int, client: int, n: int, out: dict, barrier) -> None
         _OscReceiver, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", port))
     try:
         for i in range(-1, n):  # call -1: the connection's first exchange, not timed
-            await barrier.wait()
             call = make_call(client, i)
+            dgram = build_osc("/latentjam/call", dumps(call))  # ready before the downbeat
+            await barrier.wait()
             fut = loop.create_future()
             proto.waiting[call["id"]] = fut
             t0 = time.perf_counter()
-            transport.sendto(build_osc("/latentjam/call", json.dumps(call)))
+            transport.sendto(dgram)
             try:
-                event = await asyncio.wait_for(fut, TIMEOUT)
+                event, arrived = await asyncio.wait_for(fut, TIMEOUT)
             except asyncio.TimeoutError:
                 out["lost"] += 1  # (the untimed first call counts too: nothing may be lost)
                 proto.waiting.pop(call["id"], None)
                 continue
-            dt = (time.perf_counter() - t0) * 1000.0
+            dt = (arrived - t0) * 1000.0
             if i < 0:
                 continue
             record(out, event, call["id"], dt)
@@ -233,6 +254,8 @@ def main(argv=None) -> int:
     results = {(k, c): {"rtt": [], "server": [], "model": [], "lost": 0, "bad": 0}
                for k in ("websocket", "osc") for c in calls}
     floors = {1: [], 32: []}
+    loads_seen = {key: [] for key in results}  # 1-minute load average before each phase
+    load_start = os.getloadavg()
     try:
         # warm-up (first calls pay for lazy imports and allocator growth)
         asyncio.run(run_clients("websocket", urls, 2, 10))
@@ -243,6 +266,7 @@ def main(argv=None) -> int:
             for kind in ("websocket", "osc"):
                 for clients, n in calls.items():
                     time.sleep(2.5)  # the previous phase's players have left (see RECENT_S)
+                    loads_seen[(kind, clients)].append(os.getloadavg()[0])
                     before = health(urls)
                     r = asyncio.run(run_clients(kind, urls, clients, n))
                     after = health(urls)
@@ -273,6 +297,7 @@ def main(argv=None) -> int:
                      "batch_p50_ms": round(pct(r["model"], 50), 2),
                      "mean_batch": round(len(r["rtt"]) / max(r.get("batches", 1), 1), 2),
                      "floor_ms": round(floor[clients], 2),
+                     "load1": round(max(loads_seen[(kind, clients)], default=float("nan")), 2),
                      "p50_over_floor": round(p50 / floor[clients], 2)})
         targets.append({"name": f"{kind}, {clients} client{'s' * (clients > 1)}: p99 round trip",
                         "value": round(p99, 2), "target": TARGETS[clients], "unit": "ms (<=)",
@@ -281,16 +306,21 @@ def main(argv=None) -> int:
     targets.append({"name": "lost or bad replies, all runs", "value": lost_bad, "target": 0,
                     "unit": "replies", "met": lost_bad == 0})
 
+    load_end = os.getloadavg()
     print(f"\njam_latency: model {args.model!r}, {rounds} round(s), one call per client every "
-          f"{PACE * 1000:.0f} ms; floor = encode + decode alone in this process")
+          f"{PACE * 1000:.0f} ms; floor = encode + decode alone in this process; load average "
+          f"{' '.join(f'{v:.2f}' for v in load_start)} at the start, "
+          f"{' '.join(f'{v:.2f}' for v in load_end)} at the end; load = highest 1-min load "
+          "seen before a phase")
     print(f"{'transport':<10} {'clients':>7} {'calls':>6} {'lost':>5} {'bad':>4} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'max ms':>7} {'srv p50':>7} {'srv p99':>7} {'batch':>6} {'calls/b':>7} "
-          f"{'floor ms':>9} {'p50/floor':>9}")
+          f"{'floor ms':>9} {'p50/floor':>9} {'load':>5}")
     for r in rows:
         print(f"{r['transport']:<10} {r['clients']:>7} {r['calls']:>6} {r['lost']:>5} "
               f"{r['bad']:>4} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
               f"{r['server_p50_ms']:>7.2f} {r['server_p99_ms']:>7.2f} {r['batch_p50_ms']:>6.2f} "
-              f"{r['mean_batch']:>7.2f} {r['floor_ms']:>9.2f} {r['p50_over_floor']:>9.2f}")
+              f"{r['mean_batch']:>7.2f} {r['floor_ms']:>9.2f} {r['p50_over_floor']:>9.2f} "
+              f"{r['load1']:>5.2f}")
     print()
     for t in targets:
         print(f"  {'MET ' if t['met'] else 'MISS'} {t['name']}: {t['value']} {t['unit']} "
@@ -304,6 +334,8 @@ def main(argv=None) -> int:
                        "cpu_count": os.cpu_count(), "processor": platform.processor()},
            "model": args.model, "rounds": rounds, "pace_s": PACE, "timeout_s": TIMEOUT,
            "floor_ms": {str(b): round(v, 3) for b, v in floor.items()},
+           "load_average": {"start": [round(v, 2) for v in load_start],
+                            "end": [round(v, 2) for v in load_end]},
            "rows": rows, "targets": targets}
     write_results(RESULTS, out)
     print(f"\nwrote {RESULTS}")

@@ -12,37 +12,84 @@ pitch velocity step (a 2-bar call with default knobs), optionally preceded by th
 from __future__ import annotations
 
 import asyncio
-import json
 
 from latentjam.errors import missing_extra
-from latentjam.jam.protocol import MAX_MESSAGE_BYTES, ProtocolError, encode_event, error_event
+from latentjam.jam.protocol import (
+    MAX_MESSAGE_BYTES,
+    ProtocolError,
+    decode_json,
+    encode_event,
+    error_event,
+)
 
 PREFIX = "/latentjam/"
 MAX_DATAGRAM = 60_000  # stay under UDP's 65,507-byte payload limit
 ADDRESSES = ("call", "hello", "ping", "reset", "notes")
 
 
-def build_osc(address: str, text: str) -> bytes:
-    """One OSC message with a single string argument."""
-    from pythonosc.osc_message_builder import OscMessageBuilder
+def _osc_string(value: bytes) -> bytes:
+    """An OSC-string: the bytes, a NUL, and NULs up to a multiple of 4 bytes (1-4 in all)."""
+    return value + b"\0" * (4 - len(value) % 4)
 
-    builder = OscMessageBuilder(address=address)
-    builder.add_arg(text, "s")
-    return builder.build().dgram
+
+def build_osc(address: str, text: str) -> bytes:
+    """One OSC message with a single string argument (the bytes python-osc's builder makes)."""
+    return b"".join((_osc_string(address.encode("utf-8")), b",s\0\0",
+                     _osc_string(text.encode("utf-8"))))
+
+
+def _fast_read(dgram: bytes) -> tuple[str, list] | None:
+    """Address and arguments of a message whose arguments are only strings and int32s (what
+    python-osc reads from it); None for anything else, which python-osc then reads."""
+    def string(at: int) -> tuple[str, int]:
+        end = dgram.index(b"\0", at)  # (ValueError when unterminated)
+        nxt = at + (end - at + 4) // 4 * 4
+        if nxt > len(dgram):
+            raise ValueError("datagram is too short")
+        return dgram[at:end].decode("utf-8"), nxt
+
+    try:
+        address, at = string(0)
+        if at == len(dgram):
+            return address, []
+        tags, at = string(at)
+        if not tags.startswith(",") or tags.strip(",si") or "," in tags[1:]:
+            return None
+        args: list = []
+        for tag in tags[1:]:
+            if tag == "s":
+                value, at = string(at)
+            else:
+                if at + 4 > len(dgram):
+                    return None
+                value, at = int.from_bytes(dgram[at:at + 4], "big", signed=True), at + 4
+            args.append(value)
+        return address, args
+    except ValueError:  # (UnicodeDecodeError is one)
+        return None
+
+
+def read_osc(dgram: bytes) -> tuple[str, list]:
+    """A datagram -> (address, arguments); raises (python-osc's errors) when malformed."""
+    fast = _fast_read(dgram)
+    if fast is not None:
+        return fast
+    from pythonosc.osc_message import OscMessage
+
+    msg = OscMessage(dgram)
+    return msg.address, list(msg.params)
 
 
 def parse_osc(dgram: bytes) -> tuple[str, str, int | None]:
     """A datagram -> (message type, JSON text, reply port or None); ProtocolError when malformed."""
     from pythonosc.osc_bundle import OscBundle
-    from pythonosc.osc_message import OscMessage
 
     if len(dgram) > MAX_MESSAGE_BYTES + 1024:
         raise ProtocolError("too_large", f"datagram of {len(dgram)} bytes is too large")
     if OscBundle.dgram_is_bundle(dgram):
         raise ProtocolError("bad_osc", "OSC bundles are not accepted: send single messages")
     try:
-        msg = OscMessage(dgram)
-        address, args = msg.address, list(msg.params)
+        address, args = read_osc(dgram)
     except Exception as exc:  # python-osc raises ParseError and assorted decoding errors
         raise ProtocolError("bad_osc", f"not an OSC message: {exc}") from None
     if not address.startswith(PREFIX) or address[len(PREFIX):] not in ADDRESSES:
@@ -118,19 +165,23 @@ class _OscProtocol(asyncio.DatagramProtocol):
         try:
             kind, text, named_port = parse_osc(data)
             reply_port = named_port or port
-            try:
-                obj = json.loads(text) if text.strip().startswith("{") else None
-            except ValueError:
+            obj = None
+            if text.lstrip().startswith("{"):  # decoded once, here (the server takes the dict)
+                try:
+                    obj = decode_json(text)
+                except ProtocolError:
+                    obj = None  # (the server parses the text again and answers the error)
+            if not isinstance(obj, dict):
                 obj = None
-            if isinstance(obj, dict) and isinstance(obj.get("reply_port"), int):
-                if 1 <= obj["reply_port"] <= 65535:
-                    reply_port = obj["reply_port"]
-            if kind != "notes" and isinstance(obj, dict) and obj.get("type", kind) != kind:
+            port_asked = obj.get("reply_port") if obj is not None else None
+            if type(port_asked) is int and 1 <= port_asked <= 65535:
+                reply_port = port_asked
+            if kind != "notes" and obj is not None and obj.get("type", kind) != kind:
                 raise ProtocolError("bad_type", f"the JSON type {obj.get('type')!r} does not "
                                     f"match the address {PREFIX}{kind}")
-            if isinstance(obj, dict) and "type" not in obj:
-                text = encode_event({"type": kind, **obj})
-            event = await self.server.handle(client, text)
+            if obj is not None and "type" not in obj:
+                obj = {"type": kind, **obj}
+            event = await self.server.handle(client, text if obj is None else obj)
         except ProtocolError as exc:
             event = error_event(exc)
         if event is None or self.transport is None:

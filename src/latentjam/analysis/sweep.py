@@ -3,7 +3,7 @@
 The reference implementation rebuilds the oracle from scratch for each threshold, computing
 distances as it goes (a scipy call per suffix-chain step). Here the (N, N) distance table is
 computed once (vectorised, in the same summation order as scipy's cdist) and the oracles are
-grown by `_grow`, which differs from a one-threshold build in three ways that do not change
+grown by `_grow`, which differs from a one-threshold build in four ways that do not change
 the result:
 
 - a *class* of consecutive thresholds is grown as one oracle for as long as every comparison
@@ -17,7 +17,10 @@ the result:
   those diagonals, so a repeat is filed in one step;
 - the search among the first states of every symbol (the root's links) looks at each frame's
   nearest earlier frame (precomputed for all thresholds) and, when that one did not start a
-  symbol, at the frames that did, with one numpy lookup.
+  symbol, at the frames that did, with one numpy lookup;
+- after a state linked to the root, the following frames with no earlier frame closer than
+  the class's thresholds become new symbols in one step (their suffix chain is the root
+  alone, so they add no forward links).
 
 `_grow` is one long loop on purpose: a Python call costs about a tenth of a step. Equal
 thresholds run once, and thresholds at or below the smallest distance give the trivial oracle

@@ -20,7 +20,7 @@ the result:
   symbol, at the frames that did, with one numpy lookup;
 - after a state linked to the root, the following frames with no earlier frame closer than
   the class's thresholds become new symbols in one step (their suffix chain is the root
-  alone, so they add no forward links).
+  alone: each only joins the root's links).
 
 `_grow` is one long loop on purpose: a Python call costs about a tenth of a step. Equal
 thresholds run once, and thresholds at or below the smallest distance give the trivial oracle

@@ -183,6 +183,7 @@ def main(argv=None) -> int:
         worker(*args.worker)
         return 0
     py = ensure_env()
+    load_start = list(os.getloadavg())
     n = 300 if args.quick else 1000
     repeats = args.repeats or (1 if args.quick else 3)
     latent = latent_sequence(n)
@@ -218,6 +219,8 @@ def main(argv=None) -> int:
         print(f"{r['case']:<15} {r['distance']:<9} {r['thresholds']:>4} | {r['ours_s']:>7} "
               f"{r['ref_s']:>7} {r['speedup']:>6} | {r['speedup_cpu']:>7} | "
               f"{r['identical_ir_sums']:>8} / {r['thresholds']}")
+    print("load average (1, 5, 15 min): start " + " ".join(f"{v:.2f}" for v in load_start)
+          + ", end " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     targets = []
     for r in rows:
         targets.append({
@@ -239,7 +242,8 @@ def main(argv=None) -> int:
         "command": " ".join(["python", *sys.argv]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average": list(os.getloadavg()),
+                    "cpu_count": os.cpu_count(), "load_average_start": load_start,
+                    "load_average": list(os.getloadavg()),
                     "numpy": np.__version__},
         "latentjam": latentjam.__version__, "reference": "vmo 0.30.5 in benchmarks/.envs/vmo",
         "repeats": repeats, "rows": rows, "targets": targets,

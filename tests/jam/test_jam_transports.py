@@ -399,3 +399,40 @@ def test_a_client_that_never_reads_does_not_stall_the_others(running_jam):
         assert json.loads(ws.recv(timeout=5))["type"] == "pong"
     stuck.close()
     other.close()
+
+
+def test_a_bar_of_simultaneous_calls_shares_passes_and_matches_lone_answers(running_jam,
+                                                                          tiny_drums):
+    """24 players calling at once (after one bar that tells the server who plays): far fewer
+    forward passes than calls (calls batched; the first ones encoded while the rest arrive),
+    and every reply equals the reply to that call answered alone (temperature 0)."""
+    from latentjam.jam.protocol import parse_message
+    from latentjam.jam.session import Session
+
+    clients = [TcpClient(running_jam.port("tcp")) for _ in range(24)]
+    try:
+        def call(c: int, bar: int) -> dict:
+            notes = [{"pitch": 36, "velocity": 100, "step": 0}, {"pitch": 42, "velocity": 60,
+                      "step": (3 * c + bar) % 32, "offset": 0.05 * (c % 5)}]
+            return {"type": "call", "id": f"{c}-{bar}", "notes": notes,
+                    "params": {"seed": c, "temperature": 0.0, "radius": 0.5}}
+
+        for bar in range(2):
+            before = running_jam.server.worker.batches
+            for c, client in enumerate(clients):
+                client.send(call(c, bar))
+            replies = [client.recv() for client in clients]
+            passes = running_jam.server.worker.batches - before
+            for c, event in enumerate(replies):
+                valid_reply(event)
+                assert event["id"] == f"{c}-{bar}"
+        assert passes <= 4, passes
+        assert not running_jam.server.worker._encoded  # every call encoded ahead was answered
+        for c, event in enumerate(replies):
+            lone = Session(tiny_drums).respond(parse_message(call(c, 1)).call)
+            assert event["notes"] == lone["notes"]  # (latents equal up to float rounding)
+            for k in ("call", "reply"):
+                assert event["position"][k] == pytest.approx(lone["position"][k], abs=1e-4)
+    finally:
+        for client in clients:
+            client.close()

@@ -29,7 +29,7 @@ from latentjam.jam.protocol import (
     error_event,
     parse_message,
 )
-from latentjam.jam.session import JamModel, Session, respond_batch, safe_stem
+from latentjam.jam.session import JamModel, Session, encode_calls, respond_batch, safe_stem
 
 MAX_BATCH = 64                # calls per forward pass
 MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
@@ -37,6 +37,7 @@ MAX_SESSIONS_PER_CLIENT = 16
 MAX_IN_FLIGHT = 4             # calls per client waiting for the model
 MAX_LINGER_S = 0.030          # longest wait for the rest of a bar's calls before a pass starts
 GAP_S = 0.008                 # ... and stop waiting when no call came for this long
+ENCODE_AHEAD = 16             # while a bar's calls arrive, the model thread encodes each 16
 RECENT_S = 2.0                # clients that called this recently are expected in the next bar
 GIL_SWITCH_S = 0.0005         # the event loop gets the GIL back this often while the model runs
 
@@ -89,8 +90,11 @@ class ModelWorker:
 
     The event loop gathers a bar's calls (`submit`) and hands the whole batch to the thread in
     one queue put; the thread answers it and resolves every future in one callback. So a bar
-    crosses between the threads once each way: each crossing can wait for the other thread to
-    release the GIL, which per call added up to most of a 32-client bar's latency.
+    crosses between the threads about once each way: each crossing can wait for the other
+    thread to release the GIL, which per call added up to most of a 32-client bar's latency.
+    While the rest of a bar is still arriving, every ENCODE_AHEAD calls go to the thread early
+    to be encoded (the encoder runs in torch, outside the GIL, beside the event loop), so only
+    the last few are encoded once the bar is complete.
     """
 
     def __init__(self, on_done=None):
@@ -99,8 +103,11 @@ class ModelWorker:
         self._thread = threading.Thread(target=self._run, name="latentjam-model", daemon=True)
         self.batches = 0
         self.calls = 0
+        self.encoded_ahead = 0               # calls encoded while their bar was still arriving
         self._recent: dict[str, float] = {}  # client key -> when it last sent a call
-        self._pending: list = []             # (session, call, future, loop) not yet handed over
+        self._pending: list = []             # (session, call, future, loop) not yet answered
+        self._ahead = 0                      # how many of them went ahead to be encoded
+        self._encoded: dict[int, object] = {}  # (model thread) id(future) -> call latents
         self._first = 0.0                    # when the first pending call came
         self._expected = 1                   # calls the pending batch waits for
         self._timer: asyncio.TimerHandle | None = None
@@ -132,6 +139,9 @@ class ModelWorker:
         if len(self._pending) >= min(self._expected, MAX_BATCH):
             self._flush()
         else:
+            if len(self._pending) - self._ahead >= ENCODE_AHEAD:
+                self._queue.put(("encode", self._pending[self._ahead:]))
+                self._ahead = len(self._pending)
             wait = min(GAP_S, self._first + MAX_LINGER_S - now)
             self._timer = loop.call_later(max(wait, 0.0), self._flush)
         return fut
@@ -142,8 +152,8 @@ class ModelWorker:
             self._timer.cancel()
             self._timer = None
         if self._pending:
-            batch, self._pending = self._pending, []
-            self._queue.put(batch)
+            batch, self._pending, self._ahead = self._pending, [], 0
+            self._queue.put(("answer", batch))
 
     def forget(self, client_key: str) -> None:
         """A client left: stop expecting its calls."""
@@ -162,9 +172,23 @@ class ModelWorker:
 
         torch.set_num_threads(1)
         while True:
-            batch = self._queue.get()
-            if batch is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            kind, batch = item
+            if kind == "encode":
+                if self._queue.empty():  # the bar is still arriving: encode these now
+                    self._encode_ahead(batch)
+                    continue
+                # (the bar is complete, or the thread is behind: encode it all in one pass)
+                item = self._queue.get()
+                if item is None:
+                    return
+                kind, more = item
+                if kind == "encode":  # (the bar is not complete yet: these two now)
+                    self._encode_ahead(batch + more)
+                    continue
+                batch = more  # (a bar's "answer" holds its calls sent ahead too)
             stop = False
             while len(batch) < MAX_BATCH:  # batches that queued up while the last pass ran
                 try:
@@ -174,7 +198,10 @@ class ModelWorker:
                 if more is None:
                     stop = True
                     break
-                batch = batch + more
+                if more[0] == "encode":
+                    self._encode_ahead(more[1])
+                else:
+                    batch = batch + more[1]
             by_model: dict[int, list] = {}
             for entry in batch:
                 by_model.setdefault(id(entry[0].jam_model), []).append(entry)
@@ -183,9 +210,24 @@ class ModelWorker:
             if stop:
                 return
 
+    def _encode_ahead(self, entries: list) -> None:
+        """Encode calls of a bar still arriving; `_answer` picks the latents up."""
+        by_model: dict[int, list] = {}
+        for entry in entries:
+            by_model.setdefault(id(entry[0].jam_model), []).append(entry)
+        for group in by_model.values():
+            try:
+                mus = encode_calls(group[0][0].jam_model, [call for _, call, _, _ in group])
+            except Exception:  # (encoded again, and any error reported, with the batch)
+                continue
+            for entry, mu in zip(group, mus, strict=True):
+                self._encoded[id(entry[2])] = mu
+            self.encoded_ahead += len(group)
+
     def _answer(self, group: list) -> None:
+        encoded = [self._encoded.pop(id(fut), None) for _, _, fut, _ in group]
         try:
-            events = respond_batch([(s, c) for s, c, _, _ in group])
+            events = respond_batch([(s, c) for s, c, _, _ in group], encoded=encoded)
         except Exception as exc:  # a bug must not kill the worker: every caller gets an error
             events = []
             for _, call, _, _ in group:

@@ -396,7 +396,24 @@ def _channel(mu: np.ndarray, bits: float, variance: np.ndarray, rng: np.random.G
     return channel.gaussian_channel(mu[None], alloc, variance, 0.0, rng)[0]
 
 
-def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict]:
+def encode_calls(jam_model: JamModel, calls: list[Call]) -> list[np.ndarray]:
+    """Each call's windows encoded in one pass: a list of posterior means, each (n_i, Nz)."""
+    if not calls:
+        return []
+    mb = jam_model.model_bars
+    n_windows = [-(-call.bars // mb) for call in calls]
+    if jam_model.drum_mapping is not None:  # drums: every call's grid in one numpy pass
+        x = calls_to_drum_windows([call.notes for call in calls], n_windows,
+                                  int(jam_model.converter.steps), jam_model.drum_mapping)
+    else:
+        x = np.concatenate([jam_model.notes_to_windows(call.notes, call.bars, call.qpm)
+                            for call in calls])                       # (sum n_i, T, D)
+    mu_all, _ = jam_model.encode(x)                                   # (sum n_i, Nz)
+    return np.split(mu_all, np.cumsum(n_windows)[:-1])
+
+
+def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
+                  encoded: list[np.ndarray | None] | None = None) -> list[dict]:
     """Answer many calls (from any sessions of one model) with one encode and one decode pass.
 
     Per call: windows -> mu (the call point: mean over its windows); the centre is mu (mode
@@ -404,9 +421,10 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict
     when a bit budget is set; plus attribute nudges; each reply window z = centre + radius * eps,
     eps ~ N(0, I) from the call's seed; decoded greedily (temperature 0) or sampled (calls of
     equal temperature share one pass and one generator, seeded by the first of them, so only
-    the reply points and temperature-0 replies replay exactly). Returns reply events (dicts) in
-    the order of `items`; `on_reply(index, event)`, when given, is called as each one is ready
-    (so a transport can send the first replies while the later ones are still converted).
+    the reply points and temperature-0 replies replay exactly). `encoded[i]`, when given, is
+    call i's `encode_calls` result computed earlier (the calls without one are encoded here).
+    Returns reply events (dicts) in the order of `items`; `on_reply(index, event)`, when given,
+    is called as each one is ready.
     """
     if not items:
         return []
@@ -414,23 +432,16 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None) -> list[dict
     if any(s.jam_model is not jam_model for s, _ in items):
         raise ValueError("respond_batch needs calls for one model")
     t0 = time.perf_counter()
-    mb = jam_model.model_bars
-    n_windows = [-(-call.bars // mb) for _, call in items]
-    if jam_model.drum_mapping is not None:  # drums: every call's grid in one numpy pass
-        x = calls_to_drum_windows([call.notes for _, call in items], n_windows,
-                                  int(jam_model.converter.steps), jam_model.drum_mapping)
-    else:
-        x = np.concatenate([jam_model.notes_to_windows(call.notes, call.bars, call.qpm)
-                            for _, call in items])                    # (sum n_i, T, D)
-    mu_all, _ = jam_model.encode(x)                                   # (sum n_i, Nz)
-    first_window = np.cumsum(n_windows) - n_windows
+    mus = list(encoded) if encoded is not None else [None] * len(items)
+    todo = [i for i, mu in enumerate(mus) if mu is None]
+    for i, mu in zip(todo, encode_calls(jam_model, [items[i][1] for i in todo]), strict=True):
+        mus[i] = mu
     plans, z_rows = [], []
     for i, (session, call) in enumerate(items):
         p = call.params
         seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
         rng = np.random.default_rng(seed)
-        w0 = first_window[i]
-        call_mu = mu_all[w0:w0 + n_windows[i]].mean(axis=0)           # (Nz,)
+        call_mu = mus[i].mean(axis=0)                                  # (Nz,)
         centre = call_mu
         if p.mode == "continuous" and session.last_reply_latent is not None:
             last = session.last_reply_latent

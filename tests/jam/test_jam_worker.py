@@ -1,0 +1,73 @@
+"""The model worker: a bar's calls batched on the event loop, early ones encoded ahead."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from latentjam.jam.protocol import parse_message
+from latentjam.jam.server import ENCODE_AHEAD, ModelWorker
+from latentjam.jam.session import Session
+
+
+def _call(c: int):
+    notes = [{"pitch": 36, "velocity": 100, "step": 0},
+             {"pitch": 38, "velocity": 70 + c, "step": (5 * c) % 32, "offset": 0.1}]
+    return parse_message({"type": "call", "id": c, "notes": notes,
+                          "params": {"seed": c, "temperature": 0.0}}).call
+
+
+def test_calls_encoded_ahead_are_answered_as_if_alone(tiny_drums, monkeypatch):
+    from latentjam.jam import server
+
+    monkeypatch.setattr(server, "GAP_S", 5.0)  # (a slow machine must not end the bar early)
+    monkeypatch.setattr(server, "MAX_LINGER_S", 5.0)
+    n = ENCODE_AHEAD + 3
+    worker = ModelWorker()
+    worker.start()
+
+    async def bar():
+        for c in range(n):  # n players called in the last seconds: the bar waits for n calls
+            worker._recent[f"p{c}"] = time.monotonic()
+        sessions = [Session(tiny_drums, f"s{c}") for c in range(n)]
+        futures = [worker.submit(sessions[c], _call(c), f"p{c}") for c in range(ENCODE_AHEAD)]
+        for _ in range(200):  # the first ENCODE_AHEAD went ahead and get encoded meanwhile
+            if worker.encoded_ahead == ENCODE_AHEAD:
+                break
+            await asyncio.sleep(0.01)
+        assert worker.encoded_ahead == ENCODE_AHEAD and worker.batches == 0
+        futures += [worker.submit(sessions[c], _call(c), f"p{c}") for c in range(ENCODE_AHEAD, n)]
+        return await asyncio.wait_for(asyncio.gather(*futures), 30)
+
+    try:
+        events = asyncio.run(bar())
+    finally:
+        worker.close()
+    assert worker.batches == 1 and worker.calls == n and not worker._encoded
+    for c, event in enumerate(events):
+        lone = Session(tiny_drums).respond(_call(c))
+        assert event["id"] == c and event["type"] == "reply"
+        assert event["notes"] == lone["notes"]  # (latents equal up to float rounding)
+        for k in ("call", "reply"):
+            assert event["position"][k] == pytest.approx(lone["position"][k], abs=1e-4)
+
+
+def test_a_lone_player_does_not_wait(tiny_drums):
+    worker = ModelWorker()
+    worker.start()
+
+    async def one():
+        t0 = time.perf_counter()
+        event = await worker.submit(Session(tiny_drums), _call(1), "solo")
+        return event, time.perf_counter() - t0
+
+    try:
+        asyncio.run(one())  # (warm)
+        event, seconds = asyncio.run(one())
+    finally:
+        worker.close()
+    assert event["type"] == "reply"
+    assert worker.encoded_ahead == 0
+    assert seconds < 0.5

@@ -155,9 +155,9 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
 class _State:
     """A growing oracle (states 0..i-1) shared by a class of thresholds.
 
-    `fwd[k]` (only for states k with more than one forward link): the targets of trn[k] as
-    frames (state - 1) in increasing order, starting with k (trn[k][0] is k + 1), with
-    `fwd_keys` those states sorted (plus a sentinel N + 1). `links[d]`: the states j with
+    `fwd[k]` (only for states k with more than one forward link): the targets of trn[k]
+    after the first (k + 1) as frames (state - 1) in increasing order, with `fwd_keys` those
+    states sorted (plus a sentinel N + 1). `links[d]`: the states j with
     sfx[j] - lrs[j] = d (what find_better searches: the same link and length), as segments
     (c, r, j) in increasing order of j, meaning states j..j+r-1 link to c..c+r-1 with lengths
     c - d..c - d + r - 1. `founders[:n_founders]`: the frames (state - 1) that started a new
@@ -254,7 +254,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 while True:
                     # state i becomes one of trn[k]'s forward links
                     if more is None:
-                        fwd[k] = [k, i - 1]
+                        fwd[k] = [i - 1]
                         bisect.insort(fwd_keys, k)
                     else:
                         more.append(i - 1)
@@ -378,7 +378,7 @@ def _unlink(st: _State, i: int, stop: int) -> None:
     while k > stop:
         more = st.fwd[k]
         more.pop()
-        if len(more) == 1:
+        if not more:
             del st.fwd[k]
             st.fwd_keys.remove(k)
         k = st.sfx[k]

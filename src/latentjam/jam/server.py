@@ -1,9 +1,9 @@
 """One asyncio jam server: clients, auth, rate limits, and a batching model worker thread.
 
 Transports (websocket.py, osc.py, tcp.py, midiports.py) only move bytes; they hand each message
-to `JamServer.handle` and send back the event it returns. Model work runs on one worker thread
-that drains every call waiting in its queue into one batched forward pass, so the event loop
-never blocks and many clients share each pass.
+to `JamServer.handle` and send back the event it returns. The event loop gathers each bar's
+calls and hands them to one model worker thread as one batch (one batched forward pass), so the
+event loop never blocks and many clients share each pass.
 """
 
 from __future__ import annotations

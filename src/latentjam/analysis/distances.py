@@ -100,14 +100,20 @@ def cross(a: np.ndarray, b: np.ndarray, distance: str) -> np.ndarray:
 def _cross_t(at: np.ndarray, bt: np.ndarray, distance: str) -> np.ndarray:
     """`cross` on feature-major frames at (D, m), bt (D, n) (each feature row contiguous)."""
     if distance in ("euclidean", "tonnetz"):
-        return np.sqrt(_sq_euclidean(at, bt))
+        sq = _sq_euclidean(at, bt)
+        return np.sqrt(sq, out=sq)
     na, nb = _norms(at), _norms(bt)
     denom = na[:, None] * nb[None, :]
-    cos = np.divide(_dot(at, bt), denom, out=np.zeros_like(denom), where=denom > 0)
-    np.clip(cos, -1.0, 1.0, out=cos)
-    out = 1.0 - cos
     zero_a, zero_b = na == 0, nb == 0
-    out[zero_a[:, None] & zero_b[None, :]] = 0.0
+    if zero_a.any() or zero_b.any():
+        cos = np.divide(_dot(at, bt), denom, out=np.zeros_like(denom), where=denom > 0)
+    else:  # no silent frame: divide in place
+        cos = _dot(at, bt)
+        np.divide(cos, denom, out=cos)
+    np.clip(cos, -1.0, 1.0, out=cos)
+    out = np.subtract(1.0, cos, out=cos)
+    if zero_a.any() and zero_b.any():
+        out[zero_a[:, None] & zero_b[None, :]] = 0.0
     return out
 
 

@@ -11,6 +11,7 @@ import functools
 import json
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from latentjam.errors import LatentjamError
 
@@ -46,9 +47,9 @@ class ProtocolError(LatentjamError):
         self.msg_id = msg_id
 
 
-@dataclass(frozen=True)
-class Note:
-    """One played note on the 16th-note grid.
+class Note(NamedTuple):
+    """One played note on the 16th-note grid (an immutable tuple: quick to build by the hundred
+    per bar, and of plain numbers only, so the garbage collector stops tracking it).
 
     `step` counts 16th notes from the call's first downbeat; `offset` in [-1, 1) is the
     micro-timing in half-steps (positive = late), as in the drum grid; `duration` is in steps

@@ -1,12 +1,11 @@
-"""Inference-only fused encode and sampled/greedy decode for the recurrent VAEs (same numbers).
+"""Inference-only fused sampled/greedy decode for the recurrent VAEs (the module's numbers).
 
-`encode(module, x)` runs a `BiGRUEncoder` with both directions of a layer in one batched matrix
-product per step (input projections of every step computed up front); `decode(module, z, ...)`
-runs a `HierarchicalDecoder` free run with the bar embedding's share of the first layer's input
-product computed once per bar instead of once per step. Both use the module's own weights and
-give its outputs up to float rounding (tested against the module's `encode` / `decode`); the
-decode draws from `generator` exactly as the module's sampled decode does. They return None for
-modules they do not know, so callers fall back to the module.
+`decode(module, z, ...)` runs a `HierarchicalDecoder` free run with the bar embedding's share
+of the first layer's input product computed once per bar instead of once per step (for a batch;
+one sequence uses the fused GRU cell with that share as its input bias). It uses the module's
+own weights, gives its outputs up to float rounding and draws from `generator` exactly as the
+module's sampled decode does (tested against the module's `decode`); it returns None for
+modules it does not know, so callers fall back to the module.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import torch
 from torch.nn import functional as F
 
 from latentjam.models.decoder import HierarchicalDecoder
-from latentjam.models.encoder import BiGRUEncoder
 from latentjam.models.heads import DrumHead, MelodyHead
 
 
@@ -24,43 +22,6 @@ def _gru_step(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, hidden: int) 
     rz = torch.sigmoid(gi[..., :2 * hidden] + gh[..., :2 * hidden])
     n = torch.tanh(torch.addcmul(gi[..., 2 * hidden:], rz[..., :hidden], gh[..., 2 * hidden:]))
     return torch.addcmul(n, rz[..., hidden:], h - n)  # (1 - u) * n + u * h
-
-
-@torch.inference_mode()
-def encode(module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """x (B, T, D) -> posterior mean and standard deviation (B, Nz), or None (unknown encoder)."""
-    enc = getattr(module, "encoder", None)
-    if not isinstance(enc, BiGRUEncoder):
-        return None
-    h_in = x
-    last = None
-    for li, gru in enumerate(enc.layers):
-        hidden = gru.hidden_size
-        b, t, _ = h_in.shape
-        w_hh = torch.stack([gru.weight_hh_l0, gru.weight_hh_l0_reverse]).transpose(1, 2)
-        b_hh = torch.stack([gru.bias_hh_l0, gru.bias_hh_l0_reverse]).unsqueeze(1)  # (2, 1, 3H)
-        # every step's input product, each direction in one product; the backward direction
-        # reads the sequence reversed, so loop step s uses time s (forward) and T-1-s
-        # (backward): laid out time-major as (T, 2, B, 3H)
-        fwd = torch.addmm(gru.bias_ih_l0, h_in.reshape(b * t, -1), gru.weight_ih_l0.t())
-        bwd = torch.addmm(gru.bias_ih_l0_reverse, h_in.flip(1).reshape(b * t, -1),
-                          gru.weight_ih_l0_reverse.t())
-        gi = torch.stack([fwd.view(b, t, -1).transpose(0, 1), bwd.view(b, t, -1).transpose(0, 1)],
-                         dim=1)
-        h = h_in.new_zeros(2, b, hidden)
-        keep = li + 1 < len(enc.layers)
-        outs = []
-        for s in range(t):
-            h = _gru_step(gi[s], torch.baddbmm(b_hh, h, w_hh), h, hidden)  # (2, B, H)
-            if keep:
-                outs.append(h)
-        last = h
-        if keep:  # the next layer reads [forward(t), backward(t)] at every time t: (B, T, 2H)
-            steps = torch.stack(outs, dim=2)                                 # (2, B, T, H)
-            h_in = torch.cat([steps[0], steps[1].flip(1)], dim=-1)
-    state = torch.cat([last[0], last[1]], dim=-1)                            # (B, 2H)
-    mu, raw = enc.to_params(state).chunk(2, dim=-1)
-    return mu, F.softplus(raw) + enc.sigma_floor
 
 
 @torch.inference_mode()

@@ -192,3 +192,18 @@ def test_shipped_drums_model_answers_and_steers(drums_model):
         return np.mean(counts)
 
     assert mean_notes(1.5) > mean_notes(0.0) > mean_notes(-1.5)
+
+
+def test_history_holds_nothing_the_garbage_collector_tracks(tiny_drums):
+    """An exchange refers to no tracked container (one small object per exchange for the
+    collector: a long jam's history must not make full collections, and the bars they pause,
+    longer), and still gives the call and reply notes back."""
+    import gc
+
+    s = Session(tiny_drums)
+    for seed in range(3):
+        s.respond(make_call(tiny_drums, params={"seed": seed}))
+    gc.collect()
+    for e in s.history:
+        assert not any(gc.is_tracked(x) for x in gc.get_referents(e) if not isinstance(x, type))
+    assert s.history[0].call["notes"] and isinstance(s.history[0].reply_notes, list)

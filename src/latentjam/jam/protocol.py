@@ -49,7 +49,7 @@ class ProtocolError(LatentjamError):
 
 class Note(NamedTuple):
     """One played note on the 16th-note grid (an immutable tuple: quick to build by the hundred
-    per bar, and of plain numbers only, so the garbage collector stops tracking it).
+    per bar).
 
     `step` counts 16th notes from the call's first downbeat; `offset` in [-1, 1) is the
     micro-timing in half-steps (positive = late), as in the drum grid; `duration` is in steps

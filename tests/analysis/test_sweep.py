@@ -105,3 +105,28 @@ def test_dense_sweep_on_beat_chroma(midi_dir, monkeypatch, distance):
     for t, row in zip(thresholds, lrs, strict=True):
         assert list(row) == build_oracle(chroma, t, distance).lrs, t
     assert calls["unlink"] > 0 and calls["long"] > 0
+
+
+def test_sweep_on_small_alphabets_and_long_repeats(monkeypatch):
+    # Letters from small alphabets (ties everywhere: find_better's links and the root search
+    # choose among equal candidates) and a long exact repeat with noise around it (runs
+    # longer than the part of a diagonal compared in Python, which numpy then finishes).
+    from latentjam.analysis import sweep as sweep_module
+
+    rng = np.random.default_rng(11)
+    seqs = [rng.integers(0, k, size=(90, 1)).astype(float) for k in (2, 3, 5)]
+    motif = rng.normal(size=(sweep_module.PY_DIAGONAL + 40, 3))
+    noise = rng.normal(size=(30, 3))
+    seqs.append(np.concatenate([noise, motif, noise[:7], motif, motif[:50] + 0.01]))
+    longest = []
+    run_length = sweep_module._run_length
+    monkeypatch.setattr(sweep_module, "_run_length",
+                        lambda *args: longest.append(run_length(*args)) or longest[-1])
+    for x in seqs:
+        table = dist.self_distances(dist.prepare(x, "euclidean"), "euclidean")
+        ties = table[:5, :5].ravel()  # thresholds equal to distances that occur
+        thresholds = np.unique(np.concatenate([default_thresholds(table, 20), ties]))
+        lrs = sweep_lrs(table, thresholds)
+        for t, row in zip(thresholds, lrs, strict=True):
+            assert list(row) == build_oracle(x, t, "euclidean").lrs, t
+    assert max(longest) > sweep_module.PY_DIAGONAL

@@ -32,6 +32,7 @@ information rates, also against the `vmo` package).
 from __future__ import annotations
 
 import bisect
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ from latentjam.analysis import distances as dist
 from latentjam.analysis.vmo import Oracle, build_oracle, information_rate_sums
 from latentjam.errors import LatentjamError
 
+PY_DIAGONAL = 48  # frames of a repeat compared in Python before numpy takes over
 MAX_FRAMES = 12000  # the N x N float64 distance table is ~1.2 GB at this size
 
 
@@ -110,7 +112,16 @@ def sweep_lrs(table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     # equal thresholds build equal oracles: run each distinct one once (sorted, for the classes)
     uniq, back = np.unique(thr[live], return_inverse=True)
     if len(uniq):
-        out[live] = _sweep_classes(table, nearest, uniq.tolist())[back]
+        # The classes make ~10^5 small lists and tuples, none of them garbage in a cycle, and
+        # the collections they trigger traverse the caller's whole heap (a full one took 80 ms
+        # in a process with torch loaded, more than the sweep): pause the collector meanwhile.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            out[live] = _sweep_classes(table, nearest, uniq.tolist())[back]
+        finally:
+            if paused:
+                gc.enable()
     return out
 
 
@@ -155,20 +166,21 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
 class _State:
     """A growing oracle (states 0..i-1) shared by a class of thresholds.
 
-    `fwd[k]` (only for states k with more than one forward link): the targets of trn[k]
-    after the first (k + 1) as frames (state - 1) in increasing order, with `fwd_keys` those
-    states sorted (plus a sentinel N + 1). `links[d]`: the states j with
-    sfx[j] - lrs[j] = d (what find_better searches: the same link and length), as segments
-    (c, r, j) in increasing order of j, meaning states j..j+r-1 link to c..c+r-1 with lengths
-    c - d..c - d + r - 1. `founders[:n_founders]`: the frames (state - 1) that started a new
-    symbol.
+    `fwd[k]` (None for states k with at most one forward link): the targets of trn[k]
+    after the first (k + 1) as frames (state - 1) in increasing order, with `has_fwd[k]` 1
+    for those states (and for the sentinel N + 1), so `has_fwd.find(1, a)` is the next one.
+    `links[d * (N + 2) + b]`: the states j with sfx[j] - lrs[j] = d and sym[j - lrs[j]] = b
+    (what find_better searches: the same link and length, and the symbol before the
+    context), as segments (c, r, j) in increasing order of j, meaning states j..j+r-1 link
+    to c..c+r-1 with lengths c - d..c - d + r - 1 (b is the same all along a segment).
+    `founders[:n_founders]`: the frames (state - 1) that started a new symbol.
     """
 
     sfx: list
     lrs: list
     sym: list
-    fwd: dict
-    fwd_keys: list
+    fwd: list
+    has_fwd: bytearray
     links: dict
     founders: np.ndarray
     n_founders: int
@@ -178,13 +190,16 @@ class _State:
     @classmethod
     def empty(cls, n: int) -> _State:
         """The oracle with only the empty state 0, room for n frames."""
-        return cls([-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, {}, [n + 1], {},
+        return cls([-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, [None] * (n + 1),
+                   bytearray(n + 1) + b"\x01", {},
                    np.empty(n, dtype=np.intp), 0, bytearray(n + 1), 0)
 
     def copy(self) -> _State:
         """An independent copy (for the half of a split class)."""
-        return _State(self.sfx[:], self.lrs[:], self.sym[:],
-                      {k: v[:] for k, v in self.fwd.items()}, self.fwd_keys[:],
+        fwd = self.fwd[:]
+        for k in np.flatnonzero(np.frombuffer(self.has_fwd, dtype=np.uint8)[:-1]).tolist():
+            fwd[k] = fwd[k][:]
+        return _State(self.sfx[:], self.lrs[:], self.sym[:], fwd, bytearray(self.has_fwd),
                       {d: v[:] for d, v in self.links.items()},
                       self.founders.copy(), self.n_founders, bytearray(self.is_founder),
                       self.n_symbols)
@@ -206,15 +221,17 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
     n = len(rows)
     tlo, thi = thr[lo], thr[hi - 1]
     sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
-    fwd, fwd_keys, links = st.fwd, st.fwd_keys, st.links
+    fwd, has_fwd, links = st.fwd, st.has_fwd, st.links
+    stride = n + 2  # links' keys
     founders = st.founders
     flat = table.ravel()
+    flat_mv = memoryview(flat)
     streak = False  # the previous state continued a repeat
     while i <= n:
         row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
         k = sfx[i - 1]
         if k > 0:
-            more = fwd.get(k)
+            more = fwd[k]
             best = row[k]
             near = k
             if more is not None:
@@ -228,7 +245,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 if near == k:  # the repeat goes on (state i matches k + 1)
                     if streak and i < n and rows[i][k + 1] < tlo:  # and so may state i + 1
                         # extend it as far as it surely goes
-                        r = _run_length(st, rows, flat, i, k, length, tlo)
+                        r = _run_length(st, rows, flat, flat_mv, i, k, length, tlo)
                         if r > 0:
                             _apply_run(st, i, k + 1, length, r)
                             i += r
@@ -255,13 +272,13 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                     # state i becomes one of trn[k]'s forward links
                     if more is None:
                         fwd[k] = [i - 1]
-                        bisect.insort(fwd_keys, k)
+                        has_fwd[k] = 1
                     else:
                         more.append(i - 1)
                     pi, k = k, sfx[k]
                     if k <= 0:
                         break
-                    more = fwd.get(k)
+                    more = fwd[k]
                     best = row[k]
                     near = k
                     if more is not None:
@@ -345,21 +362,20 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 length = (a if a < b else b) + 1
         sym[i] = sym[cand]
         # find_better: the first state j with the same link and length whose context goes one
-        # symbol further (sym[j - length] is sym[j0 - c0 + d] all along a segment)
-        d = cand - length
-        segs = links.get(d)
+        # symbol further (filed under the same symbol before it)
+        key = (cand - length) * stride + sym[i - length]
+        segs = links.get(key)
         if segs is not None:
-            before = sym[i - length]
             for c0, r0, j0 in segs:
-                if c0 <= cand < c0 + r0 and sym[j0 - c0 + d] == before:
+                if c0 <= cand < c0 + r0:
                     cand += j0 - c0
                     length += 1
-                    d = cand - length
-                    segs = links.get(d)
+                    key = (cand - length) * stride + sym[i - length]
+                    segs = links.get(key)
                     break
-        # file state i under its link and length
+        # file state i under its link, length and symbol before
         if segs is None:
-            links[d] = [(cand, 1, i)]
+            links[key] = [(cand, 1, i)]
         else:
             c0, r0, j0 = segs[-1]
             if c0 + r0 == cand and j0 + r0 == i:  # it continues the last segment
@@ -379,32 +395,36 @@ def _unlink(st: _State, i: int, stop: int) -> None:
         more = st.fwd[k]
         more.pop()
         if not more:
-            del st.fwd[k]
-            st.fwd_keys.remove(k)
+            st.fwd[k] = None
+            st.has_fwd[k] = 0
         k = st.sfx[k]
 
 
-def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int, t: float):
+def _run_length(st: _State, rows, flat: np.ndarray, flat_mv, i: int, k: int, length: int,
+                t: float):
     """How many states from i on surely continue the repeat of state k + 1 (which matches
     state i) for every threshold >= t: states i + j matching k + 1 + j (closer than t, and
     the closest of trn[k + j]) and keeping that link (find_better finds no state with the same
     link and length whose context goes one symbol further). May be 0.
 
-    The first 15 frames are compared in Python, the rest of the diagonal with numpy; then
+    The first PY_DIAGONAL - 1 frames are compared in Python (a strided view of the flat
+    table `flat_mv`), the rest of the diagonal with numpy; then
     the states on the way with more forward links and the segments of links already filed on
     the same diagonal are checked one by one."""
     n = len(rows)
     m = n - i + 1
     # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
+    start, step = (i - 1) * n + k, n + 1
+    top = PY_DIAGONAL if m > PY_DIAGONAL else m
     j = 1
-    while j < m and j < 16:
-        if rows[i - 1 + j][k + j] >= t:
+    for v in flat_mv[start + step : start + top * step : step]:
+        if v >= t:
             m = j
             break
         j += 1
     # the rest in growing chunks (a numpy call costs as much as dozens of reads in Python,
     # and a strided read of the whole diagonal more than most repeats)
-    start, step, chunk = (i - 1) * n + k, n + 1, 8
+    chunk = 4 * PY_DIAGONAL
     while j < m:
         stop = min(j + chunk, m)
         far = flat[start + j * step : start + stop * step : step] >= t
@@ -414,9 +434,8 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
             break
         j, chunk = stop, chunk * 4
     # states k + j with more forward links: the diagonal one must be the closest
-    keys, fwd = st.fwd_keys, st.fwd
-    a = bisect.bisect_right(keys, k)
-    x = keys[a]
+    has, fwd = st.has_fwd, st.fwd
+    x = has.find(1, k + 1)
     while x < k + m:
         j = x - k
         row = rows[i - 1 + j]
@@ -427,19 +446,15 @@ def _run_length(st: _State, rows, flat: np.ndarray, i: int, k: int, length: int,
                 break
         if m == j:
             break
-        a += 1
-        x = keys[a]
+        x = has.find(1, x + 1)
     # states already filed with link k + 1 + j and length length + j (all on the diagonal
     # d): find_better would move state i + j to the first of them with the same symbol
     # before the repeat, sym[i + j - (length + j)] = sym[i - length]
     c = k + 1
-    d = c - length
-    segs = st.links.get(d)
+    segs = st.links.get((c - length) * (n + 2) + st.sym[i - length])
     if segs is not None:
-        sym = st.sym
-        before = sym[i - length]
-        for c0, r0, j0 in segs:
-            if c0 < c + m and c0 + r0 > c and sym[j0 - c0 + d] == before:
+        for c0, r0, _ in segs:
+            if c0 < c + m and c0 + r0 > c:
                 m = c0 - c if c0 > c else 0
     return m
 
@@ -453,10 +468,10 @@ def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
         sym[i : i + r] = sym[c : c + r]
     else:  # the repeat overlaps itself: the symbols repeat with period p
         sym[i : i + r] = (sym[c:i] * (r // p + 1))[:r]
-    d = c - length
-    segs = st.links.get(d)
+    key = (c - length) * (len(sym) + 1) + sym[i - length]  # sym has N + 1 entries
+    segs = st.links.get(key)
     if segs is None:
-        st.links[d] = [(c, r, i)]
+        st.links[key] = [(c, r, i)]
     else:
         c0, r0, j0 = segs[-1]
         if c0 + r0 == c and j0 + r0 == i:  # it continues the last segment

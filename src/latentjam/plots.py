@@ -27,12 +27,16 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _save(fig, path: str | os.PathLike) -> Path:
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Write a matplotlib figure as PNG atomically (a temporary file, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -128,7 +132,7 @@ def plot_sequences(
               pitch_range=common)
     axes[-1].set_xlabel("beats", fontsize=7)
     fig.tight_layout(h_pad=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sequence(sequence: Sequence, path: str | os.PathLike, *, title: str = "",
@@ -178,7 +182,7 @@ def plot_latent_map(
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def project(latents, dims: int = 2, *, basis=None):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjam.analysis.smoothness import _save
+from latentjam.plots import save_figure
 
 ATTRIBUTES = {"drums": ("density", "velocity", "offset"), "melody": ("density", "pitch")}
 LOW_PITCH = 21  # MelodyOneHot column 2 is MIDI pitch 21
@@ -163,4 +163,4 @@ def plot_attribute_scatter(results: dict[str, dict[str, object]], path: str | os
         ax.set_ylabel(name)
         ax.set_title(f"{name}: r = {res['r']:.2f}")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjam.analysis.smoothness import _save
+from latentjam.plots import save_figure
 
 _EPS = 1e-12
 
@@ -73,4 +73,4 @@ def plot_spectra(g: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
         ax.set_ylabel("log10 eigenvalue of G / c^2")
         ax.set_title(name)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

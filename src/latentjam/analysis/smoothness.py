@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.plots import save_figure
+
 DRUM_HITS = slice(0, 9)  # DrumGrid: hit columns
 MELODY_NOTE_ONS = slice(2, 90)  # MelodyOneHot: note-on columns (0 hold, 1 off)
 
@@ -64,13 +66,4 @@ def plot_smoothness(values: dict[str, np.ndarray], path: str | os.PathLike) -> P
     ax.set_ylabel("max Hamming distance between\nconsecutive interpolation points")
     ax.set_title("interpolation smoothness (lower is smoother)")
     fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path)

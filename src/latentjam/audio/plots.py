@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from latentjam.plots import save_figure
 
 
 def _pyplot():
@@ -16,20 +17,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def save_spectrogram(mel: np.ndarray, path: str | os.PathLike, *, sample_rate: int,
@@ -47,7 +34,7 @@ def save_spectrogram(mel: np.ndarray, path: str | os.PathLike, *, sample_rate: i
     fig.colorbar(im, ax=ax, label="scaled log-mel")
     fig.tight_layout()
     try:
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -86,6 +73,6 @@ def save_latent_map(mu: np.ndarray, sigma: np.ndarray, path: str | os.PathLike, 
     zoom.set_ylabel("z[1]")
     fig.tight_layout()
     try:
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)

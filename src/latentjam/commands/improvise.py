@@ -251,7 +251,7 @@ def run_improvise(args: argparse.Namespace) -> int:
 
 def _plot_sweep(rows: list[dict], query_ir: float, path: Path, unit: str = "bar") -> None:
     """Three panels against the budget: Tonnetz distance, note overlap, answer IR."""
-    from latentjam.plots import _figure, _save
+    from latentjam.plots import _figure, save_figure
 
     bits = np.array([r["bits"] for r in rows])
     x = np.log2(bits + 1.0)
@@ -272,7 +272,7 @@ def _plot_sweep(rows: list[dict], query_ir: float, path: Path, unit: str = "bar"
         ax.set_xlabel(f"channel bits per {unit}", fontsize=7)
         ax.tick_params(axis="y", labelsize=6)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def _plot_analysis(result, starts: np.ndarray, folder: Path) -> None:
     """ir_curve.png (IR sum against threshold) and ir_motifs.png (IR over time + motifs)."""
     from matplotlib.patches import Rectangle
 
-    from latentjam.plots import _figure, _save
+    from latentjam.plots import _figure, save_figure
 
     s = result.sweep
     fig = _figure(5.0, 3.0)
@@ -353,7 +353,7 @@ def _plot_analysis(result, starts: np.ndarray, folder: Path) -> None:
     ax.legend(fontsize=7)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
-    _save(fig, folder / "ir_curve.png")
+    save_figure(fig, folder / "ir_curve.png")
 
     shown = result.motifs[:8]
     fig = _figure(9.0, 3.5 + 0.15 * len(shown))
@@ -376,4 +376,4 @@ def _plot_analysis(result, starts: np.ndarray, folder: Path) -> None:
         ax.tick_params(labelsize=7)
     bottom.set_xlim(starts[0], starts[-1] + step)
     fig.tight_layout()
-    _save(fig, folder / "ir_motifs.png")
+    save_figure(fig, folder / "ir_motifs.png")

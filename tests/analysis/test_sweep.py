@@ -31,6 +31,36 @@ def test_sweep_matches_one_threshold_at_a_time(distance):
         assert list(row) == build_oracle(x, t, distance).lrs, t
 
 
+@pytest.mark.parametrize("distance", ["euclidean", "cosine", "tonnetz"])
+def test_earlier_distances_are_the_lower_triangle(distance):
+    # 150 frames: the 64-row blocks end inside the table; silent frames for cosine and tonnetz
+    rng = np.random.default_rng(8)
+    x = rng.random((150, 12))
+    x[[5, 70, 71]] = 0.0
+    prepared = dist.prepare(x, distance)
+    full = dist.self_distances(prepared, distance)
+    lower = dist.earlier_distances(prepared, distance)
+    np.testing.assert_array_equal(lower, np.tril(full, -1))
+    assert (lower[np.tril_indices(150, -1)] > 0).mean() > 0.9
+
+
+def test_sweep_reads_only_the_lower_triangle():
+    # a small alphabet (ties between earlier frames everywhere, also across the nearest-frame
+    # search's 256-row blocks) gives the same oracles from either table
+    from latentjam.analysis.sweep import _nearest_earlier
+
+    x = np.random.default_rng(9).integers(0, 4, size=(300, 2)).astype(float)
+    prepared = dist.prepare(x, "euclidean")
+    full = dist.self_distances(prepared, "euclidean")
+    lower = dist.earlier_distances(prepared, "euclidean")
+    thresholds = default_thresholds(full, 12)
+    np.testing.assert_array_equal(sweep_lrs(lower, thresholds), sweep_lrs(full, thresholds))
+    near_d, near_s = _nearest_earlier(lower)
+    for i in (2, 100, 257, 258, 300):  # state i holds frame i - 1
+        row = full[i - 1, : i - 1]
+        assert near_d[i] == row.min() and near_s[i] == int(row.argmin()) + 1
+
+
 def test_sweep_on_real_chroma_with_tonnetz(midi_dir):
     chroma = chroma_per_bar(read_midi(midi_dir / "simutrans_flyingaway.mid"))
     result = sweep(chroma, distance="tonnetz", count=25)

@@ -129,3 +129,20 @@ def self_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarray:
         out[a:b, :b] = rows
         out[:a, a:b] = rows[:, :a].T
     return out
+
+
+def earlier_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarray:
+    """Distances from each prepared frame of x (N, D) to the earlier ones: (N, N) with row i
+    holding frames 0..i-1 in columns 0..i-1 (as in `self_distances`) and zeros from the
+    diagonal on. Half the work of `self_distances`, for the oracle sweep, which reads no more."""
+    n = len(x)
+    xt = np.ascontiguousarray(x.T)  # (D, N)
+    out = np.zeros((n, n))
+    upper = np.triu(np.ones((block, block), dtype=bool))  # a diagonal block's own and later frames
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        rows = _cross_t(xt[:, a:b], xt[:, :b], distance)  # (b - a, b)
+        rows[:, a:][upper[: b - a, : b - a]] = 0.0
+        out[a:b, :b] = rows
+    return out
+

@@ -83,7 +83,7 @@ def sweep(
             f"{len(x)} frames is more than the sweep's {MAX_FRAMES} (it keeps an N x N distance "
             "table): analyse a coarser unit (bars instead of beats) or an excerpt"
         )
-    table = dist.self_distances(x, distance)
+    table = dist.earlier_distances(x, distance)
     thr = default_thresholds(table, count) if thresholds is None else np.asarray(thresholds, float)
     if thr.ndim != 1 or len(thr) == 0:
         raise ValueError("thresholds must be a non-empty 1-D array")
@@ -100,7 +100,10 @@ def sweep(
 
 
 def sweep_lrs(table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Repeated-suffix lengths for every threshold: table (N, N), thresholds (T,) -> (T, N + 1)."""
+    """Repeated-suffix lengths for every threshold: table (N, N), thresholds (T,) -> (T, N + 1).
+
+    Only the table's lower triangle (each frame against the earlier ones) is read: a
+    `distances.earlier_distances` table is enough."""
     n = len(table)
     thr = np.asarray(thresholds, dtype=np.float64)
     out = np.zeros((len(thr), n + 1), dtype=np.int64)
@@ -128,17 +131,24 @@ def sweep_lrs(table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def _nearest_earlier(table: np.ndarray, block: int = 256) -> tuple[list[float], list[int]]:
     """Per state i (frame i - 1), the distance to its nearest earlier state and that state
     (the first one on ties): two lists of length N + 1 (states 0 and 1 have none: inf).
-    Built by row blocks, so it needs no second N x N array."""
+    Reads only the table's lower triangle, by row blocks: the columns before a block are all
+    earlier frames (searched in place), and only the block's own triangle is copied."""
     n = len(table)
     near_d = np.full(n, np.inf)
     near_f = np.zeros(n, dtype=np.intp)
     for a in range(1, n, block):  # frame 0 has no earlier frame
         b = min(a + block, n)
-        sub = table[a:b, :b].copy()  # frames a..b-1 against frames 0..b-1
-        sub[np.arange(a, b)[:, None] <= np.arange(b)[None, :]] = np.inf  # not earlier
-        f = sub.argmin(axis=1)
-        near_d[a:b] = sub[np.arange(b - a), f]
-        near_f[a:b] = f
+        span = np.arange(b - a)
+        left = table[a:b, :a]  # frames a..b-1 against frames 0..a-1
+        f = left.argmin(axis=1)
+        d = left[span, f]
+        tri = table[a:b, a:b].copy()  # against frames a..b-1: only the earlier ones count
+        tri[span[:, None] <= span[None, :]] = np.inf
+        g = tri.argmin(axis=1)
+        e = tri[span, g]
+        inside = e < d  # on ties the frame before the block comes first
+        near_d[a:b] = np.where(inside, e, d)
+        near_f[a:b] = np.where(inside, g + a, f)
     return [np.inf, *near_d.tolist()], [0, *(near_f + 1).tolist()]
 
 
@@ -148,7 +158,8 @@ def _sweep_classes(table: np.ndarray, nearest, thr: list[float]) -> np.ndarray:
     n = len(table)
     out = np.zeros((len(thr), n + 1), dtype=np.int64)
     rows = [memoryview(r) for r in table]  # rows[f][g]: Python float, no conversion of the table
-    frames = (table, list(table), rows, nearest)
+    ints = list(range(n + 2))  # shared int objects for slices of sfx and lrs
+    frames = (table, list(table), rows, nearest, ints)
     tasks = [(_State.empty(n), 0, len(thr), 1)]
     while tasks:
         state, lo, hi, i = tasks.pop()
@@ -173,7 +184,8 @@ class _State:
     (what find_better searches: the same link and length, and the symbol before the
     context), as segments (c, r, j) in increasing order of j, meaning states j..j+r-1 link
     to c..c+r-1 with lengths c - d..c - d + r - 1 (b is the same all along a segment).
-    `founders[:n_founders]`: the frames (state - 1) that started a new symbol.
+    `founders[:n_founders]`: the frames (state - 1) that started a new symbol (symbol k is
+    the one founders[k] started, so there are n_founders symbols).
     """
 
     sfx: list
@@ -185,14 +197,13 @@ class _State:
     founders: np.ndarray
     n_founders: int
     is_founder: bytearray
-    n_symbols: int
 
     @classmethod
     def empty(cls, n: int) -> _State:
         """The oracle with only the empty state 0, room for n frames."""
         return cls([-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, [None] * (n + 1),
                    bytearray(n + 1) + b"\x01", {},
-                   np.empty(n, dtype=np.intp), 0, bytearray(n + 1), 0)
+                   np.empty(n, dtype=np.intp), 0, bytearray(n + 1))
 
     def copy(self) -> _State:
         """An independent copy (for the half of a split class)."""
@@ -201,8 +212,7 @@ class _State:
             fwd[k] = fwd[k][:]
         return _State(self.sfx[:], self.lrs[:], self.sym[:], fwd, bytearray(self.has_fwd),
                       {d: v[:] for d, v in self.links.items()},
-                      self.founders.copy(), self.n_founders, bytearray(self.is_founder),
-                      self.n_symbols)
+                      self.founders.copy(), self.n_founders, bytearray(self.is_founder))
 
 
 def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
@@ -217,13 +227,13 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
     increasing order) and compared with the thresholds once, which chooses as the reference's
     "closest of those within the threshold" does.
     """
-    table, table_rows, rows, (nn_d, nn_s) = frames
+    table, table_rows, rows, (nn_d, nn_s), ints = frames
     n = len(rows)
     tlo, thi = thr[lo], thr[hi - 1]
     sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
     fwd, has_fwd, links = st.fwd, st.has_fwd, st.links
     stride = n + 2  # links' keys
-    founders = st.founders
+    founders, nf = st.founders, st.n_founders  # nf: founders (and symbols) so far
     flat = table.ravel()
     flat_mv = memoryview(flat)
     streak = False  # the previous state continued a repeat
@@ -247,8 +257,25 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                         # extend it as far as it surely goes
                         r = _run_length(st, rows, flat, flat_mv, i, k, length, tlo)
                         if r > 0:
-                            _apply_run(st, i, k + 1, length, r)
-                            i += r
+                            # states i..i+r-1 link to k+1..k+r with lengths length..
+                            c, e = k + 1, i + r
+                            sfx[i:e] = ints[c : c + r]
+                            lrs[i:e] = ints[length : length + r]
+                            if i - c >= r:
+                                sym[i:e] = sym[c : c + r]
+                            else:  # the repeat overlaps itself: period i - c
+                                sym[i:e] = (sym[c:i] * (r // (i - c) + 1))[:r]
+                            key = (c - length) * stride + sym[i - length]
+                            segs = links.get(key)
+                            if segs is None:
+                                links[key] = [(c, r, i)]
+                            else:
+                                c0, r0, j0 = segs[-1]
+                                if c0 + r0 == c and j0 + r0 == i:  # continues the last one
+                                    segs[-1] = (c0, r0 + r, j0)
+                                else:
+                                    segs.append((c, r, i))
+                            i = e
                             continue
                     cand = k + 1
                     streak = True
@@ -263,6 +290,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                     if b < length:
                         length = b
             elif best < thi:
+                st.n_founders = nf
                 return i, best
             else:  # no match in trn[k]: walk on down the suffix chain
                 streak = False
@@ -292,24 +320,25 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                         break
                     if best < thi:
                         _unlink(st, i, k)
+                        st.n_founders = nf
                         return i, best
                 if cand < 0:  # the root: the closest founder
                     if nn_d[i] < thi:
                         s, d = nn_s[i], nn_d[i]
                         if not is_founder[s]:  # the nearest founder is further away
-                            dist_f = table_rows[i - 1].take(founders[: st.n_founders])
+                            dist_f = table_rows[i - 1].take(founders[:nf])
                             a = dist_f.argmin()
                             s, d = founders.item(a) + 1, dist_f.item(a)
                         if d < tlo:
                             cand = s
                         elif d < thi:
                             _unlink(st, i, 0)
+                            st.n_founders = nf
                             return i, d
                     if cand < 0:  # a new symbol
-                        sym[i] = st.n_symbols
-                        st.n_symbols += 1
-                        founders[st.n_founders] = i - 1
-                        st.n_founders += 1
+                        sym[i] = nf
+                        founders[nf] = i - 1
+                        nf += 1
                         is_founder[i] = 1
                         i += 1
                         continue
@@ -328,27 +357,27 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 e = i + 1
                 while e <= n and nn_d[e] >= thi:
                     e += 1
-                r, ns, nf = e - i, st.n_symbols, st.n_founders
-                sym[i:e] = range(ns, ns + r)
+                r = e - i
+                sym[i:e] = ints[nf : nf + r]
                 founders[nf : nf + r] = range(i - 1, e - 1)
                 is_founder[i:e] = b"\x01" * r
-                st.n_symbols, st.n_founders = ns + r, nf + r
+                nf += r
                 i = e
                 continue
             s, d = nn_s[i], nn_d[i]
             if not is_founder[s]:  # the nearest founder is further away: look it up
-                dist_f = table_rows[i - 1].take(founders[: st.n_founders])
+                dist_f = table_rows[i - 1].take(founders[:nf])
                 a = dist_f.argmin()
                 s, d = founders.item(a) + 1, dist_f.item(a)
             if d < tlo:
                 cand = s
             elif d < thi:
+                st.n_founders = nf
                 return i, d
             else:  # a new symbol
-                sym[i] = st.n_symbols
-                st.n_symbols += 1
-                founders[st.n_founders] = i - 1
-                st.n_founders += 1
+                sym[i] = nf
+                founders[nf] = i - 1
+                nf += 1
                 is_founder[i] = 1
                 i += 1
                 continue
@@ -384,6 +413,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 segs.append((cand, 1, i))
         sfx[i], lrs[i] = cand, length
         i += 1
+    st.n_founders = nf
     return n + 1, None
 
 
@@ -457,24 +487,3 @@ def _run_length(st: _State, rows, flat: np.ndarray, flat_mv, i: int, k: int, len
             if c0 < c + m and c0 + r0 > c:
                 m = c0 - c if c0 > c else 0
     return m
-
-
-def _apply_run(st: _State, i: int, c: int, length: int, r: int) -> None:
-    """States i..i+r-1 link to c..c+r-1 with lengths length..length+r-1 (see `_run_length`)."""
-    st.sfx[i : i + r] = range(c, c + r)
-    st.lrs[i : i + r] = range(length, length + r)
-    sym, p = st.sym, i - c
-    if p >= r:
-        sym[i : i + r] = sym[c : c + r]
-    else:  # the repeat overlaps itself: the symbols repeat with period p
-        sym[i : i + r] = (sym[c:i] * (r // p + 1))[:r]
-    key = (c - length) * (len(sym) + 1) + sym[i - length]  # sym has N + 1 entries
-    segs = st.links.get(key)
-    if segs is None:
-        st.links[key] = [(c, r, i)]
-    else:
-        c0, r0, j0 = segs[-1]
-        if c0 + r0 == c and j0 + r0 == i:  # it continues the last segment
-            segs[-1] = (c0, r0 + r, j0)
-        else:
-            segs.append((c, r, i))

@@ -21,6 +21,17 @@ def motif_sequence(n, d, seed):
     return np.concatenate(parts)[:n]
 
 
+def longest_repeat(lrs_rows) -> int:
+    """The most consecutive states whose repeated suffix grows by one each (one repeat)."""
+    best = 0
+    for row in np.asarray(lrs_rows):
+        grows = np.concatenate([[False], np.diff(row) == 1, [False]])
+        edges = np.flatnonzero(np.diff(grows.astype(int)))
+        if len(edges):
+            best = max(best, int((edges[1::2] - edges[::2]).max()))
+    return best
+
+
 @pytest.mark.parametrize("distance", ["euclidean", "cosine"])
 def test_sweep_matches_one_threshold_at_a_time(distance):
     x = motif_sequence(160, 6, seed=3)
@@ -115,29 +126,23 @@ def test_dense_sweep_on_beat_chroma(midi_dir, monkeypatch, distance):
 
     seq = read_midi(midi_dir / "simutrans_flyingaway.mid")
     chroma = chroma_per_bar(seq, np.arange(0.0, np.floor(seq.end), 1.0))
-    calls = {"unlink": 0, "long": 0}
-    unlink, run_length = sweep_module._unlink, sweep_module._run_length
+    calls = {"unlink": 0}
+    unlink = sweep_module._unlink
 
     def spy_unlink(st, i, stop):
         calls["unlink"] += st.sfx[i - 1] > stop  # a chain was walked before the split
         return unlink(st, i, stop)
 
-    def spy_run_length(*args):
-        r = run_length(*args)
-        calls["long"] += r > 8
-        return r
-
     monkeypatch.setattr(sweep_module, "_unlink", spy_unlink)
-    monkeypatch.setattr(sweep_module, "_run_length", spy_run_length)
     table = dist.self_distances(dist.prepare(chroma, distance), distance)
     thresholds = default_thresholds(table, 60)
     lrs = sweep_lrs(table, thresholds)
     for t, row in zip(thresholds, lrs, strict=True):
         assert list(row) == build_oracle(chroma, t, distance).lrs, t
-    assert calls["unlink"] > 0 and calls["long"] > 0
+    assert calls["unlink"] > 0 and longest_repeat(lrs) > 8
 
 
-def test_sweep_on_small_alphabets_and_long_repeats(monkeypatch):
+def test_sweep_on_small_alphabets_and_long_repeats():
     # Letters from small alphabets (ties everywhere: find_better's links and the root search
     # choose among equal candidates) and a long exact repeat with noise around it (runs
     # longer than the part of a diagonal compared in Python, which numpy then finishes).
@@ -148,10 +153,7 @@ def test_sweep_on_small_alphabets_and_long_repeats(monkeypatch):
     motif = rng.normal(size=(sweep_module.PY_DIAGONAL + 40, 3))
     noise = rng.normal(size=(30, 3))
     seqs.append(np.concatenate([noise, motif, noise[:7], motif, motif[:50] + 0.01]))
-    longest = []
-    run_length = sweep_module._run_length
-    monkeypatch.setattr(sweep_module, "_run_length",
-                        lambda *args: longest.append(run_length(*args)) or longest[-1])
+    longest = 0
     for x in seqs:
         table = dist.self_distances(dist.prepare(x, "euclidean"), "euclidean")
         ties = table[:5, :5].ravel()  # thresholds equal to distances that occur
@@ -159,4 +161,5 @@ def test_sweep_on_small_alphabets_and_long_repeats(monkeypatch):
         lrs = sweep_lrs(table, thresholds)
         for t, row in zip(thresholds, lrs, strict=True):
             assert list(row) == build_oracle(x, t, "euclidean").lrs, t
-    assert max(longest) > sweep_module.PY_DIAGONAL
+        longest = max(longest, longest_repeat(lrs))
+    assert longest > sweep_module.PY_DIAGONAL

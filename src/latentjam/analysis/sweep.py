@@ -232,7 +232,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
     tlo, thi = thr[lo], thr[hi - 1]
     sfx, lrs, sym, is_founder = st.sfx, st.lrs, st.sym, st.is_founder
     fwd, has_fwd, links = st.fwd, st.has_fwd, st.links
-    stride = n + 2  # links' keys
+    stride, step = n + 2, n + 1  # links' keys; the table's diagonal
     founders, nf = st.founders, st.n_founders  # nf: founders (and symbols) so far
     flat = table.ravel()
     flat_mv = memoryview(flat)
@@ -254,19 +254,57 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 length = lrs[i - 1] + 1
                 if near == k:  # the repeat goes on (state i matches k + 1)
                     if streak and i < n and rows[i][k + 1] < tlo:  # and so may state i + 1
-                        # extend it as far as it surely goes
-                        r = _run_length(st, rows, flat, flat_mv, i, k, length, tlo)
+                        # extend it as far as it surely goes: r states from i on
+                        c, r = k + 1, n - i + 1
+                        # frames i - 1 + j and k + j, j = 1..r-1, lie on one diagonal of the
+                        # table (j = 1 was compared just now): a few in Python, then numpy
+                        start = (i - 1) * n + k
+                        top = PY_DIAGONAL if r > PY_DIAGONAL else r
+                        j = 2
+                        for v in flat_mv[start + 2 * step : start + top * step : step]:
+                            if v >= tlo:
+                                r = j
+                                break
+                            j += 1
+                        chunk = 4 * PY_DIAGONAL
+                        while j < r:
+                            stop = j + chunk if j + chunk < r else r
+                            far = flat[start + j * step : start + stop * step : step] >= tlo
+                            a = int(far.argmax())
+                            if far[a]:
+                                r = j + a
+                                break
+                            j, chunk = stop, chunk * 4
+                        # states k + j with more forward links: the diagonal one must be closest
+                        x = has_fwd.find(1, c)
+                        while x < k + r:
+                            j = x - k
+                            row_j = rows[i - 1 + j]
+                            best_j = row_j[x]
+                            for f in fwd[x]:
+                                if row_j[f] < best_j:
+                                    r = j
+                                    break
+                            if r == j:
+                                break
+                            x = has_fwd.find(1, x + 1)
+                        # states filed with link c + j and length length + j (all on one
+                        # diagonal, same symbol before): find_better would move state i + j
+                        key = (c - length) * stride + sym[i - length]
+                        segs = links.get(key)
+                        if segs is not None:
+                            for c0, r0, _ in segs:
+                                if c0 < c + r and c0 + r0 > c:
+                                    r = c0 - c if c0 > c else 0
                         if r > 0:
-                            # states i..i+r-1 link to k+1..k+r with lengths length..
-                            c, e = k + 1, i + r
+                            # states i..i+r-1 link to c..c+r-1 with lengths length..
+                            e = i + r
                             sfx[i:e] = ints[c : c + r]
                             lrs[i:e] = ints[length : length + r]
                             if i - c >= r:
                                 sym[i:e] = sym[c : c + r]
                             else:  # the repeat overlaps itself: period i - c
                                 sym[i:e] = (sym[c:i] * (r // (i - c) + 1))[:r]
-                            key = (c - length) * stride + sym[i - length]
-                            segs = links.get(key)
                             if segs is None:
                                 links[key] = [(c, r, i)]
                             else:
@@ -428,62 +466,3 @@ def _unlink(st: _State, i: int, stop: int) -> None:
             st.fwd[k] = None
             st.has_fwd[k] = 0
         k = st.sfx[k]
-
-
-def _run_length(st: _State, rows, flat: np.ndarray, flat_mv, i: int, k: int, length: int,
-                t: float):
-    """How many states from i on surely continue the repeat of state k + 1 (which matches
-    state i) for every threshold >= t: states i + j matching k + 1 + j (closer than t, and
-    the closest of trn[k + j]) and keeping that link (find_better finds no state with the same
-    link and length whose context goes one symbol further). May be 0.
-
-    The first PY_DIAGONAL - 1 frames are compared in Python (a strided view of the flat
-    table `flat_mv`), the rest of the diagonal with numpy; then
-    the states on the way with more forward links and the segments of links already filed on
-    the same diagonal are checked one by one."""
-    n = len(rows)
-    m = n - i + 1
-    # frames i - 1 + j and k + j, j = 1..m-1, lie on one diagonal of the table
-    start, step = (i - 1) * n + k, n + 1
-    top = PY_DIAGONAL if m > PY_DIAGONAL else m
-    j = 1
-    for v in flat_mv[start + step : start + top * step : step]:
-        if v >= t:
-            m = j
-            break
-        j += 1
-    # the rest in growing chunks (a numpy call costs as much as dozens of reads in Python,
-    # and a strided read of the whole diagonal more than most repeats)
-    chunk = 4 * PY_DIAGONAL
-    while j < m:
-        stop = min(j + chunk, m)
-        far = flat[start + j * step : start + stop * step : step] >= t
-        r = int(far.argmax())
-        if far[r]:
-            m = j + r
-            break
-        j, chunk = stop, chunk * 4
-    # states k + j with more forward links: the diagonal one must be the closest
-    has, fwd = st.has_fwd, st.fwd
-    x = has.find(1, k + 1)
-    while x < k + m:
-        j = x - k
-        row = rows[i - 1 + j]
-        best = row[x]
-        for f in fwd[x]:
-            if row[f] < best:
-                m = j
-                break
-        if m == j:
-            break
-        x = has.find(1, x + 1)
-    # states already filed with link k + 1 + j and length length + j (all on the diagonal
-    # d): find_better would move state i + j to the first of them with the same symbol
-    # before the repeat, sym[i + j - (length + j)] = sym[i - length]
-    c = k + 1
-    segs = st.links.get((c - length) * (n + 2) + st.sym[i - length])
-    if segs is not None:
-        for c0, r0, _ in segs:
-            if c0 < c + m and c0 + r0 > c:
-                m = c0 - c if c0 > c else 0
-    return m

@@ -238,8 +238,9 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
     flat_mv = memoryview(flat)
     streak = False  # the previous state continued a repeat
     while i <= n:
-        row = rows[i - 1]  # row[s - 1]: distance from frame i - 1 to state s
-        k = sfx[i - 1]
+        h = i - 1  # the previous state (frame i - 1 is state i's)
+        row = rows[h]  # row[s - 1]: distance from frame i - 1 to state s
+        k = sfx[h]
         if k > 0:
             more = fwd[k]
             best = row[k]
@@ -251,14 +252,14 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                         best = d
                         near = f
             if best < tlo:
-                length = lrs[i - 1] + 1
+                length = lrs[h] + 1
                 if near == k:  # the repeat goes on (state i matches k + 1)
                     if streak and i < n and rows[i][k + 1] < tlo:  # and so may state i + 1
                         # extend it as far as it surely goes: r states from i on
                         c, r = k + 1, n - i + 1
                         # frames i - 1 + j and k + j, j = 1..r-1, lie on one diagonal of the
                         # table (j = 1 was compared just now): a few in Python, then numpy
-                        start = (i - 1) * n + k
+                        start = h * n + k
                         top = PY_DIAGONAL if r > PY_DIAGONAL else r
                         j = 2
                         for v in flat_mv[start + 2 * step : start + top * step : step]:
@@ -279,7 +280,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                         x = has_fwd.find(1, c)
                         while x < k + r:
                             j = x - k
-                            row_j = rows[i - 1 + j]
+                            row_j = rows[h + j]
                             best_j = row_j[x]
                             for f in fwd[x]:
                                 if row_j[f] < best_j:
@@ -333,14 +334,14 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
             else:  # no match in trn[k]: walk on down the suffix chain
                 streak = False
                 cand = -1
-                pi = i - 1
+                pi = h
                 while True:
                     # state i becomes one of trn[k]'s forward links
                     if more is None:
-                        fwd[k] = [i - 1]
+                        fwd[k] = [h]
                         has_fwd[k] = 1
                     else:
-                        more.append(i - 1)
+                        more.append(h)
                     pi, k = k, sfx[k]
                     if k <= 0:
                         break
@@ -364,7 +365,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                     if nn_d[i] < thi:
                         s, d = nn_s[i], nn_d[i]
                         if not is_founder[s]:  # the nearest founder is further away
-                            dist_f = table_rows[i - 1].take(founders[:nf])
+                            dist_f = table_rows[h].take(founders[:nf])
                             a = dist_f.argmin()
                             s, d = founders.item(a) + 1, dist_f.item(a)
                         if d < tlo:
@@ -375,7 +376,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                             return i, d
                     if cand < 0:  # a new symbol
                         sym[i] = nf
-                        founders[nf] = i - 1
+                        founders[nf] = h
                         nf += 1
                         is_founder[i] = 1
                         i += 1
@@ -397,14 +398,14 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                     e += 1
                 r = e - i
                 sym[i:e] = ints[nf : nf + r]
-                founders[nf : nf + r] = range(i - 1, e - 1)
+                founders[nf : nf + r] = range(h, e - 1)
                 is_founder[i:e] = b"\x01" * r
                 nf += r
                 i = e
                 continue
             s, d = nn_s[i], nn_d[i]
             if not is_founder[s]:  # the nearest founder is further away: look it up
-                dist_f = table_rows[i - 1].take(founders[:nf])
+                dist_f = table_rows[h].take(founders[:nf])
                 a = dist_f.argmin()
                 s, d = founders.item(a) + 1, dist_f.item(a)
             if d < tlo:
@@ -414,18 +415,18 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 return i, d
             else:  # a new symbol
                 sym[i] = nf
-                founders[nf] = i - 1
+                founders[nf] = h
                 nf += 1
                 is_founder[i] = 1
                 i += 1
                 continue
             if cand == 1:  # common suffix of i - 1 and state 0: sfx[i - 1] is 0
-                length = lrs[i - 1] + 1
+                length = lrs[h] + 1
             else:
                 p2 = cand - 1
                 while sfx[p2] != 0 and p2 != 0:
                     p2 = sfx[p2]
-                a, b = lrs[i - 1], lrs[p2]
+                a, b = lrs[h], lrs[p2]
                 length = (a if a < b else b) + 1
         sym[i] = sym[cand]
         # find_better: the first state j with the same link and length whose context goes one

@@ -8,9 +8,9 @@ worker process (this file with --worker, under the venv's python) that times, fo
 threshold, `vmo.build_oracle(...)` + `.IR()` - exactly what `vmo.find_threshold` does - and
 returns the IR sums; latentjam's `sweep_lrs` + `information_rate_sums` (distance table once,
 thresholds grown together while they agree; see `latentjam.analysis.sweep`) is timed in this
-process, from the raw frames, repeated back to back for a window of about the reference's
-length (see `run_case`). Slots alternate (ours, reference, ours, ...) and the medians are
-compared. IR sums must be identical (==, not approximately) at every threshold.
+process, from the raw frames. The two are interleaved finely (ten thresholds of the reference,
+one whole run of ours, ...; see `run_case`) and the median ratio over the rounds is reported.
+IR sums must be identical (==, not approximately) at every threshold.
 
 Sequences: a 1000-frame 32-D latent-like sequence (noisy repeats of 12 random motifs: seeded,
 synthetic) and, in the full run, real latents (the shipped pianoroll model's posterior means of
@@ -19,8 +19,8 @@ beat of real game MIDI files (Debian simutrans-data) with the Tonnetz distance (
 gets the same 6-D centroids with its Euclidean distance) and the Euclidean distance on raw
 chroma. Thresholds: evenly spaced from 0 to the largest distance between frames.
 
-    python benchmarks/vmo.py            # full: N = 1000, 100 thresholds, 3 repeats
-    python benchmarks/vmo.py --quick    # < 1 minute: N = 300, 100 thresholds, 1 repeat
+    python benchmarks/vmo.py            # full: N = 1000, 100 thresholds, 3 rounds
+    python benchmarks/vmo.py --quick    # < 1 minute: N = 300, 100 thresholds, 1 round
 """
 
 from __future__ import annotations
@@ -50,21 +50,27 @@ TARGET = 20.0
 # reference worker: runs under benchmarks/.envs/vmo/bin/python, imports only vmo + numpy
 
 
-def worker(inp: str, out: str) -> None:
-    """Time vmo.build_oracle + IR for every threshold; save the IR sums and the seconds."""
+def worker(inp: str) -> None:
+    """Serve timed reference sweeps: for each line "a b" on stdin, vmo.build_oracle + IR for
+    thresholds[a:b]; answer one JSON line [wall seconds, CPU seconds, IR sums]."""
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # not this file
+    import json
+
     import vmo
 
     data = np.load(inp)
     frames, thresholds = data["frames"], data["thresholds"]
     metric = str(data["metric"])
-    t0, c0 = time.perf_counter(), time.process_time()
-    sums = []
-    for t in thresholds:
-        oracle = vmo.build_oracle(frames, flag="a", threshold=t, dfunc=metric, dim=frames.shape[1])
-        sums.append(oracle.IR()[0].sum())
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    np.savez(out, sums=np.array(sums), wall=wall, cpu=cpu)
+    for line in sys.stdin:
+        a, b = map(int, line.split())
+        t0, c0 = time.perf_counter(), time.process_time()
+        sums = []
+        for t in thresholds[a:b]:
+            oracle = vmo.build_oracle(frames, flag="a", threshold=t, dfunc=metric,
+                                      dim=frames.shape[1])
+            sums.append(oracle.IR()[0].sum())
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(json.dumps([wall, cpu, [float(v) for v in sums]]), flush=True)  # repr: exact
 
 
 def ensure_env() -> Path:
@@ -137,57 +143,70 @@ def chroma_sequence(n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_case(name, frames, metric, ref_frames, ref_metric, count, repeats, window, py, tmp):
-    """Alternate ours / reference `repeats` times; returns the row for the table.
+def run_case(name, frames, metric, ref_frames, ref_metric, count, repeats, chunk, py, tmp):
+    """Interleave the reference and ours finely; returns the row for the table.
 
-    The reference's 100 builds run for 1-2 s in one go. Ours takes well under 0.1 s, and this
-    machine's speed drifts by up to 1.7x over tens of milliseconds (the first ~0.1 s after a
-    pause is slow, then there are slow stretches at random; see benchmarks/README.md), so one
-    run of ours would sample that drift, not average it. Each of our slots therefore repeats
-    the whole job (from the raw frames, nothing kept between runs) back to back for at least
-    `window` seconds and takes the mean: both sides are timed over windows of about the same
-    length. The first run of each slot (straight after the reference's process) is reported
-    too, as the single-shot figure.
+    This machine's speed drifts by up to ~1.9x within seconds (`benchmarks/cpu_drift.py`), and
+    our side takes ~0.06 s against the reference's 1-2 s, so timing them one after the other
+    compares different stretches of that drift. Instead the reference runs as a long-lived
+    worker process (warmed up on two thresholds first) and a round alternates: the reference on
+    `chunk` thresholds, then one whole run of ours (from the raw frames, nothing kept between
+    runs), until the reference has done every threshold. A round's ratio is the reference's
+    total over the mean of our runs in it; both sides are sampled across the same seconds.
     """
+    import json
+
     from latentjam.analysis import distances as dist
     from latentjam.analysis.sweep import default_thresholds, sweep_lrs
     from latentjam.analysis.vmo import information_rate_sums
 
     table = dist.self_distances(dist.prepare(frames, metric), metric)
     thresholds = default_thresholds(table, count)
-    inp, out = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
+    inp = Path(tmp) / "in.npz"
     np.savez(inp, frames=ref_frames, thresholds=thresholds, metric=ref_metric)
-    ours_wall, ours_cpu, ours_first, ref_wall, ref_cpu, runs = [], [], [], [], [], []
-    for _ in range(repeats):
-        walls, cpus = [], []
-        slot = time.perf_counter()
-        while not walls or time.perf_counter() - slot < window:
-            t0, c0 = time.perf_counter(), time.process_time()
-            x = dist.prepare(frames, metric)
-            lrs = sweep_lrs(dist.earlier_distances(x, metric), thresholds)
-            sums = information_rate_sums(lrs)
-            walls.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-        ours_wall.append(statistics.fmean(walls))
-        ours_cpu.append(statistics.fmean(cpus))
-        ours_first.append(walls[0])
-        runs.append(len(walls))
-        subprocess.run([str(py), __file__, "--worker", str(inp), str(out)], check=True)
-        ref = np.load(out)
-        ref_wall.append(float(ref["wall"]))
-        ref_cpu.append(float(ref["cpu"]))
-        ref_sums = ref["sums"]
-    identical = int(np.sum(sums == ref_sums))
-    ow, rw = statistics.median(ours_wall), statistics.median(ref_wall)
-    oc, rc = statistics.median(ours_cpu), statistics.median(ref_cpu)
-    of = statistics.median(ours_first)
+    server = subprocess.Popen([str(py), __file__, "--worker", str(inp)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+
+    def reference(a: int, b: int):
+        server.stdin.write(f"{a} {b}\n")
+        server.stdin.flush()
+        return json.loads(server.stdout.readline())
+
+    reference(0, 2)  # imports and first calls, not timed
+    rounds = []
+    try:
+        for _ in range(repeats):
+            ref_wall = ref_cpu = 0.0
+            ref_sums, walls, cpus = [], [], []
+            for a in range(0, len(thresholds), chunk):
+                wall, cpu, part = reference(a, a + chunk)
+                ref_wall, ref_cpu = ref_wall + wall, ref_cpu + cpu
+                ref_sums += part
+                t0, c0 = time.perf_counter(), time.process_time()
+                x = dist.prepare(frames, metric)
+                lrs = sweep_lrs(dist.earlier_distances(x, metric), thresholds)
+                sums = information_rate_sums(lrs)
+                walls.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
+            rounds.append({"ref_s": ref_wall, "ref_cpu_s": ref_cpu,
+                           "ours_s": statistics.fmean(walls), "ours_cpu_s": statistics.fmean(cpus),
+                           "ours_runs": len(walls)})
+    finally:
+        server.stdin.close()
+        server.wait()
+    identical = int(np.sum(sums == np.array(ref_sums)))
+    ratio = [r["ref_s"] / r["ours_s"] for r in rounds]
+    ratio_cpu = [r["ref_cpu_s"] / r["ours_cpu_s"] for r in rounds]
+    med = {k: statistics.median(r[k] for r in rounds)
+           for k in ("ref_s", "ref_cpu_s", "ours_s", "ours_cpu_s")}
     return {
         "case": name, "frames": len(frames), "dims": int(frames.shape[1]), "distance": metric,
-        "thresholds": len(thresholds), "ours_s": round(ow, 4), "ref_s": round(rw, 4),
-        "speedup": round(rw / ow, 2), "ours_cpu_s": round(oc, 4), "ref_cpu_s": round(rc, 4),
-        "speedup_cpu": round(rc / oc, 2), "ours_first_s": round(of, 4),
-        "speedup_first": round(rw / of, 2), "ours_runs_per_slot": runs,
-        "speedup_per_repeat": [round(r / o, 2) for r, o in zip(ref_wall, ours_wall, strict=True)],
+        "thresholds": len(thresholds), "ours_s": round(med["ours_s"], 4),
+        "ref_s": round(med["ref_s"], 4), "speedup": round(statistics.median(ratio), 2),
+        "speedup_min": round(min(ratio), 2), "speedup_max": round(max(ratio), 2),
+        "ours_cpu_s": round(med["ours_cpu_s"], 4), "ref_cpu_s": round(med["ref_cpu_s"], 4),
+        "speedup_cpu": round(statistics.median(ratio_cpu), 2),
+        "speedup_per_round": [round(v, 2) for v in ratio], "rounds": rounds,
         "identical_ir_sums": identical,
         "best_threshold": float(thresholds[int(np.argmax(sums))]),
         "best_ir_sum": float(sums.max()),
@@ -199,18 +218,17 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 300, one repeat (< 1 minute)")
     parser.add_argument("--thresholds", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--window", type=float, default=None,
-                        help="seconds each slot of ours repeats the job for (default 1, quick 0.3)")
-    parser.add_argument("--worker", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--chunk", type=int, default=10,
+                        help="reference thresholds between two runs of ours (default 10)")
+    parser.add_argument("--worker", metavar="IN", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(*args.worker)
+        worker(args.worker)
         return 0
     py = ensure_env()
     load_start = list(os.getloadavg())
     n = 300 if args.quick else 1000
     repeats = args.repeats or (1 if args.quick else 3)
-    window = args.window if args.window is not None else (0.3 if args.quick else 1.0)
     latent = latent_sequence(n)
     chroma = chroma_sequence(n)
     from latentjam.analysis.distances import prepare
@@ -232,18 +250,18 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
-            rows.append(run_case(*case, args.thresholds, repeats, window, py, tmp))
+            rows.append(run_case(*case, args.thresholds, repeats, args.chunk, py, tmp))
             r = rows[-1]
             print(f"  {r['case']} {r['distance']}: ours {r['ours_s']} s, vmo {r['ref_s']} s",
                   file=sys.stderr)
 
     header = (f"{'sequence':<15} {'distance':<9} {'thr':>4} | {'ours s':>7} {'vmo s':>7} "
-              f"{'x':>6} | {'x (cpu)':>7} | {'x (1st)':>7} | {'identical IR sums':>17}")
+              f"{'x':>6} | {'x range':>11} | {'x (cpu)':>7} | {'identical IR sums':>17}")
     print(header)
     for r in rows:
         print(f"{r['case']:<15} {r['distance']:<9} {r['thresholds']:>4} | {r['ours_s']:>7} "
-              f"{r['ref_s']:>7} {r['speedup']:>6} | {r['speedup_cpu']:>7} | "
-              f"{r['speedup_first']:>7} | {r['identical_ir_sums']:>8} / {r['thresholds']}")
+              f"{r['ref_s']:>7} {r['speedup']:>6} | {r['speedup_min']:>5}-{r['speedup_max']:<5} | "
+              f"{r['speedup_cpu']:>7} | {r['identical_ir_sums']:>8} / {r['thresholds']}")
     print("load average (1, 5, 15 min): start " + " ".join(f"{v:.2f}" for v in load_start)
           + ", end " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     targets = []

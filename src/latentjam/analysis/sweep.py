@@ -381,15 +381,18 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                         is_founder[i] = 1
                         i += 1
                         continue
-                # repeated-suffix length: common suffix of pi and cand - 1, plus one
-                s1, p2 = sfx[pi], cand - 1
-                if p2 == s1:
-                    length = lrs[pi] + 1
-                else:
-                    while sfx[p2] != s1 and p2 != 0:
-                        p2 = sfx[p2]
-                    a, b = lrs[pi], lrs[p2]
-                    length = (a if a < b else b) + 1
+                    # pi links to the root, so it started a symbol and lrs[pi] = 0: the
+                    # common suffix of pi and cand - 1 is empty
+                    length = 1
+                else:  # repeated-suffix length: common suffix of pi and cand - 1, plus one
+                    s1, p2 = sfx[pi], cand - 1
+                    if p2 == s1:
+                        length = lrs[pi] + 1
+                    else:
+                        while sfx[p2] != s1 and p2 != 0:
+                            p2 = sfx[p2]
+                        a, b = lrs[pi], lrs[p2]
+                        length = (a if a < b else b) + 1
         else:  # state i - 1 linked to the root (or i = 1): only the founders to search
             streak = False
             if nn_d[i] >= thi:  # no earlier frame is close: new symbols up to the next that is
@@ -420,14 +423,7 @@ def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):
                 is_founder[i] = 1
                 i += 1
                 continue
-            if cand == 1:  # common suffix of i - 1 and state 0: sfx[i - 1] is 0
-                length = lrs[h] + 1
-            else:
-                p2 = cand - 1
-                while sfx[p2] != 0 and p2 != 0:
-                    p2 = sfx[p2]
-                a, b = lrs[h], lrs[p2]
-                length = (a if a < b else b) + 1
+            length = 1  # state i - 1 started a symbol (lrs 0): no common suffix with cand - 1
         sym[i] = sym[cand]
         # find_better: the first state j with the same link and length whose context goes one
         # symbol further (filed under the same symbol before it)

@@ -44,9 +44,12 @@ def prepare(features, distance: str) -> np.ndarray:
 
 def _sq_euclidean(at: np.ndarray, bt: np.ndarray) -> np.ndarray:
     """Sequential-order sum of squared differences, at (D, m), bt (D, n) -> (m, n)."""
-    out = np.zeros((at.shape[1], bt.shape[1]))
+    if len(at) == 0:
+        return np.zeros((at.shape[1], bt.shape[1]))
+    out = np.subtract(at[0][:, None], bt[0][None, :])  # the first term: 0 + x is x
+    np.multiply(out, out, out=out)
     buf = np.empty_like(out)
-    for a_k, b_k in zip(at, bt, strict=True):
+    for a_k, b_k in zip(at[1:], bt[1:], strict=True):
         np.subtract(a_k[:, None], b_k[None, :], out=buf)
         np.multiply(buf, buf, out=buf)
         out += buf

@@ -60,19 +60,21 @@ def _dot(at: np.ndarray, bt: np.ndarray) -> np.ndarray:
     """Dot products in scipy's cosine order, at (D, m), bt (D, n) -> (m, n): one running sum
     over the even features and one over the odd ones, added, then the last feature of an odd
     count."""
-    even = np.zeros((at.shape[1], bt.shape[1]))
-    odd = np.zeros_like(even)
-    buf = np.empty_like(even)
     d = len(at)
-    for k in range(0, d - d % 2, 2):
-        np.multiply(at[k][:, None], bt[k][None, :], out=buf)
-        even += buf
-        np.multiply(at[k + 1][:, None], bt[k + 1][None, :], out=buf)
-        odd += buf
-    even += odd
+    if d < 2:
+        even = np.zeros((at.shape[1], bt.shape[1]))
+    else:  # the first terms: 0 + x is x
+        even = np.multiply(at[0][:, None], bt[0][None, :])
+        odd = np.multiply(at[1][:, None], bt[1][None, :])
+        buf = np.empty_like(even)
+        for k in range(2, d - d % 2, 2):
+            np.multiply(at[k][:, None], bt[k][None, :], out=buf)
+            even += buf
+            np.multiply(at[k + 1][:, None], bt[k + 1][None, :], out=buf)
+            odd += buf
+        even += odd
     if d % 2:
-        np.multiply(at[-1][:, None], bt[-1][None, :], out=buf)
-        even += buf
+        even += np.multiply(at[-1][:, None], bt[-1][None, :])
     return even
 
 
@@ -100,12 +102,13 @@ def cross(a: np.ndarray, b: np.ndarray, distance: str) -> np.ndarray:
     return _cross_t(np.ascontiguousarray(a.T), np.ascontiguousarray(b.T), distance)
 
 
-def _cross_t(at: np.ndarray, bt: np.ndarray, distance: str) -> np.ndarray:
-    """`cross` on feature-major frames at (D, m), bt (D, n) (each feature row contiguous)."""
+def _cross_t(at: np.ndarray, bt: np.ndarray, distance: str, norms=None) -> np.ndarray:
+    """`cross` on feature-major frames at (D, m), bt (D, n) (each feature row contiguous);
+    `norms`: the cosine's (m,) and (n,) column norms when already known."""
     if distance in ("euclidean", "tonnetz"):
         sq = _sq_euclidean(at, bt)
         return np.sqrt(sq, out=sq)
-    na, nb = _norms(at), _norms(bt)
+    na, nb = (_norms(at), _norms(bt)) if norms is None else norms
     denom = na[:, None] * nb[None, :]
     zero_a, zero_b = na == 0, nb == 0
     if zero_a.any() or zero_b.any():
@@ -125,10 +128,12 @@ def self_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarray:
     (each block of rows against all earlier frames, then mirrored above the diagonal)."""
     n = len(x)
     xt = np.ascontiguousarray(x.T)  # (D, N)
+    norms = _norms(xt) if distance == "cosine" else None  # per frame, so once
     out = np.empty((n, n))
     for a in range(0, n, block):
         b = min(a + block, n)
-        rows = _cross_t(xt[:, a:b], xt[:, :b], distance)
+        rows = _cross_t(xt[:, a:b], xt[:, :b], distance,
+                        None if norms is None else (norms[a:b], norms[:b]))
         out[a:b, :b] = rows
         out[:a, a:b] = rows[:, :a].T
     return out
@@ -142,9 +147,11 @@ def earlier_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarr
     xt = np.ascontiguousarray(x.T)  # (D, N)
     out = np.zeros((n, n))
     upper = np.triu(np.ones((block, block), dtype=bool))  # a diagonal block's own and later frames
+    norms = _norms(xt) if distance == "cosine" else None  # per frame, so once
     for a in range(0, n, block):
         b = min(a + block, n)
-        rows = _cross_t(xt[:, a:b], xt[:, :b], distance)  # (b - a, b)
+        rows = _cross_t(xt[:, a:b], xt[:, :b], distance,
+                        None if norms is None else (norms[a:b], norms[:b]))  # (b - a, b)
         rows[:, a:][upper[: b - a, : b - a]] = 0.0
         out[a:b, :b] = rows
     return out

@@ -74,13 +74,29 @@ def worker(inp: str) -> None:
 
 
 def ensure_env() -> Path:
-    """The reference venv's python, creating the venv on first use."""
+    """The reference venv's python, creating the venv on first use, with this process's numpy
+    and scipy versions (so both sides run the same numeric libraries)."""
     py = ENV / "bin" / "python"
     if not py.exists():
+        try:
+            import scipy
+            scipy_req = f"scipy=={scipy.__version__}"
+        except ImportError:
+            scipy_req = "scipy"
         subprocess.run([sys.executable, "-m", "venv", str(ENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "vmo==0.30.5", "numpy", "scipy"],
-                       check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "vmo==0.30.5",
+                        f"numpy=={np.__version__}", scipy_req], check=True)
     return py
+
+
+def reference_versions(py: Path) -> dict:
+    """Python, numpy and scipy versions of the reference venv."""
+    import json
+
+    code = ("import json, platform, numpy, scipy; print(json.dumps({'python': "
+            "platform.python_version(), 'numpy': numpy.__version__, 'scipy': scipy.__version__}))")
+    return json.loads(subprocess.run([str(py), "-c", code], check=True, capture_output=True,
+                                     text=True).stdout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,6 +305,7 @@ def main(argv=None) -> int:
                     "load_average": list(os.getloadavg()),
                     "numpy": np.__version__},
         "latentjam": latentjam.__version__, "reference": "vmo 0.30.5 in benchmarks/.envs/vmo",
+        "reference_versions": reference_versions(py),
         "repeats": repeats, "rows": rows, "targets": targets,
     }
     write_results(RESULTS, result)

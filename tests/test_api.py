@@ -210,9 +210,9 @@ def test_the_default_window_is_the_first_with_notes(tiny, drums_file):
     seq = read_midi(drums_file)
     late = Sequence([Track(t.pitch, t.velocity, t.start + 16.0, t.duration, is_drum=True)
                      for t in seq.drum_tracks])  # two silent windows first
-    z = tiny.encode(late)
-    np.testing.assert_allclose(tiny._one(late, None), z[2], rtol=1e-6)
-    np.testing.assert_allclose(tiny._one(late, 0), z[0], rtol=1e-6)
+    z = tiny.encode(late)  # a batch of all windows: float32 sums may differ in the last bits
+    np.testing.assert_allclose(tiny._one(late, None), z[2], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(tiny._one(late, 0), z[0], rtol=1e-6, atol=1e-6)
     assert not tiny.windows(late)[:2].any()
 
 

@@ -2,15 +2,16 @@
 
 The reference is `vmo` (GPL-3, unmaintained), installed ONLY in this benchmark's own venv,
 benchmarks/.envs/vmo, which the benchmark creates on first use (`python -m venv` + `pip install
-vmo==0.30.5 numpy scipy`; vmo declares no dependencies). Its oracle module works unchanged on
-current numpy/scipy; `vmo.analysis` needs librosa and is not used. The reference runs in a
-worker process (this file with --worker, under the venv's python) that times, for every
-threshold, `vmo.build_oracle(...)` + `.IR()` - exactly what `vmo.find_threshold` does - and
-returns the IR sums; latentjam's `sweep_lrs` + `information_rate_sums` (distance table once,
+vmo==0.30.5` with this process's numpy and scipy versions; vmo declares no dependencies; an
+existing venv is reused as it is, and the results record its versions). Its oracle module works
+unchanged on current numpy/scipy; `vmo.analysis` needs librosa and is not used. The reference
+runs in a worker process (this file with --worker, under the venv's python) that times, for
+every threshold, `vmo.build_oracle(...)` + `.IR()` - exactly what `vmo.find_threshold` does -
+and returns the IR sums; latentjam's `sweep_lrs` + `information_rate_sums` (distance table once,
 thresholds grown together while they agree; see `latentjam.analysis.sweep`) is timed in this
 process, from the raw frames. The two are interleaved finely (ten thresholds of the reference,
-one whole run of ours, ...; see `run_case`) and the median ratio over the rounds is reported.
-IR sums must be identical (==, not approximately) at every threshold.
+one whole run of ours, ...; see `run_case`) and the median ratio over the rounds is reported. IR
+sums must be identical (==, not approximately) at every threshold.
 
 Sequences: a 1000-frame 32-D latent-like sequence (noisy repeats of 12 random motifs: seeded,
 synthetic) and, in the full run, real latents (the shipped pianoroll model's posterior means of

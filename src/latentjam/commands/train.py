@@ -24,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, help="override the preset's batch size")
     p.add_argument("--seed", type=int, help="override the preset's seed")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        help="also stop after this much wall time (resume later with a larger budget)",
+    )
     p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
     p.add_argument("--num-nodes", type=int, default=1)
     p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
@@ -53,6 +58,17 @@ def make_converter(kind: str, bars: int = 2) -> Any:
     if kind == "melody":
         return MelodyOneHot(bars=bars)
     raise LatentjamError(f"no converter for data kind {kind!r}")
+
+
+def make_augmentation(name: str) -> Any:
+    """The training-batch transform called `name` ("" for none, "transpose" for melodies)."""
+    if not name:
+        return None
+    if name == "transpose":
+        from latentjam.convert.melody import random_transpose
+
+        return random_transpose
+    raise LatentjamError(f"unknown augmentation {name!r} (expected 'transpose')")
 
 
 def load_arrays(
@@ -152,7 +168,11 @@ def run_train(args: argparse.Namespace) -> int:
     model = RecurrentVAE(model_cfg)
     objective = Objective(obj_cfg)
     datamodule = ArrayDataModule(
-        train, valid if len(valid) else None, batch_size=train_cfg.batch_size, seed=train_cfg.seed
+        train,
+        valid if len(valid) else None,
+        batch_size=train_cfg.batch_size,
+        seed=train_cfg.seed,
+        transform=make_augmentation(preset.augment),
     )
     devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
     ckpt = fit(
@@ -168,18 +188,29 @@ def run_train(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         accelerator=args.accelerator,
         progress=not args.no_progress,
+        max_minutes=args.max_minutes,
     )
     if int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0:
         meta = {
             "data": description,
             "preset": preset.name,
-            "steps": train_cfg.max_steps,
+            "steps": _steps_done(ckpt, train_cfg.max_steps),
             "objective_config": obj_cfg.to_dict(),
             "train_config": train_cfg.to_dict(),
         }
         out = save_model(Path(args.out) / "model.pt", model, metadata=meta, half=False)
         print(f"checkpoint: {ckpt}\nmodel: {out}")
     return 0
+
+
+def _steps_done(ckpt: Path, planned: int) -> int:
+    """The optimiser steps the run's last checkpoint reached (a time limit can stop it early)."""
+    import torch
+
+    try:
+        return int(torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"])
+    except (OSError, KeyError, RuntimeError):
+        return planned
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -183,3 +183,24 @@ def transpose_windows(x: np.ndarray, shifts: Iterable[int] = DEFAULT_SHIFTS) -> 
     if not out:
         return np.zeros((0, *x.shape[1:]), dtype=np.float32)
     return np.concatenate(out)
+
+
+def random_transpose(
+    x: np.ndarray, rng: np.random.Generator, shifts: Iterable[int] = DEFAULT_SHIFTS
+) -> np.ndarray:
+    """Move each window of a batch (B, T, 90) by one shift drawn from `shifts` (training-time
+    augmentation); a window that the drawn shift would push outside 21..108 stays as it is."""
+    x = np.asarray(x, dtype=np.float32)
+    choices = np.asarray(tuple(shifts), dtype=np.int64)
+    drawn = choices[rng.integers(0, len(choices), len(x))]  # (B,)
+    notes = x[:, :, FIRST_NOTE_ON:].any(axis=1)  # (B, 88)
+    used = notes.any(axis=1)
+    lowest = np.where(used, np.argmax(notes, axis=1), 0)
+    highest = np.where(used, N_PITCHES - 1 - np.argmax(notes[:, ::-1], axis=1), 0)
+    ok = (lowest + drawn >= 0) & (highest + drawn < N_PITCHES)
+    drawn = np.where(ok, drawn, 0)
+    keys = x[:, :, FIRST_NOTE_ON:]  # (B, T, 88)
+    idx = (np.arange(N_PITCHES)[None, :] - drawn[:, None]) % N_PITCHES  # (B, 88) source key
+    out = x.copy()
+    out[:, :, FIRST_NOTE_ON:] = np.take_along_axis(keys, idx[:, None, :], axis=2)
+    return out

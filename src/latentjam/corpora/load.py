@@ -238,6 +238,20 @@ def load_corpus(name: str, converter, split: str = "train", progress: bool = Tru
     return x[in_split[arrays["piece"]]]
 
 
+def load_corpus_by_source(name: str, converter, split: str = "train", *, exclude: str = "",
+                          only: str = "", progress: bool = True) -> np.ndarray:
+    """Like `load_corpus`, keeping only the windows of pieces from one source (`only`) or
+    dropping one source (`exclude`); sources as in `corpus info` (e.g. "simutrans")."""
+    meta, arrays = build_windows(name, converter, progress=progress)
+    x = windows_of(meta, arrays)
+    keep = np.array([(split == "all" or p["split"] == split)
+                     and (not exclude or p["source"] != exclude)
+                     and (not only or p["source"] == only) for p in meta["pieces"]], dtype=bool)
+    if len(keep) == 0:
+        return x[:0]
+    return x[keep[arrays["piece"]]]
+
+
 def corpus_report(name: str, converter, *, limit: int | None = None, progress: bool = True,
                   workers: int | None = None) -> dict:
     """What a corpus holds for `converter`: pieces, skipped (with reasons), windows per split,

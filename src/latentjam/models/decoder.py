@@ -70,23 +70,39 @@ class HierarchicalDecoder(nn.Module):
         return self.bars * self.steps_per_bar
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, Nz) -> one embedding per bar (B, bars, Hc)."""
-        h0 = torch.tanh(self.z_to_conductor(z)).unsqueeze(0)  # (1, B, Hc)
-        zeros = z.new_zeros(z.shape[0], self.bars, 1)
-        out, _ = self.conductor(zeros, h0)
-        return out
+        """z (B, Nz) -> one embedding per bar (B, bars, Hc).
+
+        Written out step by step (one step per bar) rather than through `nn.GRU`, so the
+        flat regulariser's double backward never meets cuDNN's RNN, which has none.
+        """
+        h = torch.tanh(self.z_to_conductor(z))  # (B, Hc)
+        zeros = z.new_zeros(z.shape[0], 1)
+        out = []
+        for _ in range(self.bars):
+            h = gru_cell(self.conductor, zeros, h)
+            out.append(h)
+        return torch.stack(out, dim=1)
 
     def _bar_states(self, emb: torch.Tensor) -> list[torch.Tensor]:
         """Bar embeddings (N, Hc) -> initial state of each bar-GRU layer, each (N, H_l)."""
         return list(torch.tanh(self.conductor_to_state(emb)).split(self.hidden, dim=-1))
 
-    def teacher_forced(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Head parameters (B, T, P), every step fed the previous true step of x (B, T, D)."""
+    def teacher_forced(
+        self, z: torch.Tensor, x: torch.Tensor, *, input_dropout: float = 0.0
+    ) -> torch.Tensor:
+        """Head parameters (B, T, P), every step fed the previous true step of x (B, T, D).
+
+        `input_dropout` zeroes that share of the fed-back steps (word dropout, Bowman et al.
+        2016), so the decoder has to take what it cannot see from z.
+        """
         b, t, d = x.shape
         if t != self.steps:
             raise ValueError(f"expected {self.steps} steps, got {t}")
         emb = self.conduct(z)  # (B, bars, Hc)
         prev = torch.cat([x.new_zeros(b, 1, d), x[:, :-1]], dim=1)  # (B, T, D), shifted by one
+        if input_dropout > 0:
+            keep = torch.rand(b, t, 1, device=x.device) >= input_dropout  # (B, T, 1)
+            prev = prev * keep.to(prev.dtype)
         prev = prev.reshape(b * self.bars, self.steps_per_bar, d)  # (B*bars, S, D)
         flat_emb = emb.reshape(b * self.bars, -1)  # (B*bars, Hc)
         inp = torch.cat([prev, flat_emb.unsqueeze(1).expand(-1, self.steps_per_bar, -1)], dim=-1)

@@ -40,6 +40,7 @@ class RecurrentVAEConfig:
     iw_samples: int = 8  # K of the importance-weighted KL bound (vhp only)
     sigma_floor: float = 1e-3
     metric_output: str = "soft"  # f(z) seen by the flat regulariser: "soft" or "conductor"
+    input_dropout: float = 0.0  # training only: share of teacher-forced previous steps zeroed
 
     @property
     def steps(self) -> int:
@@ -163,7 +164,9 @@ class RecurrentVAE(nn.Module):
         """
         mu, sigma = self.encode(x)
         z = mu + sigma * torch.randn_like(mu)
-        params = self.decoder.teacher_forced(z, x)  # (B, T, P)
+        params = self.decoder.teacher_forced(
+            z, x, input_dropout=self.config.input_dropout if self.training else 0.0
+        )  # (B, T, P)
         recon_nats = self.decoder.head.nll(params, x).sum(-1)  # (B,)
         kl_nats = self.prior.kl(z, mu, sigma)  # (B,)
         return {

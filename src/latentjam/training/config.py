@@ -15,6 +15,7 @@ class TrainConfig:
     lr: float = 5e-4  # Adam (paper: 5e-4 with decay)
     lr_decay: float = 0.9998  # multiplicative decay per step ...
     lr_min: float = 1e-5  # ... down to this floor
+    warmup_steps: int = 0  # linear learning-rate warm-up from lr / warmup_steps
     max_steps: int = 2000
     grad_clip: float = 1.0
     seed: int = 0
@@ -30,4 +31,5 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of `to_dict`."""
-        return cls(**data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterator
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+# A batch transform: (batch (B, T, D) float32, rng) -> batch of the same shape (augmentation).
+Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
 class StepBatchSampler:
@@ -54,6 +57,46 @@ class StepBatchSampler:
             step += 1
 
 
+class StepBatches(Dataset):
+    """Item `step` is that step's whole batch (B, T, D), gathered at once and transformed.
+
+    The transform's generator is seeded from (seed, step, rank), so a resumed run sees exactly
+    the augmented batches an uninterrupted one would have seen.
+    """
+
+    def __init__(
+        self, data: torch.Tensor, sampler: StepBatchSampler, transform: Transform | None
+    ) -> None:
+        self.data, self.sampler, self.transform = data, sampler, transform
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, step: int) -> torch.Tensor:
+        batch = self.data[self.sampler.batch(step)]  # (B, T, D)
+        if self.transform is None:
+            return batch
+        rng = np.random.default_rng([self.sampler.seed, step, self.sampler.rank, 7])
+        return torch.as_tensor(np.asarray(self.transform(batch.numpy(), rng), dtype=np.float32))
+
+
+class _Steps:
+    """Yields [step] lists (one "index" per batch: the global step) from a step sampler."""
+
+    def __init__(self, sampler: StepBatchSampler) -> None:
+        self.sampler = sampler
+
+    def __iter__(self) -> Iterator[list[int]]:
+        step = int(self.sampler.start_step())
+        while True:
+            yield [step]
+            step += 1
+
+
+def _unwrap(items: list[torch.Tensor]) -> list[torch.Tensor]:
+    return [items[0]]
+
+
 class ArrayDataModule(L.LightningDataModule):
     """Train / valid arrays (N, T, D) float32 -> resumable infinite train batches, finite valid."""
 
@@ -64,8 +107,10 @@ class ArrayDataModule(L.LightningDataModule):
         *,
         batch_size: int = 64,
         seed: int = 0,
+        transform: Transform | None = None,
     ) -> None:
         super().__init__()
+        self.transform = transform
         if train.ndim != 3 or len(train) == 0:
             raise ValueError(
                 f"training data must be a non-empty (N, T, D) array, got {train.shape}"
@@ -93,7 +138,8 @@ class ArrayDataModule(L.LightningDataModule):
             world=world,
             start_step=self._global_step,
         )
-        return DataLoader(TensorDataset(self.train), batch_sampler=sampler)
+        batches = StepBatches(self.train, sampler, self.transform)
+        return DataLoader(batches, batch_sampler=_Steps(sampler), collate_fn=_unwrap)
 
     def val_dataloader(self) -> DataLoader | list:
         """Sequential validation batches (empty when there is no validation data)."""

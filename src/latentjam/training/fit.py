@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,12 @@ def fit(
     strategy: str = "auto",
     accelerator: str = "cpu",
     progress: bool = True,
+    max_minutes: float | None = None,
 ) -> Path:
     """Train to `train_config.max_steps` optimiser steps; returns the last checkpoint's path.
 
+    `max_minutes` also stops the run after that much wall time (the checkpoint and the step
+    reached are kept; `--resume` with a larger budget continues it).
     With `resume=True` the run continues from `out_dir/checkpoints/last.ckpt` (weights,
     optimiser, scheduler, lambda and its moving average, step counter).
     """
@@ -74,6 +78,7 @@ def fit(
     trainer = L.Trainer(
         max_steps=train_config.max_steps,
         max_epochs=-1,
+        max_time=None if max_minutes is None else timedelta(minutes=max_minutes),
         accelerator=accelerator,
         devices=devices,
         num_nodes=num_nodes,

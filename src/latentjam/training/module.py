@@ -64,8 +64,11 @@ class VAETrainingModule(L.LightningModule):
         optimizer = torch.optim.Adam(params, lr=cfg.lr)
         floor = cfg.lr_min / cfg.lr
 
+        warmup = max(0, int(getattr(cfg, "warmup_steps", 0)))
+
         def decay(step: int) -> float:
-            return max(cfg.lr_decay**step, floor)
+            ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
+            return ramp * max(cfg.lr_decay**step, floor)
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
         return {

@@ -106,6 +106,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "humanize.pt"))
     parser.add_argument("--hidden", type=int, default=GrooveConfig.hidden, help="GRU units")
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--decay", type=float, default=0.999, help="learning-rate decay per step")
     parser.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -118,7 +119,7 @@ def main() -> int:
     config = GrooveConfig(hidden=args.hidden)
     model = GrooveVAE(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.999)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=args.decay)
     start, step = time.process_time(), 0
     best, best_state = float("inf"), None
     for step in range(1, args.steps + 1):

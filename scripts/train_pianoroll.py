@@ -81,6 +81,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.9997, help="per step, to 1e-4")
     parser.add_argument("--out", default="runs/pianoroll", help="run directory (replaced)")
     parser.add_argument("--dest", default=str(PRETRAINED), help="where pianoroll.pt/.md go")
     args = parser.parse_args()
@@ -92,7 +94,8 @@ def main() -> int:
         for s in ("train", "valid", "test")
     )
     print(f"bars: train {len(train)}, valid {len(valid)}, test {len(test)}")
-    train_cfg = TrainConfig(batch_size=args.batch_size, lr=1e-3, lr_decay=0.9997, lr_min=1e-4,
+    train_cfg = TrainConfig(batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+                            lr_min=1e-4,
                             max_steps=args.steps, checkpoint_every=1000, val_every=500)
     obj_cfg = ObjectiveConfig(kl="beta", beta=1.0)
     torch.manual_seed(train_cfg.seed)

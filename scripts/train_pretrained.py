@@ -4,6 +4,8 @@ package it (fp16 weights, corpus attribute vectors, PCA projection, test metrics
     python scripts/train_pretrained.py                       # all four, ~15 min each on 1 core
     python scripts/train_pretrained.py --only drums --only drums-baseline
     python scripts/train_pretrained.py --package-only        # re-package finished runs
+    python scripts/train_pretrained.py --package-only --runs runs/gpu --run-suffix -s0 \
+        --trained-on "one NVIDIA H200 GPU, 14 runs side by side"   # runs of train_on_gpu.py
 
 Runs go to --runs (default ./runs/pretrained/<name>); a run that already finished is not
 trained again, an interrupted one is resumed.
@@ -61,7 +63,35 @@ def train(name: str, run: Path, steps: int | None) -> dict:
     return total
 
 
-def package(name: str, run: Path, quick: bool) -> Path:
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "models"
+QUICK_WINDOWS = 300
+
+
+def quick_fixture(name: str, test_x: np.ndarray) -> Path:
+    """The first QUICK_WINDOWS test windows of a model's corpus, for the card check in CI."""
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    kind = "drums" if test_x.shape[-1] == 27 else "melody"
+    path = FIXTURES / f"{kind}_test{QUICK_WINDOWS}.npz"
+    if not path.exists():
+        np.savez_compressed(path, x=np.asarray(test_x[:QUICK_WINDOWS], dtype=np.float32))
+    return path
+
+
+def quick_check(model_file: Path, fixture: Path) -> dict:
+    """`latentjam evaluate --quick` on the fixture windows: the figures the card check repeats."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "quick.json"
+        subprocess.run(
+            [sys.executable, "-m", "latentjam", "evaluate", "--model", str(model_file), "--data",
+             str(fixture), "--quick", "--json", str(out)],
+            check=True, capture_output=True,
+        )
+        return json.loads(out.read_text())["summary"]
+
+
+def package(name: str, run: Path, quick: bool, trained_on: str = "") -> Path:
     """Corpus metadata + test metrics + fp16 model file + model card."""
     import torch
 
@@ -78,6 +108,11 @@ def package(name: str, run: Path, quick: bool) -> Path:
     train_x = load_corpus(preset.corpus, conv, "train", progress=False)
     test_x = load_corpus(preset.corpus, conv, "test", progress=False)
     meta = dict(model.metadata)
+    data = dict(meta.get("data", {}))
+    if not str(data.get("source", "")).startswith("corpus:"):  # trained from an exported array
+        data.update(source=f"corpus:{preset.corpus}", converter=conv.cache_key(),
+                    trained_from=data.get("source"))
+    meta["data"] = data
     meta.update(corpus_metadata(model, train_x, samples=2000 if quick else 5000))
     report = evaluate_model(model, test_x, quick=quick, seed=0, name=name)
     report.pop("_raw", None)
@@ -92,6 +127,7 @@ def package(name: str, run: Path, quick: bool) -> Path:
             "trained": datetime.now(timezone.utc).date().isoformat(),
             "cpu_seconds": timing.get("cpu_seconds"),
             "wall_seconds": timing.get("wall_seconds"),
+            "trained_on": trained_on or "CPU",
             "test_metrics": {
                 k: report[k] for k in ("reconstruction", "smoothness", "attributes", "flatness")
             },
@@ -99,7 +135,9 @@ def package(name: str, run: Path, quick: bool) -> Path:
         }
     )
     out = save_model(PRETRAINED / f"{name}.pt", model, metadata=_plain(meta), half=True)
-    _write_card(name, preset, meta, out)
+    fixture = quick_fixture(name, test_x)
+    check = quick_check(out, fixture)
+    _write_card(name, preset, meta, out, check, fixture)
     return out
 
 
@@ -116,7 +154,19 @@ def _plain(obj):
     return obj
 
 
-def _write_card(name, preset, meta, path: Path) -> None:
+def _training_line(meta: dict, t: dict) -> str:
+    steps = meta.get("steps", t.get("max_steps", "?"))
+    head = (f"- Training: {steps} steps, batch {t.get('batch_size', '?')}, Adam "
+            f"lr {t.get('lr', '?')} (warm-up {t.get('warmup_steps', 0)} steps, x{t.get('lr_decay')}"
+            f" per step to {t.get('lr_min', '?')})")
+    if meta.get("trained_on", "CPU") == "CPU":
+        return (head + f"; CPU time {meta.get('cpu_seconds') or 0:.0f} s (wall "
+                f"{meta.get('wall_seconds') or 0:.0f} s on 2 shared cores)")
+    return head + (f"; {meta.get('wall_seconds') or 0:.0f} s wall on {meta['trained_on']} "
+                   "(`scripts/train_shipped_on_gpu.sh`)")
+
+
+def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> None:
     m, o, t = preset.model, preset.objective, meta.get("train_config", {})
     s = meta["summary"]
     data = meta.get("data", {})
@@ -141,10 +191,7 @@ def _write_card(name, preset, meta, path: Path) -> None:
         ),
         f"- Data: bundled corpus `{preset.corpus}` ({data.get('n_train', '?')} training windows, "
         f"{data.get('n_valid', '?')} validation), converter `{data.get('converter', '?')}`",
-        f"- Training: {t.get('max_steps', '?')} steps, batch {t.get('batch_size', '?')}, Adam "
-        f"lr {t.get('lr', '?')} decaying to {t.get('lr_min', '?')}; "
-        f"CPU time {meta.get('cpu_seconds') or 0:.0f} s (wall {meta.get('wall_seconds') or 0:.0f} s"
-        " on 2 shared cores)",
+        _training_line(meta, t),
         f"- File: `{path.name}` (fp16 weights, {path.stat().st_size / 1e6:.1f} MB)",
         "",
         "## Test-split metrics (`latentjam evaluate`)",
@@ -154,6 +201,21 @@ def _write_card(name, preset, meta, path: Path) -> None:
     ]
     lines += [
         f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in s.items()
+    ]
+    rel = fixture.relative_to(FIXTURES.parents[2])
+    lines += [
+        "",
+        f"## Quick check (`latentjam evaluate --model {name} --data {rel} --quick`)",
+        "",
+        "The card check in the tests repeats this and compares within the tolerances of "
+        "`tests/pretrained/test_cards.py`.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"
+        for k, v in check.items()
     ]
     lines += [
         "",
@@ -183,14 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-steps", type=int, help="override the presets' step count")
     ap.add_argument("--package-only", action="store_true")
     ap.add_argument("--quick-eval", action="store_true", help="fewer evaluation samples")
+    ap.add_argument("--run-suffix", default="", help="run folder = RUNS/NAME + suffix")
+    ap.add_argument("--trained-on", default="", help="where the runs trained (card text)")
     args = ap.parse_args(argv)
     for name in args.only or NAMES:
-        run = Path(args.runs) / name
+        run = Path(args.runs) / f"{name}{args.run_suffix}"
         if not args.package_only and not (run / "model.pt").exists():
             print(f"== training {name} -> {run}", flush=True)
             print(train(name, run, args.max_steps), flush=True)
         print(f"== packaging {name}", flush=True)
-        print(package(name, run, args.quick_eval), flush=True)
+        print(package(name, run, args.quick_eval, args.trained_on), flush=True)
     return 0
 
 

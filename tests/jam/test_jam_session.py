@@ -88,6 +88,25 @@ def test_attribute_nudge_moves_the_reply_along_its_vector(tiny_drums):
         del tiny_drums.attributes["density"]
 
 
+def test_nudges_stop_at_the_corpus_extent_along_the_vector(tiny_drums):
+    rng = np.random.default_rng(1)
+    vec = rng.standard_normal(tiny_drums.latent_dim)
+    centre = rng.standard_normal(tiny_drums.latent_dim)
+    t0 = centre @ vec / (vec @ vec)
+    tiny_drums.attributes["density"] = vec
+    tiny_drums.attribute_extents["density"] = (t0 - 1.0, t0 + 0.5)
+    try:
+        along = lambda z: (z - centre) @ vec / (vec @ vec)  # noqa: E731
+        assert along(tiny_drums.nudge(centre, {"density": -3.0})) == pytest.approx(-1.0)
+        assert along(tiny_drums.nudge(centre, {"density": 3.0})) == pytest.approx(0.5)
+        assert along(tiny_drums.nudge(centre, {"density": 0.25})) == pytest.approx(0.25)
+        moved = tiny_drums.nudge(centre, {"density": -3.0}) - centre
+        np.testing.assert_allclose(moved, -1.0 * vec, atol=1e-9)  # only along the vector
+        np.testing.assert_array_equal(tiny_drums.nudge(centre, {"density": 0.0}), centre)
+    finally:
+        del tiny_drums.attributes["density"], tiny_drums.attribute_extents["density"]
+
+
 def test_longer_calls_and_replies(tiny_drums):
     notes = [*BEAT, {"pitch": 49, "velocity": 120, "step": 48}]
     reply = Session(tiny_drums).respond(make_call(tiny_drums, bars=4, reply_bars=3, notes=notes))

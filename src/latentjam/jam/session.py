@@ -51,6 +51,21 @@ class JamModel:
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
     latent_variance: np.ndarray | None = None
     projection_source: str = "checkpoint"
+    # name -> (low, high): the corpus's extent along the vector, t = <z, v> / <v, v>
+    attribute_extents: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def nudge(self, centre: np.ndarray, nudges: dict[str, float]) -> np.ndarray:
+        """`centre` (Nz,) moved by `amount` x each attribute vector, but never past the corpus's
+        extent along that vector (so the far end of a knob is the corpus's most extreme
+        music, e.g. its sparsest groove, not a point no window encodes to)."""
+        for attr, amount in nudges.items():
+            vec = self.attributes[attr]
+            centre = centre + amount * vec
+            extent = self.attribute_extents.get(attr)
+            if extent is not None and amount:
+                t = float(centre @ vec) / max(float(vec @ vec), 1e-12)
+                centre = centre + (min(max(t, extent[0]), extent[1]) - t) * vec
+        return centre
 
     @property
     def model_bars(self) -> int:
@@ -174,7 +189,7 @@ def jam_model_from(model, *, name: str, kind: str | None = None, metadata: dict 
     if mean is None or comps is None or comps.shape != (3, latent_dim):
         mean, comps = fallback_projection(latent_dim)
         source = "fallback (no projection saved with this model)"
-    attributes = {}
+    attributes, extents = {}, {}
     for attr, value in dict(metadata.get("attributes") or {}).items():
         vec = value.get("vector") if isinstance(value, dict) else value
         if vec is None:
@@ -182,10 +197,14 @@ def jam_model_from(model, *, name: str, kind: str | None = None, metadata: dict 
         vec = np.asarray(vec, dtype=np.float64).reshape(-1)
         if vec.shape == (latent_dim,) and np.all(np.isfinite(vec)):
             attributes[str(attr)] = vec
+            extent = value.get("extent") if isinstance(value, dict) else None
+            if extent is not None and len(extent) == 2 and extent[0] < extent[1]:
+                extents[str(attr)] = (float(extent[0]), float(extent[1]))
     variance = _metadata_array(metadata, "latent_variance", "channel.variance")
     if variance is None or variance.shape != (latent_dim,):
         variance = np.ones(latent_dim)
-    return JamModel(name, kind, model, converter, (mean, comps), attributes, variance, source)
+    return JamModel(name, kind, model, converter, (mean, comps), attributes, variance, source,
+                    extents)
 
 
 def _converter_for(model, metadata: dict, kind: str | None):
@@ -463,8 +482,8 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
             centre = last + CONTINUOUS_PULL * (call_mu - last)
         if p.bits is not None:
             centre = _channel(centre, p.bits, jam_model.latent_variance, rng)
-        for attr, amount in p.nudges.items():
-            centre = centre + amount * jam_model.attributes[attr]
+        if p.nudges:
+            centre = jam_model.nudge(centre, p.nudges)
         n_reply = -(-call.reply_bars // jam_model.model_bars)
         z = centre[None] + p.radius * rng.standard_normal((n_reply, centre.shape[0]))
         plans.append((seed, rng, call_mu, len(z_rows), n_reply))

@@ -187,6 +187,14 @@ def projection(latents: np.ndarray, dims: int = 3) -> dict[str, list]:
     }
 
 
+def attribute_extent(latents: np.ndarray, vector: np.ndarray) -> list[float]:
+    """Where the corpus lies along an attribute vector: the 1st and 99th percentiles of
+    t = <z, v> / <v, v> over encoded windows (the jam keeps nudged points inside)."""
+    t = latents @ vector / max(float(vector @ vector), 1e-12)  # (N,)
+    low, high = np.percentile(t, [1, 99])
+    return [float(low), float(high)]
+
+
 def corpus_metadata(
     model: nn.Module, x: np.ndarray, *, samples: int = 5000, seed: int = 0
 ) -> dict[str, Any]:
@@ -202,7 +210,12 @@ def corpus_metadata(
         "representation": kind,
         "bars": model.config.bars,
         "attributes": {
-            name: {"vector": vectors[name].tolist(), "r": corr[name]["r"]} for name in vectors
+            name: {
+                "vector": vectors[name].tolist(),
+                "r": corr[name]["r"],
+                "extent": attribute_extent(latents, vectors[name]),
+            }
+            for name in vectors
         },
         "projection": projection(latents),
         "latent_variance": latents.var(axis=0).tolist(),

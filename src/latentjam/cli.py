@@ -8,7 +8,7 @@ import os
 import sys
 
 from latentjam import __version__
-from latentjam.errors import LatentjamError
+from latentjam.errors import LatentjamError, extra_for
 
 # name -> module under latentjam.commands exposing `register(subparsers)`; each handler imports
 # its heavy dependencies itself, so `latentjam --help` stays fast.
@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except LatentjamError as exc:
         print(f"latentjam: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # an optional extra that is not installed
+        error = extra_for(exc)
+        if error is None:
+            raise
+        print(f"latentjam: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

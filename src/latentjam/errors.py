@@ -15,3 +15,28 @@ def missing_extra(package: str, extra: str) -> LatentjamError:
         f"this needs the optional package '{package}': "
         f"pip install 'latentjam[{extra}]' (with torch==2.13.0 in the same command for torch)"
     )
+
+
+# top-level module -> the extra that installs it
+EXTRA_OF_MODULE = {
+    "torch": "torch",
+    "lightning": "torch",
+    "tensorboard": "torch",
+    "music21": "corpora",
+    "soundfile": "audio",
+    "midirenderer": "audio",
+    "scipy": "audio",
+    "pretty_midi": "audio",
+    "websockets": "jam",
+    "pythonosc": "jam",
+    "mido": "jam",
+    "rtmidi": "jam",
+    "orjson": "jam",
+}
+
+
+def extra_for(exc: ModuleNotFoundError) -> LatentjamError | None:
+    """The one-line error for a missing optional package, or None for any other module."""
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    return missing_extra(top, extra) if extra else None

@@ -56,3 +56,19 @@ def test_every_shipped_model_loads_by_name():
     for name in names:
         assert isinstance(load_model(name), torch.nn.Module), name
     assert isinstance(load_model("humanize"), GrooveVAE)
+
+
+class _Custom:
+    """A class the safe loader refuses."""
+
+
+def test_unreadable_files_never_suggest_weights_only_false(tmp_path):
+    midi = tmp_path / "song.mid"
+    midi.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0")
+    pickled = tmp_path / "custom.pt"
+    torch.save({"x": _Custom()}, pickled)
+    for path in (midi, pickled):
+        with pytest.raises(LatentjamError) as info:
+            load_model(path)
+        text = str(info.value)
+        assert str(path) in text and "weights_only" not in text and "\n" not in text

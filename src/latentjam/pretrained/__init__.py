@@ -51,7 +51,12 @@ def read_model_file(name_or_path: str | os.PathLike) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise LatentjamError(f"cannot read model file {path}: {exc}") from None
+        # torch's own text can advise weights_only=False (unsafe for untrusted files): never
+        # pass it on; the first line of a short message only
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in str(exc) or len(first) > 160:
+            first = "not a model file saved by latentjam (or a training checkpoint)"
+        raise LatentjamError(f"cannot read model file {path}: {first}") from None
     if not isinstance(data, dict):
         raise LatentjamError(f"{path} is not a latentjam model file")
     if data.get("format") == FORMAT:

@@ -53,7 +53,7 @@ def _from_score(score: symusic.Score, name: str, *, check_tempo: bool) -> Sequen
         for t in tempos:
             if not (MIN_QPM <= t.qpm <= MAX_QPM):
                 raise InvalidMidiError(
-                    f"{name}: absurd tempo {t.qpm:.3g} qpm at beat {t.beat:g} "
+                    f"{name}: absurd tempo {t.qpm:.6g} qpm at beat {t.beat:g} "
                     f"(accepted {MIN_QPM:g}..{MAX_QPM:g})"
                 )
     if not tempos or tempos[0].beat > 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from latentjam.commands.argtypes import non_negative_float
 from latentjam.errors import LatentjamError
 
 PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
@@ -42,7 +43,8 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
     p.add_argument("-n", type=int, default=4)
     p.add_argument("--seconds", type=float, default=2.0, help="length (waveform models)")
-    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--temperature", type=non_negative_float, default=1.0,
+                   help="latent temperature (default 1.0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_sample)

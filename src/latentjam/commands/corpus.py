@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from latentjam.commands.argtypes import positive_int
+
 
 def register(subparsers) -> None:
     """Add the `corpus` command and its `list`, `build` and `info` actions."""
@@ -24,7 +26,8 @@ def register(subparsers) -> None:
         p.add_argument("name", help="corpus name (see `latentjam corpus list`)")
         p.add_argument("--kind", choices=("drums", "melody", "pianoroll"),
                        help="converter (default: the corpus's own kind)")
-        p.add_argument("--bars", type=int, help="bars per window (default 2; pianoroll: 1)")
+        p.add_argument("--bars", type=positive_int,
+                       help="bars per window (default 2; pianoroll: 1)")
         p.add_argument("--limit", type=int, help="only the first N pieces (a quick look)")
         p.add_argument("--workers", type=int, help="parser processes (default: up to 2)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -7,6 +7,8 @@ import importlib
 import json
 from pathlib import Path
 
+from latentjam.commands.argtypes import positive_int
+
 
 def register(subparsers) -> None:
     """Add the `data` command with its `build` and `info` sub-commands."""
@@ -23,14 +25,14 @@ def register(subparsers) -> None:
     )
     build.add_argument("sources", nargs="+", metavar="SRC", help="MIDI folder or file")
     build.add_argument("--kind", required=True, choices=("drums", "melody", "pianoroll"))
-    build.add_argument("--bars", type=int, default=None,
+    build.add_argument("--bars", type=positive_int, default=None,
                        help="bars per window (default 2; pianoroll windows are 1 bar)")
     build.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
     build.add_argument("--workers", type=int, default=None,
                        help="worker processes (default: all cores)")
     build.add_argument("--mapping", choices=("gm", "roland"), default="gm",
                        help="drum pitch map: General MIDI or Roland TD-11 (Groove MIDI Dataset)")
-    build.add_argument("--hop", type=int, default=1, metavar="BARS",
+    build.add_argument("--hop", type=positive_int, default=1, metavar="BARS",
                        help="bars between window starts (default 1)")
     build.add_argument("--metre", choices=("quarters", "four-four"), default="quarters",
                        help="quarters: window every metre by 4-quarter-note bars from each "

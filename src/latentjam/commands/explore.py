@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from latentjam.commands.argtypes import non_negative_float
 from latentjam.errors import LatentjamError
 
 DEFAULT_SCALES = "-1,-0.5,0,0.5,1"
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sample", help="new pieces from a model's prior")
     _model_arg(p)
     p.add_argument("-n", type=int, default=8, help="how many pieces (default 8)")
-    p.add_argument("--temperature", type=float, default=0.5,
+    p.add_argument("--temperature", type=non_negative_float, default=0.5,
                    help="decoder temperature: 0 = most likely outputs (default 0.5)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same pieces")
     _out_args(p)
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("humanize", help="give a quantised drum pattern a played feel")
     p.add_argument("input", help="MIDI file with drums")
     p.add_argument("--out", required=True, help="MIDI file to write (PNG and WAV beside it)")
-    p.add_argument("--temperature", type=float, default=0.0,
+    p.add_argument("--temperature", type=non_negative_float, default=0.0,
                    help="0: the most typical feel; > 0: sample a groove style")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default="humanize", help="humanize model name or file")

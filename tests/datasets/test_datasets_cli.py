@@ -34,3 +34,19 @@ def test_a_broken_file_named_directly_is_a_one_line_error(midi_tree, tmp_path, c
     assert main(["data", "info", str(tmp_path / "nowhere")]) == 2
     assert main(["data", "build", str(tmp_path / "missing"), "--kind", "drums",
                  "--out", str(tmp_path / "x")]) == 2
+
+
+def test_a_build_where_every_file_is_skipped_fails(midi_tree, tmp_path, capsys):
+    code = main(["data", "build", str(midi_tree / "bad"), "--kind", "drums",
+                 "--out", str(tmp_path / "ds"), "--workers", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "every file was skipped" in err
+
+
+def test_an_empty_split_is_warned_about(midi_tree, tmp_path, capsys):
+    code = main(["data", "build", str(midi_tree / "mma"), "--kind", "drums", "--out",
+                 str(tmp_path / "ds"), "--workers", "1", "--quiet", "--valid", "0.0001",
+                 "--test", "0.0001"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "split has no windows" in err

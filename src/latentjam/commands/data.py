@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from pathlib import Path
 
 from latentjam.commands.argtypes import positive_int
@@ -82,6 +83,16 @@ def _build(args: argparse.Namespace) -> int:
         valid=args.valid, test=args.test, progress=not args.quiet,
     )
     print(report.summary())
+    total = sum(report.windows.get(s, 0) for s in ("train", "valid", "test"))
+    if total == 0:
+        raise LatentjamError(
+            "no windows at all: every file was skipped "
+            f"(reasons in {Path(args.out) / 'skipped.json'})"
+        )
+    for split, share in (("train", 1.0), ("valid", args.valid), ("test", args.test)):
+        if share > 0 and report.windows.get(split, 0) == 0:
+            print(f"latentjam: warning: the {split} split has no windows "
+                  "(too few files for the split shares; see --valid / --test)", file=sys.stderr)
     return 0
 
 

@@ -212,17 +212,30 @@ class Model:
             return float(read_music(x).qpm_at(0.0))
         return 120.0
 
+    def default_window(self, x: MusicLike | np.ndarray) -> int:
+        """The window a piece is represented by when none is named: the one with the most note
+        onsets of the model's kind (drum hits / melody note-ons / struck piano-roll cells), the
+        earliest of equals. A count-in or an intro rarely wins over the groove or the tune."""
+        w = x if isinstance(x, np.ndarray) and x.ndim == 3 else self.windows(x)  # (n, T, D)
+        if self.kind == "drums":
+            onsets = w[..., : w.shape[-1] // 3] > 0.5  # hit flags
+        elif self.kind == "melody":
+            onsets = w[..., 2:] > 0.5  # note-on events
+        else:
+            onsets = w[..., w.shape[-1] // 2 :] > 0.5  # struck flags of the piano roll
+        counts = onsets.reshape(len(w), -1).sum(axis=1)  # (n,)
+        return int(np.argmax(counts)) if len(counts) else 0
+
     def _one(self, x, window: int | None) -> np.ndarray:
         """One latent (Nz,): a latent passes through; music gives the posterior mean of window
-        `window`, by default (None) the first window that holds notes."""
+        `window`, by default (None) the window with the most onsets (`default_window`)."""
         if isinstance(x, np.ndarray | list | tuple) or lat._is_torch(x):
             a = lat._as_numpy(x)
             if a.ndim == 1:
                 return self._latents(a)[0]
         w = self.windows(x)  # (n, T, D)
         if window is None:
-            sounding = np.flatnonzero(w.reshape(len(w), -1).any(axis=1))
-            window = int(sounding[0]) if len(sounding) else 0
+            window = self.default_window(w)
         if not -len(w) <= window < len(w):
             raise LatentjamError(f"window {window} does not exist: the piece has {len(w)} "
                                  f"window(s) of {self.window_beats:g} beats")
@@ -256,8 +269,8 @@ class Model:
         """`steps` pieces from `a` to `b` (ends included) along a lerp or slerp latent path.
 
         a, b: music or latents (Nz,). For music, window `window` of the piece is used (by
-        default the first window with notes). The first and last steps are the model's
-        reconstructions of those windows.
+        default the one with the most onsets, see `default_window`). The first and last steps
+        are the model's reconstructions of those windows.
         """
         path = lat.interpolate(self._one(a, window), self._one(b, window), steps, method)
         return self.decode(path, qpm=qpm)

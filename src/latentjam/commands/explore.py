@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def _model_arg(p: argparse.ArgumentParser, default: str = "drums") -> None:
 def _window_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=int, default=None,
                    help="which window of a longer piece to use, counted from 0 "
-                        "(default: the first window with notes)")
+                        "(default: the window with the most notes)")
 
 
 def _out_args(p: argparse.ArgumentParser) -> None:
@@ -157,6 +158,28 @@ def _report(written: list[Path]) -> None:
     names = ", ".join(p.name if where else str(p) for p in written[:6])
     more = f" and {len(written) - 6} more" if len(written) > 6 else ""
     print(f"wrote {names}{more}" + (f" in {where}" if where else ""))
+
+
+def _say_window(model: Any, music: str, window: int | None) -> int:
+    """The window of `music` used (printed when chosen by default); returns its index."""
+    if window is not None:
+        return window
+    chosen = model.default_window(music)
+    n = len(model.windows(music))
+    print(f"{music}: window {chosen} of {n} (the one with the most notes; --window N picks "
+          "another)")
+    return chosen
+
+
+def _warn_if_silent(pieces: list[Any], what: str) -> None:
+    """Say so when every decoded piece came out without a note."""
+    silent = [i for i, piece in enumerate(pieces) if not any(len(t) for t in piece.tracks)]
+    if silent and len(silent) == len(pieces):
+        print(f"latentjam: warning: every {what} came out silent; try another --window or a "
+              "fuller input", file=sys.stderr)
+    elif silent:
+        print(f"latentjam: warning: {len(silent)} of {len(pieces)} {what}s came out silent",
+              file=sys.stderr)
 
 
 def _label(i: int, n: int) -> str:
@@ -224,8 +247,11 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 def run_interpolate(args: argparse.Namespace) -> int:
     """Decode `--steps` points on the latent path from A to B."""
     model = _load(args.model)
+    for music in (args.a, args.b):
+        _say_window(model, music, args.window)
     pieces = model.interpolate(args.a, args.b, args.steps, method=args.method,
                                window=args.window, qpm=args.qpm)
+    _warn_if_silent(pieces, "step")
     labels = [_label(i, args.steps) for i in range(args.steps)]
     _report(_write_set(model, pieces, Path(args.out), "step", labels, audio=args.audio,
                        title=f"{args.method} step"))
@@ -248,14 +274,15 @@ def run_attribute(args: argparse.Namespace) -> int:
 
     model = _load(args.model)
     scales = _scales(args.scales)
-    z = model.attribute_latents(args.input, args.attribute, scales, window=args.window)
+    window = _say_window(model, args.input, args.window)
+    z = model.attribute_latents(args.input, args.attribute, scales, window=window)
     pieces = model.decode(z, qpm=args.qpm)
+    _warn_if_silent(pieces, "scale")
     labels = [f"{s:+g}" for s in scales]
     folder = Path(args.out)
     written = _write_set(model, pieces, folder, args.attribute, labels, audio=args.audio,
                          title=f"{args.attribute} x")
     measured = lat.measure(model.decode_tensor(z), args.attribute)
-    window = "first with notes" if args.window is None else args.window
     summary = {"model": model.name, "attribute": args.attribute, "window": window,
                "scales": scales, "measured": [None if v != v else float(v) for v in measured]}
     _write_json(folder / f"{args.attribute}.json", summary)

@@ -66,3 +66,49 @@ def test_absurd_tempo_is_rejected():
     with pytest.raises(InvalidMidiError, match="absurd tempo"):
         read_midi(to_midi_bytes(seq))
     assert read_midi(to_midi_bytes(seq), check_tempo=False).tempos[0].qpm > 1000
+
+
+def _vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _smf(events: bytes, ppq: int = 96) -> bytes:
+    track = events + b"\x00\xff\x2f\x00"
+    header = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01" + ppq.to_bytes(2, "big")
+    return header + b"MTrk" + len(track).to_bytes(4, "big") + track
+
+
+NOTE = b"\x00\x99\x24\x64\x30\x89\x24\x00"  # a kick on channel 10, one 8th long
+
+
+def test_a_late_metre_change_does_not_stretch_earlier_segments():
+    seq = Sequence(
+        [Track([36], [100], [0.0], [0.5], is_drum=True)],
+        [Tempo(0.0, 120.0)],
+        [TimeSignature(0.0, 4, 4), TimeSignature(1e7, 3, 4)],
+    )
+    assert seq.downbeats(until=8.0).tolist() == [0.0, 4.0]
+
+
+def test_absurd_metres_are_ignored(tmp_path):
+    tiny_bar = b"\x00\xff\x58\x04\x01\x07\x18\x08"  # 1/128
+    odd = b"\x00\xff\x58\x04\x03\x03\x18\x08"  # 3/8 (the denominator is a power of 2)
+    path = tmp_path / "metre.mid"
+    path.write_bytes(_smf(tiny_bar + NOTE))
+    seq = read_midi(path)
+    assert [(ts.numerator, ts.denominator) for ts in seq.time_signatures] == [(4, 4)]
+    path.write_bytes(_smf(odd + NOTE))
+    assert [(ts.numerator, ts.denominator) for ts in read_midi(path).time_signatures] == [(3, 8)]
+
+
+def test_event_times_past_2_to_the_31_ticks_are_refused(tmp_path):
+    far = b"".join(_vlq(0x0FFFFFFF) + b"\xff\x01\x01a" for _ in range(9))  # 9 x 2^28 ticks
+    path = tmp_path / "far.mid"
+    path.write_bytes(_smf(far + NOTE))
+    with pytest.raises(InvalidMidiError, match="2\\^31"):
+        read_midi(path)

@@ -58,16 +58,24 @@ def _from_score(score: symusic.Score, name: str, *, check_tempo: bool) -> Sequen
                 )
     if not tempos or tempos[0].beat > 0:
         tempos.insert(0, Tempo(0.0, tempos[0].qpm if tempos else DEFAULT_QPM))
+    # a metre whose bar is shorter than an eighth note, or whose denominator is not a power of
+    # two up to 32, is not music a bar grid can follow: such events are ignored
     signatures = [
         TimeSignature(ts.time / ppq, int(ts.numerator), int(ts.denominator))
         for ts in score.time_signatures
-        if ts.numerator > 0 and ts.denominator > 0
+        if 0 < ts.numerator <= 64
+        and ts.denominator in (1, 2, 4, 8, 16, 32)
+        and 4 * ts.numerator / ts.denominator >= 0.5
+        and ts.time >= 0
     ]
     if not signatures or signatures[0].beat > 0:
         signatures.insert(0, TimeSignature(0.0, 4, 4))
     tracks = []
     for st in score.tracks:
         cols = st.notes.numpy()
+        if len(cols["time"]) and int(cols["time"].min()) < 0:
+            raise InvalidMidiError(f"{name}: event times beyond 2^31 ticks (negative after "
+                                   "wrapping): the file's delta times are corrupt")
         tracks.append(
             Track(
                 cols["pitch"], cols["velocity"],

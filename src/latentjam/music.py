@@ -172,7 +172,9 @@ class Sequence:
             signatures.insert(0, TimeSignature(0.0, 4, 4))
         out: list[float] = []
         for i, ts in enumerate(signatures):
-            stop = signatures[i + 1].beat if i + 1 < len(signatures) else end
+            stop = min(signatures[i + 1].beat, end) if i + 1 < len(signatures) else end
+            if ts.beat >= end:
+                break
             beat = ts.beat
             while beat < stop - 1e-9:
                 out.append(beat)

@@ -112,3 +112,15 @@ def test_event_times_past_2_to_the_31_ticks_are_refused(tmp_path):
     path.write_bytes(_smf(far + NOTE))
     with pytest.raises(InvalidMidiError, match="2\\^31"):
         read_midi(path)
+
+
+def test_a_header_with_the_wrong_track_count_loses_no_notes(tmp_path):
+    one = _smf(NOTE)
+    chunk = one[14:]  # the MTrk chunk
+    two_tracks = one[:10] + (1).to_bytes(2, "big") + one[12:] + chunk  # says 1, holds 2
+    path = tmp_path / "count.mid"
+    path.write_bytes(two_tracks)
+    assert sum(len(t) for t in read_midi(path).tracks) == 2
+    says_three = one[:10] + (3).to_bytes(2, "big") + one[12:]  # says 3, holds 1
+    path.write_bytes(says_three)
+    assert sum(len(t) for t in read_midi(path).tracks) == 1

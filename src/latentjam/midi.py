@@ -37,11 +37,30 @@ def read_midi(source: str | os.PathLike | bytes, *, check_tempo: bool = True) ->
         data = path.read_bytes()
     if len(data) < 14 or data[:4] != b"MThd":
         raise InvalidMidiError(f"{name}: not a standard MIDI file (no MThd header)")
+    data = _with_true_track_count(data)
     try:
         score = symusic.Score.from_midi(data)
     except Exception as exc:  # symusic raises RuntimeError/ValueError with terse texts
         raise InvalidMidiError(f"{name}: unreadable MIDI ({exc})") from None
     return _from_score(score, name, check_tempo=check_tempo)
+
+
+def _with_true_track_count(data: bytes) -> bytes:
+    """The file with its header's track count set to the number of complete MTrk chunks.
+
+    A header that declares more tracks than the file holds, or fewer, would make the parser
+    stop early or drop the extra tracks' notes; walking the chunks fixes the count (unknown
+    chunk types are skipped, as the standard says)."""
+    header_len = int.from_bytes(data[4:8], "big")
+    pos, tracks = 8 + header_len, 0
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos + 4 : pos + 8], "big")
+        if data[pos : pos + 4] == b"MTrk":
+            tracks += 1
+        pos += 8 + length
+    if header_len < 6 or tracks == int.from_bytes(data[10:12], "big") or tracks == 0:
+        return data
+    return data[:10] + min(tracks, 0xFFFF).to_bytes(2, "big") + data[12:]
 
 
 def _from_score(score: symusic.Score, name: str, *, check_tempo: bool) -> Sequence:

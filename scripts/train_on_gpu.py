@@ -77,14 +77,21 @@ def run(args: argparse.Namespace) -> int:
     dense = {}
     procs = []
     for spec in args.job:
-        preset_name, seed, *data_name = spec.split(":")
+        preset_name, seed, *rest = spec.split(":")
+        data_name = [rest[0]] if rest and rest[0] else []
+        settings = [s for s in rest[1].split(";") if s] if len(rest) > 1 else []
+        label = rest[2] if len(rest) > 2 else ""
         preset = get_preset(preset_name)
         corpus = data_name[0] if data_name else preset.corpus
         if corpus not in dense:
             dense[corpus] = expand(
                 Path(args.data) / f"{corpus}.npz", runs / "data" / f"{corpus}.npy"
             )
-        out = runs / (f"{preset_name}-s{seed}" + (f"-{corpus}" if data_name else ""))
+        out = runs / (
+            f"{preset_name}-s{seed}"
+            + (f"-{corpus}" if data_name else "")
+            + (f"-{label}" if label else "")
+        )
         cmd = [
             sys.executable,
             "-m",
@@ -108,6 +115,11 @@ def run(args: argparse.Namespace) -> int:
             cmd += ["--max-steps", str(args.max_steps)]
         if args.batch_size:
             cmd += ["--batch-size", str(args.batch_size)]
+        for setting in settings:
+            if setting.startswith("init="):
+                cmd += ["--init-from", setting[len("init=") :]]
+            else:
+                cmd += ["--set", setting]
         out.mkdir(parents=True, exist_ok=True)
         log = (out / "train.log").open("w")
         env = {**os.environ, "LATENTJAM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -192,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--max-steps", type=int)
     r.add_argument("--batch-size", type=int)
     r.add_argument("--accelerator", default="gpu")
-    r.add_argument("--job", action="append", required=True, help="PRESET:SEED[:DATA]")
+    r.add_argument(
+        "--job",
+        action="append",
+        required=True,
+        help="PRESET:SEED[:DATA[:SET;SET...[:LABEL]]]; SET is PART.FIELD=VALUE or init=MODEL",
+    )
     p = sub.add_parser("pack")
     p.add_argument("--runs", required=True)
     p.add_argument("--out", required=True)

@@ -29,6 +29,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         help="also stop after this much wall time (resume later with a larger budget)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PART.FIELD=VALUE",
+        help="change one preset field, e.g. model.input_dropout=0.3, objective.beta=0.2, "
+        "train.lr=0.001 (repeatable)",
+    )
+    p.add_argument(
+        "--init-from", metavar="MODEL", help="start from this model file's weights (same shape)"
+    )
     p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
     p.add_argument("--num-nodes", type=int, default=1)
     p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
@@ -58,6 +69,36 @@ def make_converter(kind: str, bars: int = 2) -> Any:
     if kind == "melody":
         return MelodyOneHot(bars=bars)
     raise LatentjamError(f"no converter for data kind {kind!r}")
+
+
+def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[str]):
+    """`--set part.field=value` changes -> new (model, objective, train) configs."""
+    import dataclasses
+
+    parts = {"model": model_cfg, "objective": obj_cfg, "train": train_cfg}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        part, _, name = key.partition(".")
+        if not sep or part not in parts:
+            raise LatentjamError(f"--set {item!r}: expected model.F=V, objective.F=V or train.F=V")
+        fields = {f.name: f for f in dataclasses.fields(parts[part])}
+        if name not in fields:
+            raise LatentjamError(f"--set {item!r}: {part} has no field {name!r} "
+                                 f"(fields: {', '.join(fields)})")
+        current = getattr(parts[part], name)
+        try:
+            if isinstance(current, bool):
+                value: Any = text.lower() in ("1", "true", "yes")
+            elif isinstance(current, tuple):
+                value = tuple(int(v) for v in text.split(",") if v)
+            elif current is None:
+                value = text
+            else:
+                value = type(current)(text)
+        except ValueError:
+            raise LatentjamError(f"--set {item!r}: {text!r} is not a valid {name}") from None
+        parts[part] = dataclasses.replace(parts[part], **{name: value})
+    return parts["model"], parts["objective"], parts["train"]
 
 
 def make_augmentation(name: str) -> Any:
@@ -153,6 +194,8 @@ def run_train(args: argparse.Namespace) -> int:
     }
     if changes:
         train_cfg = TrainConfig.from_dict({**train_cfg.to_dict(), **changes})
+    if args.set and not args.resume:
+        model_cfg, obj_cfg, train_cfg = apply_settings(model_cfg, obj_cfg, train_cfg, args.set)
     converter = make_converter(model_cfg.data, model_cfg.bars)
     corpus = args.corpus or (None if args.data else preset.corpus)
     (train, valid), description = load_arrays(
@@ -166,6 +209,16 @@ def run_train(args: argparse.Namespace) -> int:
     )
     torch.manual_seed(train_cfg.seed)
     model = RecurrentVAE(model_cfg)
+    if args.init_from and not args.resume:
+        from latentjam.pretrained import read_model_file
+
+        state = read_model_file(args.init_from)["state_dict"]
+        try:
+            model.load_state_dict({k: v.float() for k, v in state.items()})
+        except RuntimeError as exc:
+            raise LatentjamError(f"--init-from {args.init_from}: weights do not fit the "
+                                 f"preset's model ({str(exc).splitlines()[0]})") from None
+        description["init_from"] = str(args.init_from)
     objective = Objective(obj_cfg)
     datamodule = ArrayDataModule(
         train,
@@ -194,6 +247,8 @@ def run_train(args: argparse.Namespace) -> int:
         meta = {
             "data": description,
             "preset": preset.name,
+            "settings": list(args.set),
+            "model_config": model_cfg.to_dict(),
             "steps": _steps_done(ckpt, train_cfg.max_steps),
             "objective_config": obj_cfg.to_dict(),
             "train_config": train_cfg.to_dict(),

@@ -189,8 +189,10 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
             if o.eta > 0
             else "; no flat regulariser"
         ),
-        f"- Data: bundled corpus `{preset.corpus}` ({data.get('n_train', '?')} training windows, "
-        f"{data.get('n_valid', '?')} validation), converter `{data.get('converter', '?')}`",
+        f"- Data: bundled corpus `{preset.corpus}` ({data.get('n_train', '?')} training windows"
+        + (f", {data['n_valid']} validation" if data.get("n_valid") else "")
+        + f"), converter `{data.get('converter', '?')}`"
+        + (f"; training batches augmented: {preset.augment}" if preset.augment else ""),
         _training_line(meta, t),
         f"- File: `{path.name}` (fp16 weights, {path.stat().st_size / 1e6:.1f} MB)",
         "",
@@ -226,10 +228,18 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         "- `projection`: fixed 3-D PCA of the training latents (mean, components) for the jam view",
         "- `latent_variance`, `latent_range`: per-axis statistics of the training latents",
         "",
-        "FM-Music-VAE vs the baseline (paper table 2 / fig. 2 protocols) and what limits it "
-        "at this scale: `benchmarks/README.md`, section paper_tables.",
+        "FM-Music-VAE vs the baseline over three seeds (paper table 2 / fig. 2 protocols), what "
+        "reproduces and what does not: `docs/reproduction.md`.",
         "",
-        "Reproduce: `python scripts/train_pretrained.py --only " + name + "`",
+        "Reproduce: "
+        + (
+            "`scripts/train_shipped_on_gpu.sh` on a GPU machine (see its header), then "
+            "`python scripts/train_pretrained.py --package-only --runs runs/gpu --run-suffix=-s0 "
+            f"--only {name}`; on a CPU alone: `python scripts/train_pretrained.py --only {name}` "
+            "(the same preset, without a wall-time cut)"
+            if meta.get("trained_on", "CPU") != "CPU"
+            else f"`python scripts/train_pretrained.py --only {name}`"
+        ),
         "",
     ]
     card = path.with_suffix(".md")

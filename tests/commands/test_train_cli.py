@@ -58,7 +58,9 @@ def test_train_then_evaluate(tmp_path, drum_windows, capsys):
         )
         == 0
     )
-    data = json.loads(report.read_text())
+    printed = capsys.readouterr().out
+    assert f"wrote {report}" in printed
+    data = json.loads(report.read_text(), parse_constant=_refuse)  # no bare NaN / Infinity
     assert set(data["attributes"]) == {"density", "velocity", "offset"}
     density = data["attributes"]["density"]
     assert {"r", "r_ellipsoid", "r_all"} <= set(density) and 0 <= density["discard_rate"] < 1
@@ -66,6 +68,19 @@ def test_train_then_evaluate(tmp_path, drum_windows, capsys):
     assert 0 <= data["reconstruction"]["hit_accuracy"] <= 1
     assert all(p.endswith(".png") for p in data["plots"])
     assert data["smoothness"]["n"] == 100
+    # a --set change and a warm start from the run's own weights
+    again = tmp_path / "again"
+    assert main([*args[:-3], "--max-steps", "2", "--no-progress", "--out", str(again),
+                 "--set", "model.input_dropout=0.2", "--init-from", str(out / "model.pt")]) == 0
+    from latentjam.pretrained import load_model
+
+    assert load_model(again / "model.pt").config.input_dropout == 0.2
+    assert main([*args[:-3], "--out", str(tmp_path / "x"), "--set", "model.nope=1"]) == 2
+    assert "has no field 'nope'" in capsys.readouterr().err
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} in JSON")
 
 
 def test_presets_listed_and_bad_data_is_a_user_error(tmp_path, capsys):

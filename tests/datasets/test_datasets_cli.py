@@ -50,3 +50,12 @@ def test_an_empty_split_is_warned_about(midi_tree, tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "split has no windows" in err
+
+
+def test_a_whole_folder_can_be_a_test_set_and_evaluated(midi_tree, tmp_path, capsys):
+    out = tmp_path / "ds"
+    assert main(["data", "build", str(midi_tree / "mma"), "--kind", "drums", "--out", str(out),
+                 "--workers", "1", "--quiet", "--valid", "0", "--test", "1"]) == 0
+    from latentjam.datasets import load_dataset
+
+    assert len(load_dataset(out, "train")) == 0 and len(load_dataset(out, "test")) > 0

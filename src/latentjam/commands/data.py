@@ -89,7 +89,8 @@ def _build(args: argparse.Namespace) -> int:
             "no windows at all: every file was skipped "
             f"(reasons in {Path(args.out) / 'skipped.json'})"
         )
-    for split, share in (("train", 1.0), ("valid", args.valid), ("test", args.test)):
+    shares = (("train", 1.0 - args.valid - args.test), ("valid", args.valid), ("test", args.test))
+    for split, share in shares:
         if share > 0 and report.windows.get(split, 0) == 0:
             print(f"latentjam: warning: the {split} split has no windows "
                   "(too few files for the split shares; see --valid / --test)", file=sys.stderr)

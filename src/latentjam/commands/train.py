@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--json", required=True, help="write the figures here")
     e.add_argument("--plots", help="directory for PNG plots (default: next to --json)")
     e.add_argument("--quick", action="store_true", help="fewer samples (for a fast look)")
+    e.add_argument(
+        "--split",
+        default="test",
+        choices=("train", "valid", "test", "all"),
+        help="which split of --data / --corpus to measure on (default: test)",
+    )
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(func=run_evaluate)
 
@@ -270,6 +276,7 @@ def _steps_done(ckpt: Path, planned: int) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of `latentjam evaluate`."""
+    import numpy as np
     import torch
 
     torch.set_num_threads(int(os.environ.get("LATENTJAM_THREADS", "1")))
@@ -285,11 +292,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if not source.startswith("corpus:"):
             raise LatentjamError("this model does not name its corpus: pass --data or --corpus")
         corpus = source.split(":", 1)[1]
-    (test,), description = load_arrays(
-        data=args.data, corpus=corpus, converter=converter, splits=("test",)
+    splits = ("train", "valid", "test") if args.split == "all" else (args.split,)
+    arrays, description = load_arrays(
+        data=args.data, corpus=corpus, converter=converter, splits=splits
     )
+    test = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
     if len(test) == 0:
-        raise LatentjamError("the test split is empty")
+        raise LatentjamError(f"the {args.split} split is empty (try --split all)")
     _check_shape(test, config, "the test data")
     json_path = Path(args.json)
     plots = Path(args.plots) if args.plots else json_path.parent / (json_path.stem + "_plots")
@@ -301,7 +310,21 @@ def run_evaluate(args: argparse.Namespace) -> int:
     report["data"] = description
     json_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = json_path.with_name(json_path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
+    tmp.write_text(json.dumps(_finite(report), indent=2, allow_nan=False))
     os.replace(tmp, json_path)
-    print(json.dumps(report.get("summary", {}), indent=2))
+    print(json.dumps(_finite(report.get("summary", {})), indent=2))
+    print(f"wrote {json_path} and the plots in {plots}/")
     return 0
+
+
+def _finite(obj: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become null (bare NaN is not valid JSON)."""
+    import math
+
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -198,8 +198,8 @@ def build_dataset(
     so a piece never lands in two splits and rebuilding gives the same split. The output is
     identical for any number of `workers` (default: all cores). Returns the `BuildReport`.
     """
-    if not (0 <= valid and 0 <= test and valid + test < 1):
-        raise LatentjamError("valid and test fractions must be >= 0 and sum to less than 1")
+    if not (0 <= valid and 0 <= test and valid + test <= 1):
+        raise LatentjamError("valid and test fractions must be >= 0 and sum to at most 1")
     started = time.perf_counter()
     out = Path(out)
     if out.exists() and not out.is_dir():

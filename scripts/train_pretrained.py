@@ -84,14 +84,26 @@ def quick_check(model_file: Path, fixture: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "quick.json"
         subprocess.run(
-            [sys.executable, "-m", "latentjam", "evaluate", "--model", str(model_file), "--data",
-             str(fixture), "--quick", "--json", str(out)],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "latentjam",
+                "evaluate",
+                "--model",
+                str(model_file),
+                "--data",
+                str(fixture),
+                "--quick",
+                "--json",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
         )
         return json.loads(out.read_text())["summary"]
 
 
-def package(name: str, run: Path, quick: bool, trained_on: str = "") -> Path:
+def package(name: str, run: Path, quick: bool, trained_on: str = "", history: str = "") -> Path:
     """Corpus metadata + test metrics + fp16 model file + model card."""
     import torch
 
@@ -110,8 +122,11 @@ def package(name: str, run: Path, quick: bool, trained_on: str = "") -> Path:
     meta = dict(model.metadata)
     data = dict(meta.get("data", {}))
     if not str(data.get("source", "")).startswith("corpus:"):  # trained from an exported array
-        data.update(source=f"corpus:{preset.corpus}", converter=conv.cache_key(),
-                    trained_from=data.get("source"))
+        data.update(
+            source=f"corpus:{preset.corpus}",
+            converter=conv.cache_key(),
+            trained_from=data.get("source"),
+        )
     meta["data"] = data
     meta.update(corpus_metadata(model, train_x, samples=2000 if quick else 5000))
     report = evaluate_model(model, test_x, quick=quick, seed=0, name=name)
@@ -128,6 +143,7 @@ def package(name: str, run: Path, quick: bool, trained_on: str = "") -> Path:
             "cpu_seconds": timing.get("cpu_seconds"),
             "wall_seconds": timing.get("wall_seconds"),
             "trained_on": trained_on or "CPU",
+            "history": history,
             "test_metrics": {
                 k: report[k] for k in ("reconstruction", "smoothness", "attributes", "flatness")
             },
@@ -156,18 +172,37 @@ def _plain(obj):
 
 def _training_line(meta: dict, t: dict) -> str:
     steps = meta.get("steps", t.get("max_steps", "?"))
-    head = (f"- Training: {steps} steps, batch {t.get('batch_size', '?')}, Adam "
-            f"lr {t.get('lr', '?')} (warm-up {t.get('warmup_steps', 0)} steps, x{t.get('lr_decay')}"
-            f" per step to {t.get('lr_min', '?')})")
+    head = (
+        f"- Training: {steps} steps, batch {t.get('batch_size', '?')}, Adam "
+        f"lr {t.get('lr', '?')} (warm-up {t.get('warmup_steps', 0)} steps, x{t.get('lr_decay')}"
+        f" per step to {t.get('lr_min', '?')})"
+    )
     if meta.get("trained_on", "CPU") == "CPU":
-        return (head + f"; CPU time {meta.get('cpu_seconds') or 0:.0f} s (wall "
-                f"{meta.get('wall_seconds') or 0:.0f} s on 2 shared cores)")
-    return head + (f"; {meta.get('wall_seconds') or 0:.0f} s wall on {meta['trained_on']} "
-                   "(`scripts/train_shipped_on_gpu.sh`)")
+        return (
+            head + f"; CPU time {meta.get('cpu_seconds') or 0:.0f} s (wall "
+            f"{meta.get('wall_seconds') or 0:.0f} s on 2 shared cores)"
+        )
+    return head + (
+        f"; {meta.get('wall_seconds') or 0:.0f} s wall on {meta['trained_on']} "
+        "(`scripts/train_shipped_on_gpu.sh`)"
+    )
 
 
 def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> None:
-    m, o, t = preset.model, preset.objective, meta.get("train_config", {})
+    from latentjam.models.recurrent_vae import RecurrentVAEConfig
+    from latentjam.regularizers.objective import ObjectiveConfig
+
+    m = (
+        RecurrentVAEConfig.from_dict(meta["model_config"])
+        if meta.get("model_config")
+        else preset.model
+    )
+    o = (
+        ObjectiveConfig.from_dict(meta["objective_config"])
+        if meta.get("objective_config")
+        else preset.objective
+    )
+    t = meta.get("train_config", {})
     s = meta["summary"]
     data = meta.get("data", {})
     lines = [
@@ -176,7 +211,8 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         f"- Model: RecurrentVAE, {m.bars} bars x {m.steps_per_bar} steps, {m.feature_dim} "
         f"features, latent {m.latent_dim}-D; BiGRU encoder {list(m.encoder_hidden)}, "
         f"conductor {m.conductor_hidden}, bar GRU {list(m.decoder_hidden)}; prior: {m.prior}"
-        + (f" (VHP, MLP {list(m.prior_hidden)}, K={m.iw_samples})" if m.prior == "vhp" else ""),
+        + (f" (VHP, MLP {list(m.prior_hidden)}, K={m.iw_samples})" if m.prior == "vhp" else "")
+        + (f"; decoder input dropout {m.input_dropout:g} in training" if m.input_dropout else ""),
         f"- Objective: {o.kl}"
         + (
             f" (kappa={o.kappa}, nu={o.nu}, lambda floor {o.lambda_min})"
@@ -193,7 +229,7 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         + (f", {data['n_valid']} validation" if data.get("n_valid") else "")
         + f"), converter `{data.get('converter', '?')}`"
         + (f"; training batches augmented: {preset.augment}" if preset.augment else ""),
-        _training_line(meta, t),
+        _training_line(meta, t) + (f". {meta['history']}" if meta.get("history") else ""),
         f"- File: `{path.name}` (fp16 weights, {path.stat().st_size / 1e6:.1f} MB)",
         "",
         "## Test-split metrics (`latentjam evaluate`)",
@@ -216,8 +252,7 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         "|---|---|",
     ]
     lines += [
-        f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"
-        for k, v in check.items()
+        f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in check.items()
     ]
     lines += [
         "",
@@ -257,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick-eval", action="store_true", help="fewer evaluation samples")
     ap.add_argument("--run-suffix", default="", help="run folder = RUNS/NAME + suffix")
     ap.add_argument("--trained-on", default="", help="where the runs trained (card text)")
+    ap.add_argument("--history", default="", help="how the run came about (card text)")
     args = ap.parse_args(argv)
     for name in args.only or NAMES:
         run = Path(args.runs) / f"{name}{args.run_suffix}"
@@ -264,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== training {name} -> {run}", flush=True)
             print(train(name, run, args.max_steps), flush=True)
         print(f"== packaging {name}", flush=True)
-        print(package(name, run, args.quick_eval, args.trained_on), flush=True)
+        print(package(name, run, args.quick_eval, args.trained_on, args.history), flush=True)
     return 0
 
 

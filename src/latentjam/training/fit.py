@@ -73,6 +73,8 @@ def fit(
         )
     except ModuleNotFoundError:  # tensorboard is optional; CSV logs are always written
         pass
+    # before the Trainer exists: it prints a cloud-logging advertisement at INFO level
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     module = VAETrainingModule(model, objective, train_config, description)
     has_valid = data.valid is not None
     trainer = L.Trainer(
@@ -96,9 +98,14 @@ def fit(
         enable_model_summary=False,
         use_distributed_sampler=False,
     )
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*infinite.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")  # lightning's own use of torch's pytree
+        if resume:
+            import torch
+
+            step = torch.load(ckpt, map_location="cpu", weights_only=True).get("global_step", 0)
+            print(f"resuming {out} from step {step} of {train_config.max_steps}", flush=True)
         trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if resume else None)
     return ckpt

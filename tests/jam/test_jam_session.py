@@ -88,7 +88,7 @@ def test_attribute_nudge_moves_the_reply_along_its_vector(tiny_drums):
         del tiny_drums.attributes["density"]
 
 
-def test_nudges_stop_at_the_corpus_extent_along_the_vector(tiny_drums):
+def test_nudges_span_the_corpus_extent_along_the_vector(tiny_drums):
     rng = np.random.default_rng(1)
     vec = rng.standard_normal(tiny_drums.latent_dim)
     centre = rng.standard_normal(tiny_drums.latent_dim)
@@ -99,10 +99,13 @@ def test_nudges_stop_at_the_corpus_extent_along_the_vector(tiny_drums):
         along = lambda z: (z - centre) @ vec / (vec @ vec)  # noqa: E731
         assert along(tiny_drums.nudge(centre, {"density": -3.0})) == pytest.approx(-1.0)
         assert along(tiny_drums.nudge(centre, {"density": 3.0})) == pytest.approx(0.5)
-        assert along(tiny_drums.nudge(centre, {"density": 0.25})) == pytest.approx(0.25)
+        assert along(tiny_drums.nudge(centre, {"density": 1.5})) == pytest.approx(0.25)
+        assert along(tiny_drums.nudge(centre, {"density": -1.5})) == pytest.approx(-0.5)
         moved = tiny_drums.nudge(centre, {"density": -3.0}) - centre
         np.testing.assert_allclose(moved, -1.0 * vec, atol=1e-9)  # only along the vector
         np.testing.assert_array_equal(tiny_drums.nudge(centre, {"density": 0.0}), centre)
+        knob = [along(tiny_drums.nudge(centre, {"density": a})) for a in np.linspace(-3, 3, 13)]
+        assert np.all(np.diff(knob) > 0)  # the whole knob range moves the point
     finally:
         del tiny_drums.attributes["density"], tiny_drums.attribute_extents["density"]
 
@@ -226,3 +229,23 @@ def test_history_holds_nothing_the_garbage_collector_tracks(tiny_drums):
     for e in s.history:
         assert not any(gc.is_tracked(x) for x in gc.get_referents(e) if not isinstance(x, type))
     assert s.history[0].call["notes"] and isinstance(s.history[0].reply_notes, list)
+
+
+def test_shipped_drums_model_answers_sparse_calls_and_every_knob_moves(drums_model):
+    rng = np.random.default_rng(7)
+    s = Session(drums_model, seed=0)
+    for i in range(24):  # calls of one to three hits, at the default knobs
+        hits = [{"pitch": int(rng.choice([36, 38, 42])), "velocity": 100,
+                 "step": int(rng.integers(0, 32))} for _ in range(1 + i % 3)]
+        reply = s.respond(make_call(drums_model, notes=hits, params={}))
+        assert reply["notes"], f"silent reply to {hits}"
+    rock = [{"pitch": 42, "velocity": 80, "step": k} for k in range(0, 32, 2)]
+    rock += [{"pitch": 36 if k % 8 == 0 else 38, "velocity": 110, "step": k}
+             for k in range(0, 32, 4)]
+    counts = []
+    for amount in (-3.0, -1.5, 0.0, 1.5, 3.0):
+        replies = [Session(drums_model).respond(make_call(drums_model, notes=rock, params={
+            "seed": seed, "temperature": 0, "radius": 0.3, "nudges": {"density": amount}}))
+            for seed in range(6)]
+        counts.append(np.mean([len(r["notes"]) for r in replies]))
+    assert counts[0] > 0 and np.all(np.diff(counts) > 0), counts

@@ -22,7 +22,7 @@ import numpy as np
 
 from latentjam.errors import LatentjamError
 from latentjam.jam.grids import calls_to_drum_windows, drum_windows_to_notes
-from latentjam.jam.protocol import STEPS_PER_BAR, Call, Note, encode_event
+from latentjam.jam.protocol import ATTRIBUTE_RANGE, STEPS_PER_BAR, Call, Note, encode_event
 from latentjam.music import Sequence, Tempo, Track
 
 STEP_BEATS = 0.25          # one 16th-note step in quarter notes
@@ -55,16 +55,25 @@ class JamModel:
     attribute_extents: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def nudge(self, centre: np.ndarray, nudges: dict[str, float]) -> np.ndarray:
-        """`centre` (Nz,) moved by `amount` x each attribute vector, but never past the corpus's
-        extent along that vector (so the far end of a knob is the corpus's most extreme
-        music, e.g. its sparsest groove, not a point no window encodes to)."""
+        """`centre` (Nz,) moved along each attribute vector by a knob `amount` in -3..3.
+
+        With the corpus's extent along the vector stored (t = <z, v> / <v, v> from its 1st to
+        its 99th percentile), +3 lands on the far end (e.g. the corpus's densest grooves), -3 on
+        the near end (its sparsest, never silence), and amounts in between proportionally, so
+        every knob moves its attribute over its whole range (a point already beyond an end stays
+        where it is on that side); without a stored extent, amount x vector.
+        """
         for attr, amount in nudges.items():
             vec = self.attributes[attr]
-            centre = centre + amount * vec
             extent = self.attribute_extents.get(attr)
-            if extent is not None and amount:
-                t = float(centre @ vec) / max(float(vec @ vec), 1e-12)
-                centre = centre + (min(max(t, extent[0]), extent[1]) - t) * vec
+            if extent is None or not amount:
+                centre = centre + amount * vec
+                continue
+            t = float(centre @ vec) / max(float(vec @ vec), 1e-12)
+            # never against the knob: a point already past the corpus's end stays put
+            end = max(extent[1], t) if amount > 0 else min(extent[0], t)
+            target = t + (abs(amount) / ATTRIBUTE_RANGE) * (end - t)
+            centre = centre + (target - t) * vec
         return centre
 
     @property
@@ -446,6 +455,44 @@ def encode_calls(jam_model: JamModel, calls: list[Call]) -> list[np.ndarray]:
     return np.split(mu_all, np.cumsum(n_windows)[:-1])
 
 
+SILENT_RETRIES = 3  # denser re-draws of a reply window that came out without a note
+
+
+def _silent(jam_model: JamModel, windows: np.ndarray) -> np.ndarray:
+    """Which decoded windows (n, T, D) hold no note, (n,) bool."""
+    onsets = windows[..., :9] if jam_model.kind == "drums" else windows[..., 2:]
+    return ~(onsets > 0.5).reshape(len(windows), -1).any(axis=1)
+
+
+def _fill_silent_windows(jam_model: JamModel, z_all: np.ndarray, decoded: np.ndarray, items,
+                         plans) -> None:
+    """A reply is never silent: each window that decoded to no note is drawn again a step
+    denser (along the density vector when the model has one, else further out), up to
+    SILENT_RETRIES times; `z_all` and `decoded` are updated in place."""
+    temperature_of = np.zeros(len(z_all))
+    seed_of = np.zeros(len(z_all), dtype=np.int64)
+    for (_, call), (seed, _, _, start, n) in zip(items, plans, strict=True):
+        temperature_of[start:start + n] = call.params.temperature
+        seed_of[start:start + n] = seed
+    for attempt in range(1, SILENT_RETRIES + 1):
+        rows = np.flatnonzero(_silent(jam_model, decoded))
+        if not len(rows):
+            return
+        if "density" in jam_model.attributes:
+            z_new = np.stack([jam_model.nudge(z_all[r], {"density": float(attempt)})
+                              for r in rows])
+        else:
+            z_new = z_all[rows] * (1.0 + 0.5 * attempt)
+        for temperature in np.unique(temperature_of[rows]):
+            sub = rows[temperature_of[rows] == temperature]
+            pick = np.isin(rows, sub)
+            out = jam_model.decode(z_new[pick], temperature=float(temperature),
+                                   seed=int(seed_of[sub[0]]) + attempt)
+            took = ~_silent(jam_model, out)
+            decoded[sub[took]] = out[took]
+            z_all[sub[took]] = z_new[pick][took]
+
+
 def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
                   encoded: list[np.ndarray | None] | None = None) -> list[dict]:
     """Answer many calls (from any sessions of one model) with one encode and one decode pass.
@@ -499,6 +546,7 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
         first_seed = next(p[0] for (_, c), p in zip(items, plans, strict=True)
                           if c.params.temperature == temperature)
         decoded[rows] = jam_model.decode(z_all[rows], temperature=temperature, seed=first_seed)
+    _fill_silent_windows(jam_model, z_all, decoded, items, plans)
     model_ms = (time.perf_counter() - t0) * 1000.0
     spans = [(plan[3], plan[4], call.reply_bars * STEPS_PER_BAR)
              for (_, call), plan in zip(items, plans, strict=True)]

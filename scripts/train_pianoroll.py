@@ -82,6 +82,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--transpose", action="store_true", help="random +-5 semitone shifts")
     parser.add_argument("--lr-decay", type=float, default=0.9997, help="per step, to 1e-4")
     parser.add_argument("--out", default="runs/pianoroll", help="run directory (replaced)")
     parser.add_argument("--dest", default=str(PRETRAINED), help="where pianoroll.pt/.md go")
@@ -106,8 +107,11 @@ def main() -> int:
     description = {"source": "corpus:bach-chorales", "converter": conv.cache_key(),
                    "n_train": len(train), "n_valid": len(valid), "data_kind": "pianoroll"}
     t0 = time.process_time()
+    from latentjam.convert.pianoroll import random_transpose_bars
+
+    augment = random_transpose_bars if args.transpose else None
     fit(model, Objective(obj_cfg), ArrayDataModule(train, valid, batch_size=args.batch_size,
-                                                   seed=train_cfg.seed),
+                                                   seed=train_cfg.seed, transform=augment),
         train_cfg, out, description=description, progress=False)
     seconds = time.process_time() - t0
     metrics = held_out(model, test)

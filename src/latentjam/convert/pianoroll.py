@@ -109,3 +109,23 @@ class PianoRollBars:
         return Sequence(
             [track], [Tempo(0.0, float(qpm))], [TimeSignature(0.0, 4, 4)], ppq=grid.TICKS_PER_BEAT
         )
+
+
+def random_transpose_bars(
+    x: np.ndarray, rng: np.random.Generator, shifts: tuple[int, ...] = tuple(range(-5, 6))
+) -> np.ndarray:
+    """Move each bar of a batch (B, 16, 2P) by one drawn shift (training-time augmentation): the
+    sounding and struck halves move together; a bar the shift would push off the range stays."""
+    x = np.asarray(x, dtype=np.float32)
+    p = x.shape[-1] // 2
+    drawn = np.asarray(shifts, dtype=np.int64)[rng.integers(0, len(shifts), len(x))]  # (B,)
+    used = x[:, :, :p].any(axis=1)  # (B, P)
+    any_used = used.any(axis=1)
+    lowest = np.where(any_used, np.argmax(used, axis=1), 0)
+    highest = np.where(any_used, p - 1 - np.argmax(used[:, ::-1], axis=1), 0)
+    drawn = np.where((lowest + drawn >= 0) & (highest + drawn < p), drawn, 0)
+    idx = (np.arange(p)[None, :] - drawn[:, None]) % p  # (B, P) source pitch of each column
+    out = np.empty_like(x)
+    out[:, :, :p] = np.take_along_axis(x[:, :, :p], idx[:, None, :], axis=2)
+    out[:, :, p:] = np.take_along_axis(x[:, :, p:], idx[:, None, :], axis=2)
+    return out

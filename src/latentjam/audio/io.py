@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from math import gcd
 from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import temporary_beside
 from latentjam.errors import LatentjamError, missing_extra
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -84,8 +84,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) ->
         raise LatentjamError(f"unsupported audio suffix {suffix!r}; use one of {AUDIO_SUFFIXES}")
     subtype = "VORBIS" if fmt == "OGG" else "PCM_16"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = str(temporary_beside(path))
     try:
         sf.write(tmp, audio, int(sample_rate), format=fmt, subtype=subtype)
         os.replace(tmp, path)

@@ -1,0 +1,37 @@
+"""Atomic writes leave normal file modes (not mkstemp's private 0600)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+
+from latentjam.atomic import atomic_write_bytes
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_atomic_files_get_the_mode_of_a_plain_open(tmp_path):
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(b"x")
+    written = atomic_write_bytes(tmp_path / "a.bin", b"data")
+    assert written.read_bytes() == b"data"
+    assert _mode(written) == _mode(plain)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_wav_and_jam_recordings_are_readable_by_others(tmp_path):
+    from latentjam.audio.io import write_audio
+
+    old = os.umask(0o022)
+    try:
+        wav = write_audio(tmp_path / "x.wav", np.zeros(1600, np.float32), 16000)
+        from latentjam.jam.session import atomic_write
+
+        atomic_write(tmp_path / "s.json", b"{}")
+    finally:
+        os.umask(old)
+    assert _mode(wav) == 0o644 and _mode(tmp_path / "s.json") == 0o644

@@ -27,6 +27,8 @@ def read_midi(source: str | os.PathLike | bytes, *, check_tempo: bool = True) ->
         data = bytes(source)
     else:
         path = Path(source)
+        if path.is_dir():
+            raise InvalidMidiError(f"{name}: a folder, not a MIDI file")
         if not path.is_file():
             raise InvalidMidiError(f"{name}: no such file")
         size = path.stat().st_size

@@ -125,3 +125,22 @@ def test_humanize_command(midi_dir, tmp_path):
     assert main(["humanize", str(midi_dir / "mma_pflib_8beat1.mid"), "--out", str(out)]) == 0
     assert out.is_file() and out.with_suffix(".png").is_file()
     assert read_midi(out).tracks[0].is_drum
+
+
+def test_reconstruct_keeps_the_input_tempo(model_file, midi_dir, tmp_path):
+    from latentjam.midi import read_midi
+
+    piece = midi_dir.parent / "convert" / "game_simutrans_sundaydrivers_ppq96.mid"  # 80 qpm
+    assert main(["reconstruct", str(piece), "--model", str(model_file), "--out",
+                 str(tmp_path / "r")]) == 0
+    out = read_midi(tmp_path / "r" / "reconstruction.mid")
+    assert [round(t.qpm) for t in out.tempos][:1] == [80]
+
+
+def test_a_missing_or_folder_input_is_named_before_the_model_loads(tmp_path, capsys):
+    for bad in (tmp_path / "nope.mid", tmp_path):
+        assert main(["reconstruct", str(bad), "--model", "drums", "--out",
+                     str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert str(bad) in err and "Traceback" not in err
+        assert ("a folder" in err) == bad.is_dir()

@@ -109,9 +109,14 @@ def _out_args(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _load(name: str):
-    from latentjam.api import load
+def _load(name: str, *inputs: str | None):
+    """The model, after checking that every input file can be read (so a wrong path is
+    reported at once, not after the model has loaded)."""
+    from latentjam.api import load, read_music
 
+    for music in inputs:
+        if music is not None:
+            read_music(music)
     return load(name)
 
 
@@ -228,7 +233,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     from latentjam.api import read_music
     from latentjam.plots import plot_sequences
 
-    model = _load(args.model)
+    model = _load(args.model, args.input)
     original = read_music(args.input)
     out = model.reconstruct(original)
     folder = Path(args.out)
@@ -246,7 +251,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     """Decode `--steps` points on the latent path from A to B."""
-    model = _load(args.model)
+    model = _load(args.model, args.a, args.b)
     for music in (args.a, args.b):
         _say_window(model, music, args.window)
     pieces = model.interpolate(args.a, args.b, args.steps, method=args.method,
@@ -272,7 +277,7 @@ def run_attribute(args: argparse.Namespace) -> int:
     """Decode the piece moved along an attribute vector at each scale."""
     from latentjam import latent as lat
 
-    model = _load(args.model)
+    model = _load(args.model, args.input)
     scales = _scales(args.scales)
     window = _say_window(model, args.input, args.window)
     z = model.attribute_latents(args.input, args.attribute, scales, window=window)
@@ -303,7 +308,7 @@ def run_map(args: argparse.Namespace) -> int:
     from latentjam import latent as lat
     from latentjam.plots import plot_latent_map, project
 
-    model = _load(args.model)
+    model = _load(args.model, args.highlight)
     if args.attribute not in model.attribute_names():
         model.attribute_vector(args.attribute)  # raises the explanation
     if args.limit < 2:

@@ -21,9 +21,15 @@ def test_analyze_chroma_writes_json_and_plots(midi_dir, tmp_path, capsys):
     curve = data["ir_curve"]
     assert len(curve["thresholds"]) == 30
     assert data["best_threshold"] == curve["thresholds"][int(np.argmax(curve["ir_sums"]))]
-    assert (tmp_path / "ir_curve.png").stat().st_size > 0
-    assert (tmp_path / "ir_motifs.png").stat().st_size > 0
+    assert (tmp_path / "a_plots" / "ir_curve.png").stat().st_size > 0
+    assert (tmp_path / "a_plots" / "ir_motifs.png").stat().st_size > 0
     assert "best threshold" in capsys.readouterr().out
+    # a second analysis beside it keeps its own pictures
+    assert main(["analyze", str(midi_dir / QUERY), "--thresholds", "10", "--json",
+                 str(tmp_path / "b.json")]) == 0
+    assert (tmp_path / "b_plots" / "ir_curve.png").is_file()
+    assert (tmp_path / "a_plots" / "ir_curve.png").read_bytes() != (
+        tmp_path / "b_plots" / "ir_curve.png").read_bytes()
 
 
 @pytest.mark.slow

@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--min-length", type=int, default=2, help="shortest motif, in frames")
     a.add_argument("--min-count", type=int, default=2, help="fewest motif occurrences")
     a.add_argument("--json", required=True, help="write the analysis here")
-    a.add_argument("--plots", help="directory for PNG plots (default: next to --json)")
+    a.add_argument("--plots",
+                   help="directory for PNG plots (default: JSON_STEM_plots/ beside --json)")
     a.set_defaults(func=run_analyze)
 
 
@@ -321,7 +322,7 @@ def run_analyze(args: argparse.Namespace) -> int:
               "model": args.model if args.features == "latent" else None,
               "frame_start_beats": starts.tolist(), **result.to_dict(starts)}
     json_path = Path(args.json)
-    plots = Path(args.plots) if args.plots else json_path.parent
+    plots = Path(args.plots) if args.plots else json_path.parent / f"{json_path.stem}_plots"
     _plot_analysis(result, starts, plots)
     _write_json(json_path, report)
     print(f"{len(frames)} frames ({args.features}, {distance}); best threshold "

@@ -38,7 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         module.register(sub)
+    _show_defaults(sub)
     return parser
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Appends "(default: X)" to an option's help when it has a real default not yet named."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and not (default is None or default is False or default == argparse.SUPPRESS)
+            and "default" not in text.lower()
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _show_defaults(sub: argparse._SubParsersAction) -> None:
+    """Every sub-command's help shows the default of each option that has one."""
+    for parser in sub.choices.values():
+        parser.formatter_class = _DefaultsFormatter
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _show_defaults(action)
 
 
 def main(argv: list[str] | None = None) -> int:

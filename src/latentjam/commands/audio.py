@@ -24,46 +24,52 @@ def register(subparsers) -> None:
     src.add_argument("--bundled", action="store_true",
                      help="the bundled corpus: Bach chorales rendered on GM piano (cached)")
     p.add_argument("--out", type=Path, required=True, help="run folder")
-    p.add_argument("--max-steps", type=int, default=2000)
+    p.add_argument("--max-steps", type=int, default=2000, help="optimiser steps")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--engine", choices=("lightning", "loop"), default="lightning",
                    help="mel presets: shared Lightning training (default) or the plain loop "
                         "(waveform presets always use the generator/discriminator loop)")
     p.set_defaults(func=_train)
 
-    p = sub.add_parser("reconstruct", help="encode and decode an audio file")
-    p.add_argument("input", type=Path)
+    p = sub.add_parser("reconstruct", help="encode and decode an audio file",
+                       description="Encode an audio file window by window and decode it back "
+                       "(the model's measured limits are on its card: latentjam models NAME).")
+    p.add_argument("input", type=Path, help="WAV, FLAC or OGG file")
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="output folder (audio + picture)")
     p.set_defaults(func=_reconstruct)
 
-    p = sub.add_parser("sample", help="decode random latent vectors to audio")
+    p = sub.add_parser("sample", help="decode random latent vectors to audio",
+                       description="Decode latents drawn from the prior. The waveform VAE is not "
+                       "meant for this (InstructME generates with latent diffusion on top): "
+                       "expect noise-like textures from wave models.")
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
-    p.add_argument("-n", type=int, default=4)
+    p.add_argument("-n", type=int, default=4, help="how many samples")
     p.add_argument("--seconds", type=float, default=2.0, help="length (waveform models)")
     p.add_argument("--temperature", type=non_negative_float, default=1.0,
-                   help="latent temperature (default 1.0)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True)
+                   help="scale of the latent draws")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_sample)
 
     p = sub.add_parser("interpolate", help="walk the latent space between two audio files")
-    p.add_argument("a", type=Path)
-    p.add_argument("b", type=Path)
+    p.add_argument("a", type=Path, help="first audio file")
+    p.add_argument("b", type=Path, help="second audio file")
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
-    p.add_argument("--steps", type=int, default=5)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--steps", type=int, default=5, help="points on the latent line, ends included")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_interpolate)
 
     p = sub.add_parser("map", help="plot the 2-D latent map of a mel VAE (mel-vae-2d preset)")
     p.add_argument("--model", required=True, help=MODEL_HELP)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", type=Path)
-    src.add_argument("--bundled", action="store_true")
-    p.add_argument("--split", default="test", choices=("train", "valid", "test"))
-    p.add_argument("--max-points", type=int, default=500)
+    src.add_argument("--data", type=Path, help="folder of audio files")
+    src.add_argument("--bundled", action="store_true", help="the bundled rendered chorales")
+    p.add_argument("--split", default="test", choices=("train", "valid", "test"),
+                   help="which split to draw")
+    p.add_argument("--max-points", type=int, default=500, help="windows drawn at most")
     p.add_argument("--out", type=Path, required=True, help="PNG file")
     p.set_defaults(func=_map)
 

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("reconstruct", help="a piece through the model, window by window")
     p.add_argument("input", help="MIDI file")
-    _model_arg(p, default="melody")
+    _model_arg(p, default="drums")
     _out_args(p)
     p.set_defaults(func=run_reconstruct)
 

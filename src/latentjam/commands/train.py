@@ -202,6 +202,7 @@ def run_train(args: argparse.Namespace) -> int:
         train_cfg = TrainConfig.from_dict({**train_cfg.to_dict(), **changes})
     if args.set and not args.resume:
         model_cfg, obj_cfg, train_cfg = apply_settings(model_cfg, obj_cfg, train_cfg, args.set)
+    _check_accelerator(args.accelerator)
     converter = make_converter(model_cfg.data, model_cfg.bars)
     corpus = args.corpus or (None if args.data else preset.corpus)
     (train, valid), description = load_arrays(
@@ -262,6 +263,19 @@ def run_train(args: argparse.Namespace) -> int:
         out = save_model(Path(args.out) / "model.pt", model, metadata=meta, half=False)
         print(f"checkpoint: {ckpt}\nmodel: {out}")
     return 0
+
+
+def _check_accelerator(accelerator: str) -> None:
+    """A GPU run asked for on a machine without one is a one-line error, not a traceback."""
+    import torch
+
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise LatentjamError(
+            f"--accelerator {accelerator}: no CUDA GPU is visible to torch here "
+            f"(torch {torch.__version__}); use --accelerator cpu"
+        )
+    if accelerator not in ("cpu", "gpu", "cuda", "auto", "mps"):
+        raise LatentjamError(f"--accelerator {accelerator!r}: use cpu, gpu or auto")
 
 
 def _steps_done(ckpt: Path, planned: int) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -49,18 +48,6 @@ def register(subparsers) -> None:
     info.add_argument("dataset", metavar="DIR")
     info.add_argument("--json", action="store_true", help="print the information as JSON")
     info.set_defaults(func=_info)
-    _register_corpus(sub)
-
-
-def _register_corpus(sub) -> None:
-    """`data corpus` lives in commands/corpus.py (the corpora engineer's); add it when present."""
-    try:
-        corpus = importlib.import_module("latentjam.commands.corpus")
-    except ModuleNotFoundError as exc:
-        if exc.name != "latentjam.commands.corpus":
-            raise
-        return
-    corpus.register(sub)
 
 
 def _build(args: argparse.Namespace) -> int:

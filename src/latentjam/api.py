@@ -322,7 +322,8 @@ class Model:
         """Up to `limit` windows (n, T, D) of the model's corpus, a seeded random choice."""
         from latentjam.corpora import load_corpus
 
-        x = load_corpus(self.corpus_name(), self.converter, split=split, progress=False)
+        # a first use parses the corpus (minutes for a music21 corpus): show the progress bar
+        x = load_corpus(self.corpus_name(), self.converter, split=split, progress=True)
         if len(x) == 0:
             raise LatentjamError(f"the corpus {self.corpus_name()!r} has no {split} windows")
         idx = np.random.default_rng(seed).permutation(len(x))[:limit]

@@ -48,3 +48,23 @@ def test_projection_reuses_its_basis_and_maps_draw(tmp_path):
         assert _png_size(path)[0] > 0
     with pytest.raises(LatentjamError):
         plot_latent_map(np.zeros((5, 4)), tmp_path / "bad.png")
+
+
+def test_a_long_piece_is_drawn_as_a_readable_excerpt(tmp_path, monkeypatch):
+    import latentjam.plots as plots
+    from latentjam.music import Sequence, Track
+
+    beats = np.arange(0, 400.0, 0.5)  # 100 bars of eighth-note hats
+    seq = Sequence([Track([42] * len(beats), [90] * len(beats), beats, [0.1] * len(beats),
+                          is_drum=True)])
+    seen = []
+    real = plots._draw
+
+    def spy(ax, sequence, **kw):
+        seen.append((kw["title"], kw["length"]))
+        return real(ax, sequence, **kw)
+
+    monkeypatch.setattr(plots, "_draw", spy)
+    path = plots.plot_sequences([seq], tmp_path / "long.png", titles=["played"])
+    assert seen == [("played (first 16 of 100 bars)", 64.0)]
+    assert path.stat().st_size > 5000

@@ -27,6 +27,9 @@ def _figure(width: float, height: float):
     return fig
 
 
+MAX_PLOT_BEATS = 64  # longer pieces are drawn as their first 16 bars
+
+
 def save_figure(fig, path: str | os.PathLike) -> Path:
     """Write a matplotlib figure as PNG atomically (a temporary file, then a rename)."""
     path = Path(path)
@@ -77,7 +80,7 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
             height = 0.84 * max(v / 127.0, 0.15)  # louder hits are taller (and brighter)
             ax.add_patch(_rect(s, r - 0.42, step * 0.9, height, cmap(v / 127.0)))
         ax.set_ylim(-0.5, len(labels) - 0.5)
-        ax.set_yticks(range(len(labels)), labels, fontsize=6)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
     elif len(pitched):
         for p, v, s, d in zip(pitched.pitch, pitched.velocity, pitched.start, pitched.duration,
                               strict=True):
@@ -85,16 +88,16 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
         low, high = pitch_range or (int(pitched.pitch.min()), int(pitched.pitch.max()))
         ax.set_ylim(low - 2, high + 2)
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.tick_params(axis="y", labelsize=6)
+        ax.tick_params(axis="y", labelsize=8)
     else:
         ax.set_yticks([])
     for beat in np.arange(0.0, end + 1e-9, 1.0):
         bar = abs(beat / 4.0 - round(beat / 4.0)) < 1e-9
         ax.axvline(beat, color="0.3" if bar else "0.85", linewidth=0.8 if bar else 0.4, zorder=0)
     ax.set_xlim(0, end)
-    ax.tick_params(axis="x", labelsize=6)
+    ax.tick_params(axis="x", labelsize=8)
     if title:
-        ax.set_title(title, fontsize=7, loc="left", pad=2)
+        ax.set_title(title, fontsize=9, loc="left", pad=2)
 
 
 def _rect(x: float, y: float, w: float, h: float, colour):
@@ -121,8 +124,13 @@ def plot_sequences(
         raise LatentjamError("need one title per sequence")
     end = length if length is not None else max(max(s.end for s in sequences), 4.0)
     end = float(np.ceil(end / 4.0) * 4.0)  # whole bars
+    if end > MAX_PLOT_BEATS:  # a long piece: a readable excerpt, said in the titles
+        bars = int(end // 4)
+        titles = [f"{t} (first {MAX_PLOT_BEATS // 4} of {bars} bars)".strip()
+                  for t in (titles or [""] * len(sequences))]
+        end = float(MAX_PLOT_BEATS)
     n = len(sequences)
-    fig = _figure(min(3.0 + end * 0.4, 16.0), 0.4 + 1.1 * n)
+    fig = _figure(min(3.0 + end * 0.4, 16.0), 0.7 + 1.3 * n)
     axes = fig.subplots(n, 1, squeeze=False, sharex=True)[:, 0]
     pitches = [s.merged(drums=False).pitch for s in sequences]
     pitches = np.concatenate(pitches) if pitches else np.zeros(0)
@@ -130,9 +138,23 @@ def plot_sequences(
     for i, (ax, seq) in enumerate(zip(axes, sequences, strict=True)):
         _draw(ax, seq, length=end, title=titles[i] if titles else "", drums_only=drums,
               pitch_range=common)
-    axes[-1].set_xlabel("beats", fontsize=7)
-    fig.tight_layout(h_pad=0.3)
+    axes[-1].set_xlabel("beats", fontsize=9)
+    fig.tight_layout(h_pad=0.3, rect=(0.0, 0.0, 0.93, 1.0))
+    _velocity_legend(fig)
     return save_figure(fig, path)
+
+
+def _velocity_legend(fig) -> None:
+    """A small colour bar at the right edge saying what the note colours mean."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    mappable = ScalarMappable(norm=Normalize(1, 127), cmap=colormaps["viridis"])
+    cax = fig.add_axes((0.945, 0.2, 0.012, 0.6))
+    bar = fig.colorbar(mappable, cax=cax)
+    bar.set_label("velocity", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
 
 
 def plot_sequence(sequence: Sequence, path: str | os.PathLike, *, title: str = "",

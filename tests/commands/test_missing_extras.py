@@ -43,3 +43,13 @@ def test_missing_extra_is_one_line_naming_it(blocked, argv, extra, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"latentjam[{extra}]" in lines[0]
+
+
+def test_audio_errors_name_the_file_and_the_model(tmp_path, capsys):
+    from latentjam.cli import main
+
+    assert main(["audio", "reconstruct", MIDI, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert MIDI in err and "BytesIO" not in err and "MIDI file" in err
+    assert main(["audio", "sample", "--model", "drums", "--out", str(tmp_path / "s")]) == 2
+    assert "not an audio model" in capsys.readouterr().err

@@ -49,13 +49,18 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def decode_audio(data: bytes, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+def decode_audio(
+    data: bytes, sample_rate: int | None = None, *, name: str = "audio data"
+) -> tuple[np.ndarray, int]:
     """Decode encoded audio bytes (WAV/FLAC/OGG) to mono float32, resampled if asked."""
     sf = _soundfile()
     try:
         audio, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, TypeError) as exc:
-        raise LatentjamError(f"not readable audio data: {exc}") from exc
+        reason = str(exc).rsplit(": ", 1)[-1].strip() or type(exc).__name__
+        midi = data[:4] == b"MThd"
+        hint = " (a MIDI file: the audio commands read WAV, FLAC or OGG)" if midi else ""
+        raise LatentjamError(f"{name}: not readable audio ({reason}){hint}") from None
     audio = to_mono(audio)
     if sample_rate is not None and sample_rate != sr:
         audio, sr = resample(audio, sr, sample_rate), sample_rate
@@ -67,7 +72,7 @@ def read_audio(path: str | os.PathLike, sample_rate: int | None = None) -> tuple
     path = Path(path)
     if not path.is_file():
         raise LatentjamError(f"no such audio file: {path}")
-    return decode_audio(path.read_bytes(), sample_rate)
+    return decode_audio(path.read_bytes(), sample_rate, name=str(path))
 
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) -> Path:

@@ -30,7 +30,10 @@ def build(config):
     kind = config["kind"] if isinstance(config, dict) else config.kind
     classes = {"mel_vae": MelVAE, "wave_vae": WaveVAE}
     if kind not in classes:
-        raise LatentjamError(f"not an audio model kind: {kind!r}")
+        raise LatentjamError(
+            f"this is a {kind!r} model, not an audio model: the audio commands play mel-vae, "
+            "wave-tiny or an audio model file (see latentjam models)"
+        )
     return classes[kind].from_config(config)
 
 

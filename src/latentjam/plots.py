@@ -196,7 +196,8 @@ def plot_latent_map(
         ax.plot(*[h[:, k] for k in range(h.shape[1])], color="crimson", marker="o",
                 markersize=4, linewidth=1)
         for i, name in enumerate(highlight_labels or []):
-            ax.text(*h[i], f" {name}", fontsize=7, color="crimson")
+            if name:
+                ax.text(*h[i], f" {name}", fontsize=7, color="crimson")
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")
     if three:

@@ -58,12 +58,12 @@ def plot_smoothness(values: dict[str, np.ndarray], path: str | os.PathLike) -> P
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(1.6 + 1.4 * len(values), 3.2), dpi=100)
+    fig = Figure(figsize=(max(4.2, 1.6 + 1.4 * len(values)), 3.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ax.boxplot([np.asarray(v) for v in values.values()], showfliers=False)
     ax.set_xticks(range(1, len(values) + 1), list(values))
     ax.set_ylabel("max Hamming distance between\nconsecutive interpolation points")
-    ax.set_title("interpolation smoothness (lower is smoother)")
+    ax.set_title("interpolation smoothness (lower is smoother)", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)

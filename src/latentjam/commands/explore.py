@@ -329,7 +329,8 @@ def run_map(args: argparse.Namespace) -> int:
     if args.highlight:
         hz = model.encode(args.highlight)
         highlight, _ = project(hz, args.dims, basis=basis)
-        labels = [str(i) for i in range(len(hz))]
+        every = max(1, -(-len(hz) // 8))  # at most ~8 labels, first and last always
+        labels = [str(i) if i % every == 0 or i == len(hz) - 1 else "" for i in range(len(hz))]
     path = plot_latent_map(
         points, args.out, values=lat.measure(x, args.attribute), label=args.attribute,
         title=f"{model.name}: {len(z)} windows of {model.corpus_name()} "

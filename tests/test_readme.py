@@ -93,7 +93,7 @@ def test_readme_python_block_gives_real_music(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = _substitute(_blocks(_section("Explore a model"), "python")[0])
     scope: dict = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own code
+    exec(compile(code, "README.md", "exec"), scope)
     z, steps, x = scope["z"], scope["steps"], scope["x"]
     assert z.shape[1] == 32 and x.shape == (len(z), 32, 27)
     counts = [sum(len(t) for t in s.tracks) for s in steps]

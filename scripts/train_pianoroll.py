@@ -42,7 +42,8 @@ One bar of piano roll in, one bar out: the model behind `latentjam improvise`.
   train split by piece: {n_train} bars (valid {n_valid}, test {n_test}); bars with no note are
   skipped.
 - objective: the plain ELBO (binary cross-entropy + KL, beta = 1), Adam lr {lr}, batch
-  {batch}, {steps} steps on one CPU thread ({seconds} s); seed {seed}; `scripts/train_pianoroll.py`.
+  {batch}, {steps} steps on one CPU thread ({seconds} s); seed {seed};
+  `scripts/train_pianoroll.py{args}`.{augment}
 - held-out quality (test split, {n_test} bars, posterior mean, decoder output > 0.5):
   BCE {bce:.1f} nats/bar, KL {kl:.1f} nats/bar, note-step F1 {f1:.3f} (precision {prec:.3f},
   recall {rec:.3f}) on the "sounding" flags; {active} of {nz} latent dimensions active
@@ -129,6 +130,11 @@ def main() -> int:
         steps=args.steps, seconds=round(seconds), seed=train_cfg.seed,
         prec=metrics["precision"], rec=metrics["recall"], active=metrics["active_dims"],
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d"), torch=torch.__version__,
+        args=(f" --steps {args.steps} --lr-decay {args.lr_decay}"
+              + (" --transpose" if args.transpose else "")),
+        augment=(" Every training bar is moved by a random shift of -5..+5 semitones (the "
+                 "6000-step model without it: test BCE 71.4, F1 0.857; 40000 steps without it "
+                 "over-fitted: BCE 110, F1 0.845)." if args.transpose else ""),
         **{k: metrics[k] for k in ("bce", "kl", "f1")},
     )
     tmp = dest / "pianoroll.md.tmp"

@@ -47,7 +47,10 @@ def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_
                       val_every=max(50, max_steps // 10), log_every=max(1, min(50, max_steps)))
     objective = Objective(ObjectiveConfig(kl="beta", beta=model.config.beta))
     data = ArrayDataModule(x, valid, batch_size=batch_size, seed=seed)
-    fit(model, objective, data, cfg, out_dir / "lightning", progress=False,
+    import sys
+
+    # a progress bar when someone watches (a terminal); quiet in logs and tests
+    fit(model, objective, data, cfg, out_dir / "lightning", progress=sys.stderr.isatty(),
         description={"task": "audio", "kind": model.config.kind})
     final = {"step": max_steps}
     final.update(evaluate(model, x[:512]))

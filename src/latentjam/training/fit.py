@@ -19,6 +19,37 @@ from latentjam.training.data import ArrayDataModule
 from latentjam.training.module import VAETrainingModule
 
 
+def _step_bar() -> Any:
+    """Lightning's progress bar, counting optimiser steps out of max_steps (the batches are an
+    endless stream, so its own total would be '?')."""
+    from lightning.pytorch.callbacks import TQDMProgressBar
+
+    class StepBar(TQDMProgressBar):
+        @property
+        def total_train_batches(self) -> int:
+            return int(self.trainer.max_steps)
+
+        def _restart(self, trainer: Any) -> None:
+            self.train_progress_bar.reset(total=int(trainer.max_steps))
+            self.train_progress_bar.n = int(trainer.global_step)  # a resumed run starts there
+            self.train_progress_bar.refresh()
+
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            super().on_train_start(trainer, pl_module)
+            self._restart(trainer)
+
+        def on_train_epoch_start(self, trainer: Any, *_: Any) -> None:
+            super().on_train_epoch_start(trainer)
+            self._restart(trainer)
+
+        def on_train_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+            super().on_train_batch_end(trainer, *args, **kwargs)
+            self.train_progress_bar.n = int(trainer.global_step)
+            self.train_progress_bar.refresh()
+
+    return StepBar()
+
+
 def checkpoint_path(out_dir: str | Path) -> Path:
     """Where a run directory keeps its resumable checkpoint."""
     return Path(out_dir) / "checkpoints" / LAST
@@ -86,7 +117,8 @@ def fit(
         num_nodes=num_nodes,
         strategy=_strategy(strategy, accelerator),
         logger=loggers,
-        callbacks=[AtomicCheckpoint(ckpt.parent, train_config.checkpoint_every)],
+        callbacks=[AtomicCheckpoint(ckpt.parent, train_config.checkpoint_every)]
+        + ([_step_bar()] if progress else []),
         enable_checkpointing=False,
         gradient_clip_val=train_config.grad_clip or None,
         val_check_interval=train_config.val_every if has_valid else None,

@@ -59,3 +59,31 @@ def test_non_loopback_needs_a_token(tiny_model_file):
                             timeout=60)
     assert result.returncode == 2
     assert "--token" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_docs_jam_examples_get_music_back():
+    """docs/jam.md's call message and its TCP one-liner, against the shipped drum model."""
+    import re
+    import socket
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "jam.md").read_text()
+    call = json.loads(re.search(r"```json\n(\{\"type\": \"call\".*?)```", doc, re.S).group(1))
+    line = re.search(r"printf '(.*?)\\n' \| nc", doc).group(1)
+    proc, lines = start(["--port", "0", "--osc-port", "0", "--tcp-port", "0"])
+    try:
+        tcp = next(ln.split("tcp://")[1] for ln in lines if "TCP line-JSON:" in ln)
+        host, port = tcp.rsplit(":", 1)
+        for message in (line, json.dumps(call)):
+            with socket.create_connection((host, int(port)), timeout=30) as sock:
+                stream = sock.makefile("rw")
+                hello = json.loads(stream.readline())
+                assert hello["type"] == "hello"
+                stream.write(message + "\n")
+                stream.flush()
+                reply = json.loads(stream.readline())
+            assert reply["type"] == "reply" and len(reply["notes"]) > 0, reply
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

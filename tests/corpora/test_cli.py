@@ -45,3 +45,13 @@ def test_unknown_corpus_is_a_clear_error():
 
     with pytest.raises(LatentjamError, match="unknown corpus 'lakh'"):
         run(["corpus", "info", "lakh"])
+
+
+def test_a_first_parse_is_announced(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LATENTJAM_CACHE", str(tmp_path))
+    from latentjam.cli import main
+
+    assert main(["corpus", "info", "oneills1850", "--limit", "2", "--quiet", "--workers", "0"]) == 0
+    assert "for the first time" in capsys.readouterr().err
+    assert main(["corpus", "info", "oneills1850", "--limit", "2", "--quiet", "--workers", "0"]) == 0
+    assert "for the first time" not in capsys.readouterr().err

@@ -49,9 +49,27 @@ def _converter(args):
     return make_converter(args.kind or spec.kind, bars=args.bars)
 
 
+def _first_parse_notice(name: str, limit: int | None) -> None:
+    """Say so before a music21 corpus is parsed for the first time (minutes, then cached)."""
+    import sys
+
+    from latentjam.corpora import store
+    from latentjam.corpora.load import corpus_version, get_spec
+
+    spec = get_spec(name)
+    if spec.bundled:
+        return
+    if store.cache_path(name, corpus_version(name, limit), "sequences").is_file():
+        return
+    print(f"latentjam: {name} is parsed from music21 for the first time: this takes minutes "
+          "(the large corpora 5-25), then it is cached and later loads take a second",
+          file=sys.stderr)
+
+
 def _report(args) -> dict:
     from latentjam.corpora import corpus_report
 
+    _first_parse_notice(args.name, args.limit)
     return corpus_report(args.name, _converter(args), limit=args.limit,
                          progress=not args.quiet, workers=args.workers)
 

@@ -87,3 +87,30 @@ def test_docs_jam_examples_get_music_back():
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+@pytest.mark.slow
+def test_readme_jam_options_record_the_session(tmp_path):
+    """`latentjam jam --midi --tempo 100` and `--record DIR` as the README shows them."""
+    import socket
+
+    from latentjam.midi import read_midi
+
+    rec = tmp_path / "jams"
+    proc, lines = start(["--midi", "--tempo", "100", "--record", str(rec), "--port", "0",
+                         "--osc-port", "0", "--tcp-port", "0"])
+    try:
+        tcp = next(ln.split("tcp://")[1] for ln in lines if "TCP line-JSON:" in ln)
+        host, port = tcp.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            stream = sock.makefile("rw")
+            stream.readline()  # hello
+            stream.write('{"type":"call","notes":[{"pitch":36,"velocity":100,"step":0}]}\n')
+            stream.flush()
+            assert json.loads(stream.readline())["notes"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    midis = list(rec.rglob("*.mid"))
+    assert midis and sum(len(t) for t in read_midi(midis[0]).tracks) >= 2
+    assert list(rec.rglob("*.json"))

@@ -56,8 +56,10 @@ def _first_parse_notice(name: str, limit: int | None) -> None:
     from latentjam.corpora import store
     from latentjam.corpora.load import corpus_version, get_spec
 
+    import importlib.util
+
     spec = get_spec(name)
-    if spec.bundled:
+    if spec.bundled or importlib.util.find_spec("music21") is None:  # no music21: its own error
         return
     if store.cache_path(name, corpus_version(name, limit), "sequences").is_file():
         return

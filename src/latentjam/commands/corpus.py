@@ -51,12 +51,11 @@ def _converter(args):
 
 def _first_parse_notice(name: str, limit: int | None) -> None:
     """Say so before a music21 corpus is parsed for the first time (minutes, then cached)."""
+    import importlib.util
     import sys
 
     from latentjam.corpora import store
     from latentjam.corpora.load import corpus_version, get_spec
-
-    import importlib.util
 
     spec = get_spec(name)
     if spec.bundled or importlib.util.find_spec("music21") is None:  # no music21: its own error

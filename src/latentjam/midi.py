@@ -127,8 +127,13 @@ def to_midi_bytes(sequence: Sequence, *, ppq: int = WRITE_PPQ) -> bytes:
     for track in sequence.tracks:
         out = symusic.Track(track.name, int(track.program), bool(track.is_drum))
         if len(track):
-            starts = np.rint(track.start * ppq).astype(np.int32)
+            # a note pushed ahead of beat 0 (a negative micro-timing offset on the first
+            # downbeat) starts at 0: MIDI has no negative times, and a negative tick would
+            # wrap to hours of silence
+            begin = np.maximum(track.start, 0.0)
+            starts = np.rint(begin * ppq).astype(np.int32)
             ends = np.rint((track.start + track.duration) * ppq).astype(np.int32)
+            ends = np.maximum(ends, starts)
             out.notes.extend(
                 symusic.Note.from_numpy(
                     starts, np.maximum(ends - starts, 0).astype(np.int32),

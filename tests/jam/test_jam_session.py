@@ -249,3 +249,14 @@ def test_shipped_drums_model_answers_sparse_calls_and_every_knob_moves(drums_mod
             for seed in range(6)]
         counts.append(np.mean([len(r["notes"]) for r in replies]))
     assert counts[0] > 0 and np.all(np.diff(counts) > 0), counts
+
+
+def test_a_pushed_first_downbeat_records_a_sane_midi_file(tiny_drums, tmp_path):
+    s = Session(tiny_drums, "pushed")
+    s.respond(make_call(tiny_drums, notes=[{"pitch": 36, "velocity": 100, "step": 0,
+                                            "offset": -0.8}]))
+    midi_path, _ = s.save(tmp_path)
+    seq = read_midi(midi_path)
+    assert 0 < seq.end < 20  # beats: two bars of call and two of reply, not hours
+    human = next(t for t in seq.tracks if t.name == "human")
+    assert human.start.min() >= 0.0

@@ -161,7 +161,8 @@ def test_history_saves_as_midi_and_json_and_replays(tiny_drums, tmp_path):
     for seed in range(3):
         s.respond(make_call(tiny_drums, params={"seed": seed, "temperature": 0, "radius": 0.5}))
     midi_path, json_path = s.save(tmp_path)
-    assert midi_path.name == "player_one.mid" and not list(tmp_path.glob(".*tmp"))
+    assert midi_path.name.startswith("player_one-") and midi_path.suffix == ".mid"
+    assert not list(tmp_path.glob(".*tmp"))
     seq = read_midi(midi_path)
     human = next(t for t in seq.tracks if t.name == "human")
     assert len(human) == 3 * len(BEAT) and human.start.max() < 3 * 16  # 3 calls + 3 replies
@@ -260,3 +261,14 @@ def test_a_pushed_first_downbeat_records_a_sane_midi_file(tiny_drums, tmp_path):
     assert 0 < seq.end < 20  # beats: two bars of call and two of reply, not hours
     human = next(t for t in seq.tracks if t.name == "human")
     assert human.start.min() >= 0.0
+
+
+def test_distinct_session_names_never_share_a_file():
+    from latentjam.jam.session import safe_stem
+
+    names = ["a/b", "a_b", "a b", "x" * 70, "x" * 69 + "y", "default", ""]
+    stems = [safe_stem(n) for n in names]
+    assert len(set(stems)) == len(names)
+    assert safe_stem("default") == "default" and all(len(s) <= 60 for s in stems)
+    assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+               for s in stems)

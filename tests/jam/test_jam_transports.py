@@ -375,11 +375,21 @@ def test_record_writes_every_exchange(tiny_drums, tmp_path, jam_factory):
             c.send({**CALL, "session": "rec", "params": {"seed": seed}})
             valid_reply(c.recv())
         time.sleep(0.3)
-        files = sorted(p.name for p in tmp_path.iterdir())
+        (run,) = list(tmp_path.iterdir())  # one folder per server run
+        files = sorted(p.name for p in run.iterdir())
         assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".mid")
-        history = json.loads((tmp_path / files[0]).read_text())
+        history = json.loads((run / files[0]).read_text())
         assert len(history["exchanges"]) == 3
         c.close()
+    with RunningJam({"drums": tiny_drums}, record_dir=tmp_path) as jam:  # a restart
+        c = TcpClient(jam.port("tcp"))
+        c.send({**CALL, "session": "rec"})
+        valid_reply(c.recv())
+        time.sleep(0.3)
+        c.close()
+    runs = sorted(tmp_path.iterdir())
+    assert len(runs) == 2  # the first jam is still there
+    assert all(len(list(r.glob("*.json"))) == 1 for r in runs)
 
 
 def test_a_client_that_never_reads_does_not_stall_the_others(running_jam):

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if "midi" in srv.urls:
             print(f"  MIDI ports:     {srv.urls['midi']}", flush=True)
         if srv.record_dir:
-            print(f"  recording to:   {srv.record_dir}", flush=True)
+            print(f"  recording to:   {srv.recorder.directory}", flush=True)
         print("  stop with Ctrl-C", flush=True)
 
     try:

@@ -416,11 +416,27 @@ class JamServer:
         self.recorder.submit(sessions)
 
 
+def _fresh_run_folder(directory: Path) -> Path:
+    """A new sub-folder of `directory` named by the start time (UTC), made exclusively."""
+    import time as _time
+
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = _time.strftime("%Y%m%d-%H%M%S", _time.gmtime())
+    for k in range(1000):
+        folder = directory / (stamp if k == 0 else f"{stamp}-{k}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot make a new recording folder in {directory}")
+
+
 class Recorder:
     """A thread writing session histories (MIDI + JSON) to a folder, latest state wins."""
 
     def __init__(self, directory: Path):
-        self.directory = directory
+        self.directory = _fresh_run_folder(directory)  # a restart never overwrites a jam
         self._pending: dict[int, Session] = {}
         self._lock = threading.Condition()
         self._closed = False

@@ -409,9 +409,15 @@ class Session:
 
 
 def safe_stem(name: str) -> str:
-    """A session name made safe as a file name."""
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:64]
-    return stem or "session"
+    """A session name made safe as a file name, distinct for distinct names: a name that had
+    to be changed (characters replaced, or cut after 48) gets a hash of the original."""
+    import hashlib
+
+    clean = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    if clean == name and 0 < len(name) <= 48:
+        return name
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+    return f"{clean[:48] or 'session'}-{digest}"
 
 
 def atomic_write(path: Path, data: bytes) -> None:

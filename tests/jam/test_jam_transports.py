@@ -446,3 +446,20 @@ def test_a_bar_of_simultaneous_calls_shares_passes_and_matches_lone_answers(runn
     finally:
         for client in clients:
             client.close()
+
+
+def test_websocket_accepts_only_its_own_page_and_listed_origins(tiny_drums, jam_factory):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    RunningJam = jam_factory
+    with RunningJam({"drums": tiny_drums}, allowed_origins=("https://studio.example",)) as jam:
+        url = jam.server.urls["websocket"]
+        own = jam.server.urls["page"].rstrip("/")
+        for origin in (own, "https://studio.example", None):  # None: a program, not a page
+            with connect(url, origin=origin, open_timeout=10) as ws:
+                assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        for origin in ("https://evil.example", "http://127.0.0.1:1", "null"):
+            with pytest.raises(InvalidStatus) as info:
+                connect(url, origin=origin, open_timeout=10)
+            assert info.value.response.status_code == 403

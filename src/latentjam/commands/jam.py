@@ -29,6 +29,9 @@ def register(subparsers) -> None:
                    help="MIDI-port tempo when no external clock arrives (default: 120 qpm)")
     p.add_argument("--record", metavar="DIR", help="write every session as MIDI + JSON here")
     p.add_argument("--token", help="shared secret clients must send (required off loopback)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                   help="a web page origin (scheme://host:port) besides the jam's own page that "
+                        "may open the WebSocket (repeatable)")
     p.add_argument("--rate", type=float, default=50.0,
                    help="messages per second allowed per client (default: 50)")
     p.set_defaults(func=run)
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         jm = load_jam_model(name)
         models[jm.name] = jm
     server = JamServer(models, host=args.host, token=args.token, record_dir=args.record,
-                       rate=args.rate)
+                       rate=args.rate, allowed_origins=tuple(args.allow_origin))
 
     def ready(srv: JamServer) -> None:
         page = srv.urls["page"] + (f"?token={srv.token}" if srv.token else "")

@@ -258,7 +258,8 @@ class JamServer:
 
     def __init__(self, models: dict[str, JamModel], *, host: str = "127.0.0.1",
                  token: str | None = None, record_dir: str | Path | None = None,
-                 rate: float = 50.0, burst: float = 100.0):
+                 rate: float = 50.0, burst: float = 100.0,
+                 allowed_origins: tuple[str, ...] = ()):
         if not models:
             raise LatentjamError("the jam needs at least one model")
         if not is_loopback(host) and not token:
@@ -268,6 +269,8 @@ class JamServer:
         self.default_model = next(iter(models))
         self.host = host
         self.token = token
+        # web pages (besides this server's own) that may open the WebSocket: "scheme://host:port"
+        self.allowed_origins = tuple(o.rstrip("/") for o in allowed_origins)
         self.record_dir = Path(record_dir) if record_dir else None
         self.rate, self.burst = rate, burst
         self.sessions: OrderedDict[tuple, Session] = OrderedDict()

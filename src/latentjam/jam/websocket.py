@@ -35,6 +35,21 @@ def _response(connection, status: int, body: bytes, content_type: str):
     return response
 
 
+def _origin_allowed(headers, allowed: tuple[str, ...]) -> bool:
+    """A browser's WebSocket handshake names the page it comes from (Origin): accept the
+    server's own page (the origin's host:port is the Host the request was sent to) and the
+    listed origins; programs that send no Origin (Max, Pd, scripts) are not web pages."""
+    origin = headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    host = headers.get("Host", "")
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
+
+
 async def start_websocket(server, host: str, port: int):
     """Start the HTTP/WebSocket listener for `server` (a JamServer); returns its Server."""
     try:
@@ -55,6 +70,9 @@ async def start_websocket(server, host: str, port: int):
         if path in ("/jam.js", "/jam.css", "/static/jam.js", "/static/jam.css"):
             return _response(connection, 200, static_file(name), STATIC_TYPES[name])
         if path == "/ws":
+            if not _origin_allowed(request.headers, server.allowed_origins):
+                return _response(connection, 403, b"this page may not drive the jam\n",
+                                 "text/plain; charset=utf-8")
             token = (parse_qs(url.query).get("token") or [None])[0]
             if server.token and not server.check_token(token):
                 return _response(connection, 401, b"this jam needs ?token=...\n",

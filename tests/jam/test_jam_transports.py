@@ -463,3 +463,19 @@ def test_websocket_accepts_only_its_own_page_and_listed_origins(tiny_drums, jam_
             with pytest.raises(InvalidStatus) as info:
                 connect(url, origin=origin, open_timeout=10)
             assert info.value.response.status_code == 403
+
+
+def test_health_shows_counts_only_with_the_token(tiny_drums, jam_factory):
+    RunningJam = jam_factory
+    with RunningJam({"drums": tiny_drums}, token="s3cret") as jam:
+        base = jam.server.urls["health"]
+        assert json.loads(fetch(base)[0]) == {"status": "ok"}
+        full = json.loads(fetch(base + "?token=s3cret")[0])
+        assert "sessions" in full and full["status"] == "ok"
+
+
+def test_every_interface_prints_reachable_addresses():
+    from latentjam.commands.jam import _machine_addresses
+
+    addresses = _machine_addresses()
+    assert addresses[-1] == "127.0.0.1" and "0.0.0.0" not in addresses

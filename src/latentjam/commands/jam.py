@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
     def ready(srv: JamServer) -> None:
         page = srv.urls["page"] + (f"?token={srv.token}" if srv.token else "")
+        if args.host in ("0.0.0.0", "::", ""):  # every interface: name the reachable addresses
+            port = srv.urls["page"].rsplit(":", 1)[1]
+            page = "  ".join(f"http://{a}:{port}" + (f"?token={srv.token}" if srv.token else "")
+                             for a in _machine_addresses())
         names = ", ".join(f"{n} ({m.kind}, {m.latent_dim}-D)" for n, m in srv.models.items())
         print(f"latentjam jam: playing with {names}", flush=True)
         print(f"  open the page:  {page}", flush=True)
@@ -88,3 +92,23 @@ def run(args: argparse.Namespace) -> int:
                              ) from exc
     print("latentjam jam: stopped", flush=True)
     return 0
+
+
+def _machine_addresses() -> list[str]:
+    """This machine's IPv4 addresses that other machines can reach, loopback last."""
+    import socket
+
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    except OSError:
+        pass
+    try:  # the address of the default route, without sending anything
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    outside = sorted({a for a in found if not a.startswith("127.")})
+    return [*outside, "127.0.0.1"]

@@ -62,8 +62,10 @@ async def start_websocket(server, host: str, port: int):
         url = urlsplit(request.path)
         path = url.path
         if path == "/health":
-            return _response(connection, 200, json.dumps(server.health()).encode(),
-                             "application/json")
+            token = (parse_qs(url.query).get("token") or [None])[0]
+            full = not server.token or server.check_token(token)  # counts only with the token
+            body = server.health() if full else {"status": "ok"}
+            return _response(connection, 200, json.dumps(body).encode(), "application/json")
         if path in ("/", "/index.html"):
             return _response(connection, 200, static_file("index.html"), STATIC_TYPES["index.html"])
         name = path.rsplit("/", 1)[-1]

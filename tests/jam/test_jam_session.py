@@ -272,3 +272,27 @@ def test_distinct_session_names_never_share_a_file():
     assert safe_stem("default") == "default" and all(len(s) <= 60 for s in stems)
     assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
                for s in stems)
+
+
+def test_a_sustained_flood_goes_silent_and_refusals_echo_the_id(tiny_drums, monkeypatch):
+    import asyncio
+    import time
+
+    from latentjam.jam.server import JamServer
+
+    server = JamServer({"drums": tiny_drums}, rate=5.0, burst=2.0)
+    try:
+        client = server.client("t1", "tcp", authed=True)
+        clock = [100.0]
+        monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+        answers = []
+        for i in range(400):  # 400 pings in 2 s: a refill lets one through now and then
+            clock[0] += 0.005
+            raw = json.dumps({"type": "ping", "id": f"m{i}"})
+            answers.append(asyncio.run(server.handle(client, raw)))
+    finally:
+        monkeypatch.undo()
+        server.close()
+    refusals = [a for a in answers if a and a.get("code") == "rate_limited"]
+    assert 10 <= len(refusals) <= 15  # the first ten, then silence (and every 100th)
+    assert all(r["id"].startswith("m") for r in refusals)

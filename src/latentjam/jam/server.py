@@ -12,7 +12,9 @@ import asyncio
 import gc
 import hmac
 import ipaddress
+import json
 import queue
+import re
 import sys
 import threading
 import time
@@ -74,6 +76,25 @@ class RateLimit:
         return False
 
 
+FLOOD_QUIET_S = 1.0  # seconds without a refusal before a client's flood counter restarts
+_ID = re.compile(rb'"id"\s*:\s*("(?:[^"\\]|\\.){0,64}"|-?\d{1,18})')
+
+
+def _quick_id(raw) -> str | int | None:
+    """The message's "id" without parsing the whole message (for refusals under a flood)."""
+    data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+    if not isinstance(data, bytes | bytearray):
+        return None
+    found = _ID.search(bytes(data[:4096]))
+    if not found:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str | int) else None
+
+
 @dataclass
 class Client:
     """One connected peer (a WebSocket, a TCP connection, an OSC address, the MIDI ports)."""
@@ -83,7 +104,8 @@ class Client:
     authed: bool = False
     limit: RateLimit = field(default_factory=RateLimit)
     in_flight: int = 0
-    limited: int = 0          # messages refused by the rate limit
+    limited: int = 0          # messages refused by the rate limit since the flood began
+    last_refused: float = 0.0  # monotonic time of the last refusal
 
 
 class ModelWorker:
@@ -358,15 +380,20 @@ class JamServer:
     async def handle(self, client: Client, raw) -> dict | None:
         """One raw message from `client` -> the event to send back (an error event on failure)."""
         t0 = time.perf_counter()
+        now = time.monotonic()
         if not client.limit.allow():
             client.limited += 1
+            client.last_refused = now
             self.counts["errors"] += 1
             # reply to the first refusals, then stay silent until the flood stops
             if client.limited <= 10 or client.limited % 100 == 0:
-                return {"type": "error", "code": "rate_limited",
-                        "message": f"more than {self.rate:g} messages/s: slow down"}
+                event = {"type": "error", "code": "rate_limited",
+                         "message": f"more than {self.rate:g} messages/s: slow down"}
+                msg_id = _quick_id(raw)
+                return event if msg_id is None else {**event, "id": msg_id}
             return None
-        client.limited = 0
+        if now - client.last_refused > FLOOD_QUIET_S:  # a flood ends after a quiet second
+            client.limited = 0
         try:
             msg = parse_message(raw, models=self._model_info, default_model=self.default_model)
             if not client.authed:

@@ -90,8 +90,11 @@ def speed(mel_model, wave_model, repeats: int) -> dict:
     seg_seconds = spec.samples(mel_model.config.frames) / spec.sample_rate
     z = torch.randn(1, mel_model.config.latent_dim)
     with torch.no_grad():
-        t = timed(lambda: ops.decode_mels(mel_model, mel_model.decode(z)), repeats,
-                  "mel_vae_decode_griffin_lim")
+        t = timed(
+            lambda: ops.decode_mels(mel_model, mel_model.decode(z)),
+            repeats,
+            "mel_vae_decode_griffin_lim",
+        )
         out["mel_vae_decode_griffin_lim"] = seg_seconds / t
         WALL["mel_vae_decode_griffin_lim"] = seg_seconds / WALL["mel_vae_decode_griffin_lim"]
         mel = mel_model.decode(z)
@@ -102,8 +105,9 @@ def speed(mel_model, wave_model, repeats: int) -> dict:
         n = int(seconds * wave_model.config.sample_rate)
         audio = torch.randn(1, n) * 0.1
         zw, _ = wave_model.encode(audio)
-        out["wave_vae_decode"] = seconds / timed(lambda: wave_model.decode(zw), repeats,
-                                                 "wave_vae_decode")
+        out["wave_vae_decode"] = seconds / timed(
+            lambda: wave_model.decode(zw), repeats, "wave_vae_decode"
+        )
         WALL["wave_vae_decode"] = seconds / WALL["wave_vae_decode"]
         out["wave_vae_encode"] = seconds / timed(lambda: wave_model.encode(audio), repeats)
     # Griffin-Lim: torch (ours) vs scipy reference, alternating, same magnitude and settings.
@@ -130,8 +134,9 @@ def shaped_noise(clip: np.ndarray, seed: int) -> np.ndarray:
     mag = spec.abs().mean(dim=1, keepdim=True).expand_as(spec)  # (F, T), same every frame
     gen = torch.Generator().manual_seed(seed)
     phase = torch.rand(mag.shape, generator=gen) * 2 * torch.pi
-    noise = torch.istft(torch.polar(mag.contiguous(), phase), n_fft, hop, window=window,
-                        length=clip.size)
+    noise = torch.istft(
+        torch.polar(mag.contiguous(), phase), n_fft, hop, window=window, length=clip.size
+    )
     return noise.numpy()
 
 
@@ -148,10 +153,19 @@ def quality(model, clips: np.ndarray, direct_mel: bool) -> dict:
         if direct_mel:
             cands["mel_inversion_only"] = spec.invert(spec(clip), length=clip.size)
         for k, est in cands.items():
-            rows[k].append((multi_resolution_sc(clip, est), log_spectral_distance(clip, est),
-                            mel_distance(clip, est)))
-    return {k: dict(zip(("mr_sc", "lsd_db", "mel_db"), np.mean(v, axis=0).round(4).tolist(),
-                        strict=True)) for k, v in rows.items()}
+            rows[k].append(
+                (
+                    multi_resolution_sc(clip, est),
+                    log_spectral_distance(clip, est),
+                    mel_distance(clip, est),
+                )
+            )
+    return {
+        k: dict(
+            zip(("mr_sc", "lsd_db", "mel_db"), np.mean(v, axis=0).round(4).tolist(), strict=True)
+        )
+        for k, v in rows.items()
+    }
 
 
 def main() -> int:
@@ -169,55 +183,92 @@ def main() -> int:
     t0 = time.perf_counter()
     rtf = speed(mel_model, wave_model, repeats)
     data = bundled_audio_dir(16000)
-    clips = load_segments(data, sample_rate=16000, length=32000, split="test", hop=48000,
-                          max_segments=n_clips)
+    clips = load_segments(
+        data, sample_rate=16000, length=32000, split="test", hop=48000, max_segments=n_clips
+    )
     q = {"mel-vae": quality(mel_model, clips, True), "wave-tiny": quality(wave_model, clips, False)}
     elapsed = time.perf_counter() - t0
 
     targets = [
-        {"name": "mel VAE decode + Griffin-Lim, one core", "unit": "x real time",
-         "value": round(rtf["mel_vae_decode_griffin_lim"], 1), "target": RTF_TARGET},
-        {"name": "waveform VAE (tiny) decoder, one core", "unit": "x real time",
-         "value": round(rtf["wave_vae_decode"], 1), "target": RTF_TARGET},
+        {
+            "name": "mel VAE decode + Griffin-Lim, one core",
+            "unit": "x real time",
+            "value": round(rtf["mel_vae_decode_griffin_lim"], 1),
+            "target": RTF_TARGET,
+        },
+        {
+            "name": "waveform VAE (tiny) decoder, one core",
+            "unit": "x real time",
+            "value": round(rtf["wave_vae_decode"], 1),
+            "target": RTF_TARGET,
+        },
     ]
     for name in ("mel-vae", "wave-tiny"):
         rows = q[name]
         targets += [
-            {"name": f"{name} held-out multi-resolution spectral convergence below shaped "
-                     "noise's", "unit": "", "value": rows["model"]["mr_sc"],
-             "target": rows["shaped_noise"]["mr_sc"]},
-            {"name": f"{name} held-out mel distance below shaped noise's", "unit": "dB",
-             "value": rows["model"]["mel_db"], "target": rows["shaped_noise"]["mel_db"]},
-            {"name": f"{name} held-out log-spectral distance below an unrelated clip's",
-             "unit": "dB", "value": rows["model"]["lsd_db"],
-             "target": rows["unrelated_clip"]["lsd_db"]},
+            {
+                "name": f"{name} held-out multi-resolution spectral convergence below shaped "
+                "noise's",
+                "unit": "",
+                "value": rows["model"]["mr_sc"],
+                "target": rows["shaped_noise"]["mr_sc"],
+            },
+            {
+                "name": f"{name} held-out mel distance below shaped noise's",
+                "unit": "dB",
+                "value": rows["model"]["mel_db"],
+                "target": rows["shaped_noise"]["mel_db"],
+            },
+            {
+                "name": f"{name} held-out log-spectral distance below an unrelated clip's",
+                "unit": "dB",
+                "value": rows["model"]["lsd_db"],
+                "target": rows["unrelated_clip"]["lsd_db"],
+            },
         ]
     for t in targets:
-        t["met"] = bool(t["value"] >= t["target"]) if t["unit"] == "x real time" \
+        t["met"] = (
+            bool(t["value"] >= t["target"])
+            if t["unit"] == "x real time"
             else bool(t["value"] < t["target"])
+        )
     result = {
-        "benchmark": "audio", "quick": args.quick,
+        "benchmark": "audio",
+        "quick": args.quick,
         "command": "python benchmarks/audio.py" + (" --quick" if args.quick else ""),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
-                    "cpu_count": os.cpu_count(), "torch": torch.__version__, "threads": 1},
-        "repeats": repeats, "held_out_clips": len(clips), "clip_seconds": 2.0,
-        "seconds": round(elapsed, 1), "clock": "process CPU time (torch and BLAS on 1 thread)",
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "threads": 1,
+        },
+        "repeats": repeats,
+        "held_out_clips": len(clips),
+        "clip_seconds": 2.0,
+        "seconds": round(elapsed, 1),
+        "clock": "process CPU time (torch and BLAS on 1 thread)",
         "real_time_factors": {k: round(v, 2) for k, v in rtf.items()},
         "real_time_factors_wall_clock": {k: round(v, 2) for k, v in WALL.items()},
         "load_average": os.getloadavg()[0],
-        "quality": q, "targets": targets,
+        "quality": q,
+        "targets": targets,
     }
     write_results(args.out, result)
 
     print(f"## audio ({result['command']}, {result['date']}, 1 thread)\n")
-    print(f"| speed (load average {os.getloadavg()[0]:.1f}) | x real time, CPU time | "
-          "x real time, wall clock |\n| --- | --- | --- |")
+    print(
+        f"| speed (load average {os.getloadavg()[0]:.1f}) | x real time, CPU time | "
+        "x real time, wall clock |\n| --- | --- | --- |"
+    )
     for k, v in rtf.items():
         wall = f"{WALL[k]:.1f}" if k in WALL else ""
         print(f"| {k} | {v:.1f} | {wall} |")
-    print("\n| held-out quality (test split, "
-          f"{len(clips)} x 2 s) | MR spectral conv. | LSD (dB) | mel dist. (dB) |")
+    print(
+        "\n| held-out quality (test split, "
+        f"{len(clips)} x 2 s) | MR spectral conv. | LSD (dB) | mel dist. (dB) |"
+    )
     print("| --- | --- | --- | --- |")
     for name, rows in q.items():
         for k, r in rows.items():

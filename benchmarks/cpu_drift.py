@@ -43,9 +43,11 @@ def main(argv=None) -> int:
         time.sleep(1.0)
         ms = slices(args.seconds)
         fast = min(ms)
-        print(f"round {r + 1}: {len(ms)} slices, fastest {fast:.1f} ms, median "
-              f"{statistics.median(ms):.1f} ms, slowest {max(ms):.1f} ms "
-              f"(x{max(ms) / fast:.2f}); first ten: " + " ".join(f"{v:.0f}" for v in ms[:10]))
+        print(
+            f"round {r + 1}: {len(ms)} slices, fastest {fast:.1f} ms, median "
+            f"{statistics.median(ms):.1f} ms, slowest {max(ms):.1f} ms "
+            f"(x{max(ms) / fast:.2f}); first ten: " + " ".join(f"{v:.0f}" for v in ms[:10])
+        )
         slow = sum(v > 1.3 * fast for v in ms) / len(ms)
         print(f"         slices over 1.3x the fastest: {100 * slow:.0f} %")
     return 0

@@ -34,8 +34,10 @@ from results_file import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "generate.json"
-FIXTURES = {"drums": ROOT / "tests/fixtures/midi/mma_pflib_8beat1.mid",
-            "melody": ROOT / "tests/fixtures/convert/m21_ryans_arkansastraveller.mid"}
+FIXTURES = {
+    "drums": ROOT / "tests/fixtures/midi/mma_pflib_8beat1.mid",
+    "melody": ROOT / "tests/fixtures/convert/m21_ryans_arkansastraveller.mid",
+}
 TARGET_MS = 5.0  # single 2-bar reply, p50, one core
 
 
@@ -94,8 +96,11 @@ def bench_model(name: str, *, calls: int, batch: int, batch_reps: int) -> dict:
         with torch.inference_mode():
             module.decode(zt)
 
-    batched = {"floor": floor_batch, "api_tensor": lambda: model.decode_tensor(z),
-               "api_sequence": lambda: model.decode(z)}
+    batched = {
+        "floor": floor_batch,
+        "api_tensor": lambda: model.decode_tensor(z),
+        "api_sequence": lambda: model.decode(z),
+    }
     for fn in batched.values():
         fn()
     btimes = {k: [] for k in batched}
@@ -106,9 +111,15 @@ def bench_model(name: str, *, calls: int, batch: int, batch_reps: int) -> dict:
     def ms(v, q):
         return round(float(np.percentile(v, q)) * 1e3, 3)
 
-    row = {"model": name, "weights": weights, "latent_dim": model.latent_dim,
-           "parameters": sum(p.numel() for p in module.parameters()), "calls": calls,
-           "batch": batch, "batch_reps": batch_reps}
+    row = {
+        "model": name,
+        "weights": weights,
+        "latent_dim": model.latent_dim,
+        "parameters": sum(p.numel() for p in module.parameters()),
+        "calls": calls,
+        "batch": batch,
+        "batch_reps": batch_reps,
+    }
     for key, v in times.items():
         wall, cpu = np.array(v).T
         row[f"single_{key}_p50_ms"] = ms(wall, 50)
@@ -118,53 +129,78 @@ def bench_model(name: str, *, calls: int, batch: int, batch_reps: int) -> dict:
         wall, cpu = np.array(v).T
         row[f"batch_{key}_seq_per_s"] = round(batch / float(np.median(wall)), 1)
         row[f"batch_{key}_cpu_seq_per_s"] = round(batch / float(np.median(cpu)), 1)
-    row["single_api_over_floor"] = round(row["single_api_sequence_cpu_p50_ms"]
-                                         / row["single_floor_cpu_p50_ms"], 2)
+    row["single_api_over_floor"] = round(
+        row["single_api_sequence_cpu_p50_ms"] / row["single_floor_cpu_p50_ms"], 2
+    )
     return row
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (< 1 minute)")
-    parser.add_argument("--models", default="drums,melody",
-                        help="comma-separated shipped drum/melody model names (a preset with "
-                             "random weights stands in for one that is not shipped)")
+    parser.add_argument(
+        "--models",
+        default="drums,melody",
+        help="comma-separated shipped drum/melody model names (a preset with "
+        "random weights stands in for one that is not shipped)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     calls, batch, reps = (60, 64, 3) if args.quick else (400, 256, 7)
-    rows = [bench_model(n, calls=calls, batch=batch, batch_reps=reps)
-            for n in args.models.split(",")]
+    rows = [
+        bench_model(n, calls=calls, batch=batch, batch_reps=reps) for n in args.models.split(",")
+    ]
 
-    head = ("| model | weights | single reply p50: API -> Sequence, wall (CPU) | API -> tensor, "
-            "CPU | forward floor, wall (CPU) | API / floor (CPU) | batch of {b}, CPU: floor | "
-            "API tensors | API Sequences |")
+    head = (
+        "| model | weights | single reply p50: API -> Sequence, wall (CPU) | API -> tensor, "
+        "CPU | forward floor, wall (CPU) | API / floor (CPU) | batch of {b}, CPU: floor | "
+        "API tensors | API Sequences |"
+    )
     print(head.format(b=batch))
     print("| --- " * 9 + "|")
     for r in rows:
-        print(f"| {r['model']} | {r['weights']} | {r['single_api_sequence_p50_ms']:.2f} ms "
-              f"({r['single_api_sequence_cpu_p50_ms']:.2f}) | "
-              f"{r['single_api_tensor_cpu_p50_ms']:.2f} ms | {r['single_floor_p50_ms']:.2f} ms "
-              f"({r['single_floor_cpu_p50_ms']:.2f}) | {r['single_api_over_floor']:.2f}x | "
-              f"{r['batch_floor_cpu_seq_per_s']:.0f} seq/s | "
-              f"{r['batch_api_tensor_cpu_seq_per_s']:.0f} seq/s | "
-              f"{r['batch_api_sequence_cpu_seq_per_s']:.0f} seq/s |")
+        print(
+            f"| {r['model']} | {r['weights']} | {r['single_api_sequence_p50_ms']:.2f} ms "
+            f"({r['single_api_sequence_cpu_p50_ms']:.2f}) | "
+            f"{r['single_api_tensor_cpu_p50_ms']:.2f} ms | {r['single_floor_p50_ms']:.2f} ms "
+            f"({r['single_floor_cpu_p50_ms']:.2f}) | {r['single_api_over_floor']:.2f}x | "
+            f"{r['batch_floor_cpu_seq_per_s']:.0f} seq/s | "
+            f"{r['batch_api_tensor_cpu_seq_per_s']:.0f} seq/s | "
+            f"{r['batch_api_sequence_cpu_seq_per_s']:.0f} seq/s |"
+        )
     # On a shared machine the wall clock mostly measures waiting for a core; the target is
     # judged on the CPU time of the calling thread (what one free core would take).
-    targets = [{"name": f"{r['model']}: single 2-bar reply p50, one core (API to a Sequence, "
-                        "CPU time of the thread)",
-                "value": r["single_api_sequence_cpu_p50_ms"], "target": TARGET_MS, "unit": "ms",
-                "met": bool(r["single_api_sequence_cpu_p50_ms"] <= TARGET_MS)} for r in rows]
+    targets = [
+        {
+            "name": f"{r['model']}: single 2-bar reply p50, one core (API to a Sequence, "
+            "CPU time of the thread)",
+            "value": r["single_api_sequence_cpu_p50_ms"],
+            "target": TARGET_MS,
+            "unit": "ms",
+            "met": bool(r["single_api_sequence_cpu_p50_ms"] <= TARGET_MS),
+        }
+        for r in rows
+    ]
     for t in targets:
-        print(f"{t['name']}: {t['value']} {t['unit']} (target <= {t['target']}) "
-              f"{'met' if t['met'] else 'NOT met'}")
+        print(
+            f"{t['name']}: {t['value']} {t['unit']} (target <= {t['target']}) "
+            f"{'met' if t['met'] else 'NOT met'}"
+        )
     result = {
-        "benchmark": "generate", "quick": args.quick,
+        "benchmark": "generate",
+        "quick": args.quick,
         "command": "python benchmarks/generate.py" + (" --quick" if args.quick else ""),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
-                    "torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": 1,
-                    "load_average_1_5_15min": [round(v, 2) for v in os.getloadavg()]},
-        "rows": rows, "targets": targets,
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+            "threads": 1,
+            "load_average_1_5_15min": [round(v, 2) for v in os.getloadavg()],
+        },
+        "rows": rows,
+        "targets": targets,
     }
     write_results(RESULTS, result)
     print(f"wrote {RESULTS.relative_to(ROOT)}")

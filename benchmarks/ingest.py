@@ -61,10 +61,21 @@ def _pm_load(path: str):
     notes = []
     for inst in pm.instruments:
         for n in inst.notes:
-            notes.append((inst.is_drum, n.pitch, n.velocity, pm.time_to_tick(n.start),
-                          pm.time_to_tick(n.end), ppq))
-    sigs = [(pm.time_to_tick(ts.time), ts.numerator, ts.denominator)
-            for ts in pm.time_signature_changes if ts.numerator > 0 and ts.denominator > 0]
+            notes.append(
+                (
+                    inst.is_drum,
+                    n.pitch,
+                    n.velocity,
+                    pm.time_to_tick(n.start),
+                    pm.time_to_tick(n.end),
+                    ppq,
+                )
+            )
+    sigs = [
+        (pm.time_to_tick(ts.time), ts.numerator, ts.denominator)
+        for ts in pm.time_signature_changes
+        if ts.numerator > 0 and ts.denominator > 0
+    ]
     return notes, sigs, ppq
 
 
@@ -203,8 +214,9 @@ def gather_files(n_tunes: int, tmp: Path) -> dict[str, list[str]]:
     if n_tunes:
         from music21 import corpus
 
-        paths = sorted(p for p in corpus.corpora.CoreCorpus().getPaths()
-                       if "ryansMammoth" in str(p))
+        paths = sorted(
+            p for p in corpus.corpora.CoreCorpus().getPaths() if "ryansMammoth" in str(p)
+        )
         for p in paths[:: max(1, len(paths) // n_tunes)][:n_tunes]:
             out = tmp / (Path(p).stem + ".mid")
             try:
@@ -226,7 +238,7 @@ def timed(fn, kind, paths, pool=None, workers=1) -> tuple[float, int]:
     if pool is None:
         n = _batch((fn, kind, paths))
     else:
-        chunks = [paths[i::workers * 4] for i in range(workers * 4)]
+        chunks = [paths[i :: workers * 4] for i in range(workers * 4)]
         n = sum(pool.map(_batch, [(fn, kind, c) for c in chunks]))
     return time.perf_counter() - t0, n
 
@@ -253,8 +265,11 @@ def main() -> int:
                     unreadable.append(f"{p}: {type(exc).__name__}: {exc}")
                     v.remove(p)
         files = [p for v in groups.values() for p in v]
-        print(f"{len(files)} files: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
-              + f" ({len(unreadable)} more that pretty_midi cannot read are left out)")
+        print(
+            f"{len(files)} files: "
+            + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
+            + f" ({len(unreadable)} more that pretty_midi cannot read are left out)"
+        )
 
         # correctness first. (1) The converters: latentjam's on pretty_midi's notes must give
         # the reference's tensors on every file. (2) The whole pipelines (parser + converter):
@@ -275,9 +290,11 @@ def main() -> int:
                 elif a.shape != b.shape or not np.array_equal(a, b):
                     parser_differs[kind].append(p)
         for kind, bad in mismatched.items():
-            print(f"{kind}: {windows[kind]} windows; converters differ on {len(bad)} files; "
-                  f"note pairing of the two parsers changes the tensors of "
-                  f"{len(parser_differs[kind])} of {len(files)} files")
+            print(
+                f"{kind}: {windows[kind]} windows; converters differ on {len(bad)} files; "
+                f"note pairing of the two parsers changes the tensors of "
+                f"{len(parser_differs[kind])} of {len(files)} files"
+            )
             for line in bad[:10]:
                 print("   ", line)
 
@@ -290,48 +307,71 @@ def main() -> int:
                     order = [("ours", ours), ("ref", reference)]
                     for name, fn in order if r % 2 == 0 else order[::-1]:
                         times[f"{name}_1"].append(timed(fn, kind, files)[0])
-                        times[f"{name}_all"].append(
-                            timed(fn, kind, files, pool, args.workers)[0])
+                        times[f"{name}_all"].append(timed(fn, kind, files, pool, args.workers)[0])
                 med = {k: statistics.median(v) for k, v in times.items()}
                 rows[kind] = {
-                    "files": len(files), "windows": windows[kind],
+                    "files": len(files),
+                    "windows": windows[kind],
                     **{f"{k}_seconds": round(v, 4) for k, v in med.items()},
                     **{f"{k}_files_per_s": round(len(files) / v, 1) for k, v in med.items()},
                     "speedup_1": round(med["ref_1"] / med["ours_1"], 1),
                     "speedup_all": round(med["ref_all"] / med["ours_all"], 1),
                 }
 
-    header = (f"{'kind':<7} {'files':>5} {'windows':>7} | {'ours 1 proc':>12} "
-              f"{'ref 1 proc':>11} {'x':>6} | {'ours all':>9} {'ref all':>8} {'x':>6}"
-              f"   (files/s, {args.workers} cores)")
+    header = (
+        f"{'kind':<7} {'files':>5} {'windows':>7} | {'ours 1 proc':>12} "
+        f"{'ref 1 proc':>11} {'x':>6} | {'ours all':>9} {'ref all':>8} {'x':>6}"
+        f"   (files/s, {args.workers} cores)"
+    )
     print(header)
     for kind, r in rows.items():
-        print(f"{kind:<7} {r['files']:>5} {r['windows']:>7} | {r['ours_1_files_per_s']:>12} "
-              f"{r['ref_1_files_per_s']:>11} {r['speedup_1']:>6} | {r['ours_all_files_per_s']:>9} "
-              f"{r['ref_all_files_per_s']:>8} {r['speedup_all']:>6}")
+        print(
+            f"{kind:<7} {r['files']:>5} {r['windows']:>7} | {r['ours_1_files_per_s']:>12} "
+            f"{r['ref_1_files_per_s']:>11} {r['speedup_1']:>6} | {r['ours_all_files_per_s']:>9} "
+            f"{r['ref_all_files_per_s']:>8} {r['speedup_all']:>6}"
+        )
 
     targets = []
     for kind, r in rows.items():
         for scope in ("1", "all"):
             value = r[f"speedup_{scope}"]
             where = "one process" if scope == "1" else f"all cores ({args.workers})"
-            targets.append({"name": f"{kind} ingest vs pretty_midi converter, {where}",
-                            "value": value, "target": TARGET, "unit": "x faster",
-                            "met": bool(value >= TARGET)})
-        targets.append({"name": f"{kind} tensors identical to the reference converter's "
-                        "(same notes in)", "value": len(mismatched[kind]), "target": 0,
-                        "unit": "files differing", "met": not mismatched[kind]})
+            targets.append(
+                {
+                    "name": f"{kind} ingest vs pretty_midi converter, {where}",
+                    "value": value,
+                    "target": TARGET,
+                    "unit": "x faster",
+                    "met": bool(value >= TARGET),
+                }
+            )
+        targets.append(
+            {
+                "name": f"{kind} tensors identical to the reference converter's (same notes in)",
+                "value": len(mismatched[kind]),
+                "target": 0,
+                "unit": "files differing",
+                "met": not mismatched[kind],
+            }
+        )
     result = {
         "benchmark": "ingest",
         "quick": args.quick,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "processor": platform.processor(),
-                    "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()]},
-        "repeats": repeats, "workers": args.workers,
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "processor": platform.processor(),
+            "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()],
+        },
+        "repeats": repeats,
+        "workers": args.workers,
         "files": {k: len(v) for k, v in groups.items()},
-        "rows": rows, "mismatched": mismatched, "parser_pairing_differs": parser_differs,
+        "rows": rows,
+        "mismatched": mismatched,
+        "parser_pairing_differs": parser_differs,
         "reference_unreadable": unreadable,
         "targets": targets,
     }

@@ -42,11 +42,14 @@ import numpy as np
 from results_file import write_results
 
 RESULTS = Path(__file__).parent / "results" / "jam_latency.json"
-PACE = 0.05          # seconds between one client's calls (20 calls/s, under the 50/s limit)
-TIMEOUT = 2.0        # a reply later than this counts as lost
+PACE = 0.05  # seconds between one client's calls (20 calls/s, under the 50/s limit)
+TIMEOUT = 2.0  # a reply later than this counts as lost
 TARGETS = {1: 15.0, 32: 60.0}  # p99 ms
-GROOVE = ([(36, s, 110) for s in (0, 6, 8, 16, 22, 24)] + [(38, s, 100) for s in (4, 12, 20, 28)]
-          + [(42, s, 60 + 20 * (s % 4 == 0)) for s in range(0, 32, 2)])
+GROOVE = (
+    [(36, s, 110) for s in (0, 6, 8, 16, 22, 24)]
+    + [(38, s, 100) for s in (4, 12, 20, 28)]
+    + [(42, s, 60 + 20 * (s % 4 == 0)) for s in range(0, 32, 2)]
+)
 
 
 try:  # the clients' own JSON work is not the server's latency: keep it small
@@ -61,23 +64,35 @@ except ImportError:
 
 
 def make_call(client: int, i: int) -> dict:
-    notes = [{"pitch": p, "velocity": v, "step": s,
-              "offset": round(0.05 * ((s * 7 + i) % 5 - 2), 2)} for p, s, v in GROOVE]
-    return {"type": "call", "id": f"{client}-{i}", "session": f"bench{client}", "bars": 2,
-            "notes": notes, "params": {"temperature": 0.5, "radius": 0.3, "seed": i + 1}}
+    notes = [
+        {"pitch": p, "velocity": v, "step": s, "offset": round(0.05 * ((s * 7 + i) % 5 - 2), 2)}
+        for p, s, v in GROOVE
+    ]
+    return {
+        "type": "call",
+        "id": f"{client}-{i}",
+        "session": f"bench{client}",
+        "bars": 2,
+        "notes": notes,
+        "params": {"temperature": 0.5, "radius": 0.3, "seed": i + 1},
+    }
 
 
 def valid(event, call_id: str) -> bool:
     try:
-        return (event["type"] == "reply" and event["id"] == call_id and event["bars"] == 2
-                and all(0 <= n["step"] < 32 and 1 <= n["velocity"] <= 127 for n in event["notes"])
-                and len(event["position"]["call"]) == 3 and len(event["position"]["reply"]) == 3)
+        return (
+            event["type"] == "reply"
+            and event["id"] == call_id
+            and event["bars"] == 2
+            and all(0 <= n["step"] < 32 and 1 <= n["velocity"] <= 127 for n in event["notes"])
+            and len(event["position"]["call"]) == 3
+            and len(event["position"]["reply"]) == 3
+        )
     except (KeyError, TypeError):
         return False
 
 
 # ----------------------------------------------------------------------------------- clients
-
 
 
 def record(out: dict, event: dict, call_id: str, dt: float) -> None:
@@ -89,6 +104,7 @@ def record(out: dict, event: dict, call_id: str, dt: float) -> None:
         out["model"].append(event["model_ms"])
     else:
         out["bad"] += 1
+
 
 async def ws_client(url: str, client: int, n: int, out: dict, barrier) -> None:
     from websockets.asyncio.client import connect
@@ -139,7 +155,8 @@ async def osc_client(port: int, client: int, n: int, out: dict, barrier) -> None
 
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_datagram_endpoint(
-        _OscReceiver, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", port))
+        _OscReceiver, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", port)
+    )
     try:
         for i in range(-1, n):  # call -1: the connection's first exchange, not timed
             call = make_call(client, i)
@@ -217,11 +234,23 @@ forward_floor.cache = {}
 
 
 def start_server(model: str) -> tuple[subprocess.Popen, dict]:
-    cmd = [sys.executable, "-m", "latentjam", "jam", "--model", model, "--port", "0",
-           "--osc-port", "0", "--no-tcp"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "latentjam",
+        "jam",
+        "--model",
+        model,
+        "--port",
+        "0",
+        "--osc-port",
+        "0",
+        "--no-tcp",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     urls, lines = {}, []
     for line in proc.stdout:
         lines.append(line.rstrip())
@@ -248,12 +277,15 @@ def main(argv=None) -> int:
     calls = {1: 60 if args.quick else 200, 32: 12 if args.quick else 40}
 
     forward_floor(args.model, 1, 1)  # load the model for the floor now, then keep the
-    gc.collect()                     # collector away from it: a full collection with torch
-    gc.freeze()                      # loaded takes ~90 ms and would land in the clients' timings
+    gc.collect()  # collector away from it: a full collection with torch
+    gc.freeze()  # loaded takes ~90 ms and would land in the clients' timings
     gc.set_threshold(7000, *gc.get_threshold()[1:])  # (fewer client-side pauses, as the server)
     proc, urls = start_server(args.model)
-    results = {(k, c): {"rtt": [], "server": [], "model": [], "lost": 0, "bad": 0}
-               for k in ("websocket", "osc") for c in calls}
+    results = {
+        (k, c): {"rtt": [], "server": [], "model": [], "lost": 0, "bad": 0}
+        for k in ("websocket", "osc")
+        for c in calls
+    }
     floors = {1: [], 32: []}
     loads_seen = {key: [] for key in results}  # 1-minute load average before each phase
     load_start = os.getloadavg()
@@ -289,55 +321,99 @@ def main(argv=None) -> int:
     for (kind, clients), r in results.items():
         sent = rounds * clients * calls[clients]
         p50, p99 = pct(r["rtt"], 50), pct(r["rtt"], 99)
-        rows.append({"transport": kind, "clients": clients, "calls": sent,
-                     "replies": len(r["rtt"]), "lost": r["lost"], "bad": r["bad"],
-                     "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
-                     "max_ms": round(max(r["rtt"], default=float("nan")), 2),
-                     "server_p50_ms": round(pct(r["server"], 50), 2),
-                     "server_p99_ms": round(pct(r["server"], 99), 2),
-                     "batch_p50_ms": round(pct(r["model"], 50), 2),
-                     "mean_batch": round(len(r["rtt"]) / max(r.get("batches", 1), 1), 2),
-                     "floor_ms": round(floor[clients], 2),
-                     "load1": round(max(loads_seen[(kind, clients)], default=float("nan")), 2),
-                     "p50_over_floor": round(p50 / floor[clients], 2)})
-        targets.append({"name": f"{kind}, {clients} client{'s' * (clients > 1)}: p99 round trip",
-                        "value": round(p99, 2), "target": TARGETS[clients], "unit": "ms (<=)",
-                        "met": bool(p99 <= TARGETS[clients])})
+        rows.append(
+            {
+                "transport": kind,
+                "clients": clients,
+                "calls": sent,
+                "replies": len(r["rtt"]),
+                "lost": r["lost"],
+                "bad": r["bad"],
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(p99, 2),
+                "max_ms": round(max(r["rtt"], default=float("nan")), 2),
+                "server_p50_ms": round(pct(r["server"], 50), 2),
+                "server_p99_ms": round(pct(r["server"], 99), 2),
+                "batch_p50_ms": round(pct(r["model"], 50), 2),
+                "mean_batch": round(len(r["rtt"]) / max(r.get("batches", 1), 1), 2),
+                "floor_ms": round(floor[clients], 2),
+                "load1": round(max(loads_seen[(kind, clients)], default=float("nan")), 2),
+                "p50_over_floor": round(p50 / floor[clients], 2),
+            }
+        )
+        targets.append(
+            {
+                "name": f"{kind}, {clients} client{'s' * (clients > 1)}: p99 round trip",
+                "value": round(p99, 2),
+                "target": TARGETS[clients],
+                "unit": "ms (<=)",
+                "met": bool(p99 <= TARGETS[clients]),
+            }
+        )
     lost_bad = sum(r["lost"] + r["bad"] for r in results.values())
-    targets.append({"name": "lost or bad replies, all runs", "value": lost_bad, "target": 0,
-                    "unit": "replies", "met": lost_bad == 0})
+    targets.append(
+        {
+            "name": "lost or bad replies, all runs",
+            "value": lost_bad,
+            "target": 0,
+            "unit": "replies",
+            "met": lost_bad == 0,
+        }
+    )
 
     load_end = os.getloadavg()
-    print(f"\njam_latency: model {args.model!r}, {rounds} round(s), one call per client every "
-          f"{PACE * 1000:.0f} ms; floor = encode + decode alone in this process; load average "
-          f"{' '.join(f'{v:.2f}' for v in load_start)} at the start, "
-          f"{' '.join(f'{v:.2f}' for v in load_end)} at the end; load = highest 1-min load "
-          "seen before a phase")
-    print(f"{'transport':<10} {'clients':>7} {'calls':>6} {'lost':>5} {'bad':>4} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'max ms':>7} {'srv p50':>7} {'srv p99':>7} {'batch':>6} {'calls/b':>7} "
-          f"{'floor ms':>9} {'p50/floor':>9} {'load':>5}")
+    print(
+        f"\njam_latency: model {args.model!r}, {rounds} round(s), one call per client every "
+        f"{PACE * 1000:.0f} ms; floor = encode + decode alone in this process; load average "
+        f"{' '.join(f'{v:.2f}' for v in load_start)} at the start, "
+        f"{' '.join(f'{v:.2f}' for v in load_end)} at the end; load = highest 1-min load "
+        "seen before a phase"
+    )
+    print(
+        f"{'transport':<10} {'clients':>7} {'calls':>6} {'lost':>5} {'bad':>4} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'max ms':>7} {'srv p50':>7} {'srv p99':>7} {'batch':>6} {'calls/b':>7} "
+        f"{'floor ms':>9} {'p50/floor':>9} {'load':>5}"
+    )
     for r in rows:
-        print(f"{r['transport']:<10} {r['clients']:>7} {r['calls']:>6} {r['lost']:>5} "
-              f"{r['bad']:>4} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
-              f"{r['server_p50_ms']:>7.2f} {r['server_p99_ms']:>7.2f} {r['batch_p50_ms']:>6.2f} "
-              f"{r['mean_batch']:>7.2f} {r['floor_ms']:>9.2f} {r['p50_over_floor']:>9.2f} "
-              f"{r['load1']:>5.2f}")
+        print(
+            f"{r['transport']:<10} {r['clients']:>7} {r['calls']:>6} {r['lost']:>5} "
+            f"{r['bad']:>4} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
+            f"{r['server_p50_ms']:>7.2f} {r['server_p99_ms']:>7.2f} {r['batch_p50_ms']:>6.2f} "
+            f"{r['mean_batch']:>7.2f} {r['floor_ms']:>9.2f} {r['p50_over_floor']:>9.2f} "
+            f"{r['load1']:>5.2f}"
+        )
     print()
     for t in targets:
-        print(f"  {'MET ' if t['met'] else 'MISS'} {t['name']}: {t['value']} {t['unit']} "
-              f"(target {t['target']})")
+        print(
+            f"  {'MET ' if t['met'] else 'MISS'} {t['name']}: {t['value']} {t['unit']} "
+            f"(target {t['target']})"
+        )
 
-    out = {"benchmark": "jam_latency", "quick": args.quick,
-           "command": "python benchmarks/jam_latency.py" + (" --quick" if args.quick else "")
-           + (f" --model {args.model}" if args.model != "drums" else ""),
-           "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                       "cpu_count": os.cpu_count(), "processor": platform.processor()},
-           "model": args.model, "rounds": rounds, "pace_s": PACE, "timeout_s": TIMEOUT,
-           "floor_ms": {str(b): round(v, 3) for b, v in floor.items()},
-           "load_average": {"start": [round(v, 2) for v in load_start],
-                            "end": [round(v, 2) for v in load_end]},
-           "rows": rows, "targets": targets}
+    out = {
+        "benchmark": "jam_latency",
+        "quick": args.quick,
+        "command": "python benchmarks/jam_latency.py"
+        + (" --quick" if args.quick else "")
+        + (f" --model {args.model}" if args.model != "drums" else ""),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "processor": platform.processor(),
+        },
+        "model": args.model,
+        "rounds": rounds,
+        "pace_s": PACE,
+        "timeout_s": TIMEOUT,
+        "floor_ms": {str(b): round(v, 3) for b, v in floor.items()},
+        "load_average": {
+            "start": [round(v, 2) for v in load_start],
+            "end": [round(v, 2) for v in load_end],
+        },
+        "rows": rows,
+        "targets": targets,
+    }
     write_results(RESULTS, out)
     print(f"\nwrote {RESULTS}")
     return 0

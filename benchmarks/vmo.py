@@ -67,8 +67,9 @@ def worker(inp: str) -> None:
         t0, c0 = time.perf_counter(), time.process_time()
         sums = []
         for t in thresholds[a:b]:
-            oracle = vmo.build_oracle(frames, flag="a", threshold=t, dfunc=metric,
-                                      dim=frames.shape[1])
+            oracle = vmo.build_oracle(
+                frames, flag="a", threshold=t, dfunc=metric, dim=frames.shape[1]
+            )
             sums.append(oracle.IR()[0].sum())
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(json.dumps([wall, cpu, [float(v) for v in sums]]), flush=True)  # repr: exact
@@ -81,12 +82,24 @@ def ensure_env() -> Path:
     if not py.exists():
         try:
             import scipy
+
             scipy_req = f"scipy=={scipy.__version__}"
         except ImportError:
             scipy_req = "scipy"
         subprocess.run([sys.executable, "-m", "venv", str(ENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "vmo==0.30.5",
-                        f"numpy=={np.__version__}", scipy_req], check=True)
+        subprocess.run(
+            [
+                str(py),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "vmo==0.30.5",
+                f"numpy=={np.__version__}",
+                scipy_req,
+            ],
+            check=True,
+        )
     return py
 
 
@@ -94,10 +107,13 @@ def reference_versions(py: Path) -> dict:
     """Python, numpy and scipy versions of the reference venv."""
     import json
 
-    code = ("import json, platform, numpy, scipy; print(json.dumps({'python': "
-            "platform.python_version(), 'numpy': numpy.__version__, 'scipy': scipy.__version__}))")
-    return json.loads(subprocess.run([str(py), "-c", code], check=True, capture_output=True,
-                                     text=True).stdout)
+    code = (
+        "import json, platform, numpy, scipy; print(json.dumps({'python': "
+        "platform.python_version(), 'numpy': numpy.__version__, 'scipy': scipy.__version__}))"
+    )
+    return json.loads(
+        subprocess.run([str(py), "-c", code], check=True, capture_output=True, text=True).stdout
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +197,12 @@ def run_case(name, frames, metric, ref_frames, ref_metric, count, repeats, chunk
     thresholds = default_thresholds(table, count)
     inp = Path(tmp) / "in.npz"
     np.savez(inp, frames=ref_frames, thresholds=thresholds, metric=ref_metric)
-    server = subprocess.Popen([str(py), __file__, "--worker", str(inp)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(py), __file__, "--worker", str(inp)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
     def reference(a: int, b: int):
         server.stdin.write(f"{a} {b}\n")
@@ -205,25 +225,41 @@ def run_case(name, frames, metric, ref_frames, ref_metric, count, repeats, chunk
                 sums = information_rate_sums(lrs)
                 walls.append(time.perf_counter() - t0)
                 cpus.append(time.process_time() - c0)
-            rounds.append({"ref_s": ref_wall, "ref_cpu_s": ref_cpu,
-                           "ours_s": statistics.fmean(walls), "ours_cpu_s": statistics.fmean(cpus),
-                           "ours_runs": len(walls)})
+            rounds.append(
+                {
+                    "ref_s": ref_wall,
+                    "ref_cpu_s": ref_cpu,
+                    "ours_s": statistics.fmean(walls),
+                    "ours_cpu_s": statistics.fmean(cpus),
+                    "ours_runs": len(walls),
+                }
+            )
     finally:
         server.stdin.close()
         server.wait()
     identical = int(np.sum(sums == np.array(ref_sums)))
     ratio = [r["ref_s"] / r["ours_s"] for r in rounds]
     ratio_cpu = [r["ref_cpu_s"] / r["ours_cpu_s"] for r in rounds]
-    med = {k: statistics.median(r[k] for r in rounds)
-           for k in ("ref_s", "ref_cpu_s", "ours_s", "ours_cpu_s")}
+    med = {
+        k: statistics.median(r[k] for r in rounds)
+        for k in ("ref_s", "ref_cpu_s", "ours_s", "ours_cpu_s")
+    }
     return {
-        "case": name, "frames": len(frames), "dims": int(frames.shape[1]), "distance": metric,
-        "thresholds": len(thresholds), "ours_s": round(med["ours_s"], 4),
-        "ref_s": round(med["ref_s"], 4), "speedup": round(statistics.median(ratio), 2),
-        "speedup_min": round(min(ratio), 2), "speedup_max": round(max(ratio), 2),
-        "ours_cpu_s": round(med["ours_cpu_s"], 4), "ref_cpu_s": round(med["ref_cpu_s"], 4),
+        "case": name,
+        "frames": len(frames),
+        "dims": int(frames.shape[1]),
+        "distance": metric,
+        "thresholds": len(thresholds),
+        "ours_s": round(med["ours_s"], 4),
+        "ref_s": round(med["ref_s"], 4),
+        "speedup": round(statistics.median(ratio), 2),
+        "speedup_min": round(min(ratio), 2),
+        "speedup_max": round(max(ratio), 2),
+        "ours_cpu_s": round(med["ours_cpu_s"], 4),
+        "ref_cpu_s": round(med["ref_cpu_s"], 4),
         "speedup_cpu": round(statistics.median(ratio_cpu), 2),
-        "speedup_per_round": [round(v, 2) for v in ratio], "rounds": rounds,
+        "speedup_per_round": [round(v, 2) for v in ratio],
+        "rounds": rounds,
         "identical_ir_sums": identical,
         "best_threshold": float(thresholds[int(np.argmax(sums))]),
         "best_ir_sum": float(sums.max()),
@@ -235,8 +271,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 300, one repeat (< 1 minute)")
     parser.add_argument("--thresholds", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--chunk", type=int, default=10,
-                        help="reference thresholds between two runs of ours (default 10)")
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=10,
+        help="reference thresholds between two runs of ours (default 10)",
+    )
     parser.add_argument("--worker", metavar="IN", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -269,31 +309,49 @@ def main(argv=None) -> int:
         for case in cases:
             rows.append(run_case(*case, args.thresholds, repeats, args.chunk, py, tmp))
             r = rows[-1]
-            print(f"  {r['case']} {r['distance']}: ours {r['ours_s']} s, vmo {r['ref_s']} s",
-                  file=sys.stderr)
+            print(
+                f"  {r['case']} {r['distance']}: ours {r['ours_s']} s, vmo {r['ref_s']} s",
+                file=sys.stderr,
+            )
 
-    header = (f"{'sequence':<15} {'distance':<9} {'thr':>4} | {'ours s':>7} {'vmo s':>7} "
-              f"{'x':>6} | {'x range':>11} | {'x (cpu)':>7} | {'identical IR sums':>17}")
+    header = (
+        f"{'sequence':<15} {'distance':<9} {'thr':>4} | {'ours s':>7} {'vmo s':>7} "
+        f"{'x':>6} | {'x range':>11} | {'x (cpu)':>7} | {'identical IR sums':>17}"
+    )
     print(header)
     for r in rows:
-        print(f"{r['case']:<15} {r['distance']:<9} {r['thresholds']:>4} | {r['ours_s']:>7} "
-              f"{r['ref_s']:>7} {r['speedup']:>6} | {r['speedup_min']:>5}-{r['speedup_max']:<5} | "
-              f"{r['speedup_cpu']:>7} | {r['identical_ir_sums']:>8} / {r['thresholds']}")
-    print("load average (1, 5, 15 min): start " + " ".join(f"{v:.2f}" for v in load_start)
-          + ", end " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+        print(
+            f"{r['case']:<15} {r['distance']:<9} {r['thresholds']:>4} | {r['ours_s']:>7} "
+            f"{r['ref_s']:>7} {r['speedup']:>6} | {r['speedup_min']:>5}-{r['speedup_max']:<5} | "
+            f"{r['speedup_cpu']:>7} | {r['identical_ir_sums']:>8} / {r['thresholds']}"
+        )
+    print(
+        "load average (1, 5, 15 min): start "
+        + " ".join(f"{v:.2f}" for v in load_start)
+        + ", end "
+        + " ".join(f"{v:.2f}" for v in os.getloadavg())
+    )
     targets = []
     for r in rows:
-        targets.append({
-            "name": f"sweep speed-up vs vmo 0.30.5, {r['case']} {r['distance']}, "
-                    f"{r['thresholds']} thresholds",
-            "value": r["speedup"], "target": TARGET, "unit": "x faster (wall, median)",
-            "met": bool(r["speedup"] >= TARGET),
-        })
-        targets.append({
-            "name": f"identical IR sums at every threshold, {r['case']} {r['distance']}",
-            "value": r["identical_ir_sums"], "target": r["thresholds"], "unit": "thresholds",
-            "met": r["identical_ir_sums"] == r["thresholds"],
-        })
+        targets.append(
+            {
+                "name": f"sweep speed-up vs vmo 0.30.5, {r['case']} {r['distance']}, "
+                f"{r['thresholds']} thresholds",
+                "value": r["speedup"],
+                "target": TARGET,
+                "unit": "x faster (wall, median)",
+                "met": bool(r["speedup"] >= TARGET),
+            }
+        )
+        targets.append(
+            {
+                "name": f"identical IR sums at every threshold, {r['case']} {r['distance']}",
+                "value": r["identical_ir_sums"],
+                "target": r["thresholds"],
+                "unit": "thresholds",
+                "met": r["identical_ir_sums"] == r["thresholds"],
+            }
+        )
     import latentjam
 
     result = {
@@ -301,13 +359,20 @@ def main(argv=None) -> int:
         "quick": args.quick,
         "command": " ".join(["python", *sys.argv]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average_start": load_start,
-                    "load_average": list(os.getloadavg()),
-                    "numpy": np.__version__},
-        "latentjam": latentjam.__version__, "reference": "vmo 0.30.5 in benchmarks/.envs/vmo",
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_start": load_start,
+            "load_average": list(os.getloadavg()),
+            "numpy": np.__version__,
+        },
+        "latentjam": latentjam.__version__,
+        "reference": "vmo 0.30.5 in benchmarks/.envs/vmo",
         "reference_versions": reference_versions(py),
-        "repeats": repeats, "rows": rows, "targets": targets,
+        "repeats": repeats,
+        "rows": rows,
+        "targets": targets,
     }
     write_results(RESULTS, result)
     print(f"wrote {RESULTS}")

@@ -79,8 +79,11 @@ def drum_sequence(notes, *, qpm: float, signatures=None, source: str = "") -> Se
     """One drum track from (pitch, velocity, start_beat, duration) rows, with a tempo and metre."""
     track = Track.from_notes(notes, is_drum=True, program=0, name="drums")
     return Sequence(
-        [track], [Tempo(0.0, float(qpm))], signatures or [TimeSignature(0.0, 4, 4)],
-        ppq=480, source=source,
+        [track],
+        [Tempo(0.0, float(qpm))],
+        signatures or [TimeSignature(0.0, 4, 4)],
+        ppq=480,
+        source=source,
     )
 
 
@@ -126,7 +129,11 @@ def _run_mma(root: Path, song: str, workdir: Path, stem: str) -> Sequence:
     env = dict(os.environ, MMA_HOME=str(mma_home))
     proc = subprocess.run(
         [sys.executable, str(root / "usr/bin/mma"), str(src), "-f", str(mid)],
-        capture_output=True, text=True, env=env, cwd=workdir, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+        timeout=120,
     )
     if "No data created" in proc.stdout + proc.stderr:
         raise RuntimeError("no drum tracks in this groove (MMA made no data with them alone)")
@@ -152,14 +159,24 @@ def render_groove(args: tuple[str, str, str, str]) -> dict:
     sig = tuple((ts.beat, ts.numerator, ts.denominator) for ts in song.time_signatures)
     fingerprint = hashlib.sha1(key.tobytes() + repr(sig).encode()).hexdigest()
     return {
-        "style": style, "groove": groove, "fingerprint": fingerprint,
-        "notes": [tuple(n) for n in drums.notes], "qpm": song.tempos[0].qpm,
+        "style": style,
+        "groove": groove,
+        "fingerprint": fingerprint,
+        "notes": [tuple(n) for n in drums.notes],
+        "qpm": song.tempos[0].qpm,
         "signatures": [tuple(ts) for ts in song.time_signatures],
     }
 
 
-def build_mma(root: Path, out: Path, jobs: int, entries: dict, skipped: list,
-              work: Path | None = None, version: str = "") -> None:
+def build_mma(
+    root: Path,
+    out: Path,
+    jobs: int,
+    entries: dict,
+    skipped: list,
+    work: Path | None = None,
+    version: str = "",
+) -> None:
     """Render every stdlib groove with MMA; keep one file per distinct drum part.
 
     With `work`, the renders are kept in work/mma-VERSION.json and reused by a later run.
@@ -181,27 +198,38 @@ def build_mma(root: Path, out: Path, jobs: int, entries: dict, skipped: list,
     kept: dict[str, str] = {}  # fingerprint -> file key
     for r in results:
         if "error" in r:
-            skipped.append({"source": "mma", "item": f"{r['style']}/{r['groove']}",
-                            "reason": r["error"]})
+            skipped.append(
+                {"source": "mma", "item": f"{r['style']}/{r['groove']}", "reason": r["error"]}
+            )
             continue
         if r["fingerprint"] in kept:
             entries[kept[r["fingerprint"]]]["aliases"].append(f"{r['style']}/{r['groove']}")
             continue
         key = f"mma/{r['style']}/{r['groove']}.mid"
         seq = drum_sequence(
-            r["notes"], qpm=r["qpm"], source=key,
+            r["notes"],
+            qpm=r["qpm"],
+            source=key,
             signatures=[TimeSignature(*s) for s in r["signatures"]],
         )
         write_midi(seq, out / key)
         kept[r["fingerprint"]] = key
         entries[key] = {
-            "source": "mma", "style": r["style"], "name": r["groove"], "group": f"mma/{r['style']}",
-            "bars": bars_of(seq), "notes": len(r["notes"]), "aliases": [],
+            "source": "mma",
+            "style": r["style"],
+            "name": r["groove"],
+            "group": f"mma/{r['style']}",
+            "bars": bars_of(seq),
+            "notes": len(r["notes"]),
+            "aliases": [],
         }
-    print(f"mma: {len(kept)} distinct drum parts, "
-          f"{sum(len(e['aliases']) for e in entries.values() if e['source'] == 'mma')} "
-          f"duplicates folded, {sum(s['source'] == 'mma' for s in skipped)} skipped "
-          "(no drums or failed; see index.json)", flush=True)
+    print(
+        f"mma: {len(kept)} distinct drum parts, "
+        f"{sum(len(e['aliases']) for e in entries.values() if e['source'] == 'mma')} "
+        f"duplicates folded, {sum(s['source'] == 'mma' for s in skipped)} skipped "
+        "(no drums or failed; see index.json)",
+        flush=True,
+    )
 
 
 # ----------------------------------------------------------------------------- Hydrogen
@@ -231,8 +259,9 @@ def h2song_sequence(path: Path, kit_notes: dict) -> tuple[Sequence, list[str]]:
     for inst in song.find("instrumentList"):
         name, kit = inst.findtext("name"), inst.findtext("drumkit")
         kit_note = kit_notes.get((kit, name))
-        pitch_of[inst.findtext("id")] = kit_note if kit_note is not None else int(
-            inst.findtext("midiOutNote"))
+        pitch_of[inst.findtext("id")] = (
+            kit_note if kit_note is not None else int(inst.findtext("midiOutNote"))
+        )
     swing = float(song.findtext("swing_factor") or 0.0)
     patterns = {}
     for pat in song.find("patternList"):
@@ -256,8 +285,14 @@ def h2song_sequence(path: Path, kit_notes: dict) -> tuple[Sequence, list[str]]:
                 if pos % 12 == 0 and pos % 24 != 0:
                     ticks += H2_SWING_TICKS * swing
                 velocity = int(np.clip(round(float(note.findtext("velocity")) * 127), 1, 127))
-                notes_out.append((pitch_of[note.findtext("instrument")], velocity,
-                                  beat + ticks / H2_TICKS_PER_BEAT, NOTE_BEATS))
+                notes_out.append(
+                    (
+                        pitch_of[note.findtext("instrument")],
+                        velocity,
+                        beat + ticks / H2_TICKS_PER_BEAT,
+                        NOTE_BEATS,
+                    )
+                )
         beat += length / H2_TICKS_PER_BEAT
     return drum_sequence(notes_out, qpm=float(song.findtext("bpm")), source=path.name), warnings
 
@@ -276,17 +311,26 @@ def build_hydrogen(root: Path, out: Path, entries: dict, skipped: list) -> None:
             continue
         key = f"hydrogen/{path.stem}.mid"
         write_midi(seq, out / key)
-        entries[key] = {"source": "hydrogen", "style": path.stem, "name": path.stem,
-                        "group": key, "bars": bars_of(seq), "notes": len(seq.tracks[0]),
-                        "warnings": warnings}
+        entries[key] = {
+            "source": "hydrogen",
+            "style": path.stem,
+            "name": path.stem,
+            "group": key,
+            "bars": bars_of(seq),
+            "notes": len(seq.tracks[0]),
+            "warnings": warnings,
+        }
     print(f"hydrogen: {sum(e['source'] == 'hydrogen' for e in entries.values())} songs", flush=True)
 
 
 # ------------------------------------------------------------------------------- TK-707
 
 # which sound map and tempo each demo file is meant for (tk707 manual, "Sound maps" section)
-TK707_SETUP = {"demo": ("707.map", 120.0), "son-montuno": ("727.map", 200.0),
-               "carioca": ("7b7.map", 220.0)}
+TK707_SETUP = {
+    "demo": ("707.map", 120.0),
+    "son-montuno": ("727.map", 200.0),
+    "carioca": ("7b7.map", 220.0),
+}
 # step length per pattern scale: 16ths, 32nds, triplets, sextuplets
 TK707_STEP_BEATS = {0: 0.25, 1: 0.125, 2: 1 / 3, 3: 1 / 6}
 TK707_ACCENT = {0: 1 / 3, 2: 2 / 3, 4: 1.0}  # tk707's own MIDI export: none / weak / strong accent
@@ -363,7 +407,8 @@ def build_tk707(root: Path, out: Path, entries: dict, skipped: list) -> None:
             for pid in pids:
                 grp, pat = divmod(pid, 16)
                 more, length = _tk707_pattern(
-                    notes[grp][pat], props[grp][pat], pprops[grp][pat], keys, beat)
+                    notes[grp][pat], props[grp][pat], pprops[grp][pat], keys, beat
+                )
                 rows += more
                 beat += length
             if not rows:
@@ -372,8 +417,15 @@ def build_tk707(root: Path, out: Path, entries: dict, skipped: list) -> None:
             key = f"tk707/{name}.mid"
             seq = drum_sequence(rows, qpm=qpm, source=key)
             write_midi(seq, out / key)
-            entries[key] = {"source": "tk707", "style": dat.stem, "name": name, "group": key,
-                            "bars": bars_of(seq), "notes": len(rows), "sound_map": map_name}
+            entries[key] = {
+                "source": "tk707",
+                "style": dat.stem,
+                "name": name,
+                "group": key,
+                "bars": bars_of(seq),
+                "notes": len(rows),
+                "sound_map": map_name,
+            }
     print(f"tk707: {sum(e['source'] == 'tk707' for e in entries.values())} pieces", flush=True)
 
 
@@ -402,8 +454,14 @@ def build_game_midi(root: Path, out: Path, source: str, entries: dict, skipped: 
         key = f"{source}/{path.stem}.mid"
         seq = Sequence([drums], song.tempos, song.time_signatures, ppq=480, source=key)
         write_midi(seq, out / key)
-        entries[key] = {"source": source, "style": path.stem, "name": path.stem, "group": key,
-                        "bars": bars_of(seq), "notes": len(drums)}
+        entries[key] = {
+            "source": source,
+            "style": path.stem,
+            "name": path.stem,
+            "group": key,
+            "bars": bars_of(seq),
+            "notes": len(drums),
+        }
     print(f"{source}: {sum(e['source'] == source for e in entries.values())} songs", flush=True)
 
 
@@ -422,8 +480,9 @@ def window_counts(out: Path, entries: dict) -> dict | None:
 
 SOURCE_TEXT = {
     "mma": (
-        "mma", "GPL-2+", "Bob van der Poel (MMA, Musical MIDI Accompaniment) and the authors "
-        "of its groove library",
+        "mma",
+        "GPL-2+",
+        "Bob van der Poel (MMA, Musical MIDI Accompaniment) and the authors of its groove library",
         "Every `DefGroove` in `usr/share/mma/lib/stdlib/*.mma` is rendered by MMA itself (the "
         "package's `usr/bin/mma` run with this Python and `MMA_HOME` pointing at the package) "
         f"from a {MMA_BARS}-bar song file: `RndSeed {MMA_SEED}`, `Use stdlib/STYLE`, "
@@ -435,9 +494,12 @@ SOURCE_TEXT = {
         "(e.g. the ...Sus variants) therefore render identical drums: each distinct drum part "
         "is kept once and the other groove names are listed as its `aliases` in index.json. "
         "MMA renders at 192 PPQ; onsets are re-written at 480 "
-        "PPQ (rounded to the nearest tick)."),
+        "PPQ (rounded to the nearest tick).",
+    ),
     "hydrogen": (
-        "hydrogen-data", "GPL-2+", "the Hydrogen development team and the demo songs' authors "
+        "hydrogen-data",
+        "GPL-2+",
+        "the Hydrogen development team and the demo songs' authors "
         "(e.g. Artemio for the GM kit demos; see each song's <author>)",
         "Each demo song (`usr/share/hydrogen/data/demo_songs/*.h2song`, XML) is played through "
         "its pattern sequence (song mode; a column lasts as long as its longest pattern). "
@@ -445,9 +507,12 @@ SOURCE_TEXT = {
         "song swing is applied as Hydrogen does (off-beat 16ths later by swing x 6 ticks), a "
         "note's leadlag moves it by leadlag x 5 ticks (all leadlags are 0 in these songs); "
         "Hydrogen's random humanisation is not applied. An instrument's pitch is its drum kit's "
-        "midiOutNote from the kit's drumkit.xml (GMRockKit, TR808EmulationKit), else the song's."),
+        "midiOutNote from the kit's drumkit.xml (GMRockKit, TR808EmulationKit), else the song's.",
+    ),
     "tk707": (
-        "tk707", "GPL-2+", "Chris Willing and Pierre Saramito (TK-707)",
+        "tk707",
+        "GPL-2+",
+        "Chris Willing and Pierre Saramito (TK-707)",
         "The three demo files (`usr/share/tk707/*.dat`, Tcl lists of 4 x 16 patterns of up to 16 "
         "steps) are read with the sound map and tempo the tk707 manual names for them (demo: "
         "707.map 120 qpm; son-montuno: 727.map 200 qpm; carioca: 7b7.map 220 qpm). Each "
@@ -455,17 +520,23 @@ SOURCE_TEXT = {
         "pattern no track uses becomes a 2-bar loop. Step lengths follow the pattern's scale "
         "(16ths, 32nds, triplets, sextuplets) and last step; velocities follow tk707's MIDI "
         "export with all faders at 100% (no accent 42, weak 85, strong 127); a flam adds a second "
-        "hit 4 x interval ticks (at 120 per quarter) later; zero-velocity notes are dropped."),
+        "hit 4 x interval ticks (at 120 per quarter) later; zero-velocity notes are dropped.",
+    ),
     "simutrans": (
-        "simutrans-data", "Artistic-1.0 (debian/copyright, Files: *)",
+        "simutrans-data",
+        "Artistic-1.0 (debian/copyright, Files: *)",
         "the Simutrans team and the composers of its music (see music/music.tab)",
         "The notes on MIDI channel 10 of every song in `usr/share/games/simutrans/music`, "
-        "merged into one drum track; the tempo and time-signature maps are kept."),
+        "merged into one drum track; the tempo and time-signature maps are kept.",
+    ),
     "openmsx": (
-        "openttd-openmsx", "GPL-2", "the OpenMSX authors (see the package's readme.txt)",
+        "openttd-openmsx",
+        "GPL-2",
+        "the OpenMSX authors (see the package's readme.txt)",
         "The notes on MIDI channel 10 of every song in "
         "`usr/share/games/openttd/baseset/openmsx`, merged into one drum track; the tempo and "
-        "time-signature maps are kept."),
+        "time-signature maps are kept.",
+    ),
 }
 
 
@@ -491,17 +562,28 @@ def write_sources(out: Path, index: dict, counts: dict | None) -> None:
             f"| {sum(e['bars'] for e in mine)} | {sum(e['notes'] for e in mine)} |"
         )
     for source, (pkg, licence, credit, how) in SOURCE_TEXT.items():
-        lines += ["", f"## {source} ({pkg})", "", f"Licence: {licence}. Attribution: {credit}.",
-                  "", how]
+        lines += [
+            "",
+            f"## {source} ({pkg})",
+            "",
+            f"Licence: {licence}. Attribution: {credit}.",
+            "",
+            how,
+        ]
         skipped = [s for s in index["skipped"] if s["source"] == source]
         if skipped:
             reasons = Counter(re.sub(r"<Line \d+>", "", s["reason"])[:80] for s in skipped)
-            lines += ["", f"Skipped {len(skipped)}: " + "; ".join(
-                f"{r} ({n})" for r, n in reasons.most_common())]
+            lines += [
+                "",
+                f"Skipped {len(skipped)}: "
+                + "; ".join(f"{r} ({n})" for r, n in reasons.most_common()),
+            ]
     lines += ["", "## 2-bar windows", ""]
     if counts is None:
-        lines.append("(latentjam.convert was not available when this was built: run "
-                      "`latentjam corpus info drums` for the counts.)")
+        lines.append(
+            "(latentjam.convert was not available when this was built: run "
+            "`latentjam corpus info drums` for the counts.)"
+        )
     else:
         per_source, per_style = Counter(), defaultdict(Counter)
         for key, n in counts.items():
@@ -510,10 +592,14 @@ def write_sources(out: Path, index: dict, counts: dict | None) -> None:
             per_style[e["source"]][e["style"]] += n
         lines += [
             "`DrumGrid(bars=2)` windows (hop 1 bar, starting on downbeats; "
-            f"total {sum(per_source.values())}):", "",
-            "| source | windows |", "| --- | --- |",
+            f"total {sum(per_source.values())}):",
+            "",
+            "| source | windows |",
+            "| --- | --- |",
             *[f"| {s} | {per_source[s]} |" for s in SOURCE_TEXT],
-            "", "Per style (MMA style file, Hydrogen song, TK-707 demo file, game song):", "",
+            "",
+            "Per style (MMA style file, Hydrogen song, TK-707 demo file, game song):",
+            "",
         ]
         for source in SOURCE_TEXT:
             styles = sorted(per_style[source].items())
@@ -526,15 +612,23 @@ def write_sources(out: Path, index: dict, counts: dict | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--debs", type=Path, help="unpacked packages (or .deb files); "
-                        "default: apt-get download into a temporary folder")
+    parser.add_argument(
+        "--debs",
+        type=Path,
+        help="unpacked packages (or .deb files); default: apt-get download into a temporary folder",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--jobs", type=int, default=2, help="processes rendering MMA grooves")
-    parser.add_argument("--work", type=Path, help="keep MMA's renders here and reuse them on "
-                        "the next run (default: render afresh)")
-    parser.add_argument("--counts-only", action="store_true",
-                        help="only recount the 2-bar windows of an existing build and rewrite "
-                        "SOURCES.md")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep MMA's renders here and reuse them on the next run (default: render afresh)",
+    )
+    parser.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="only recount the 2-bar windows of an existing build and rewrite SOURCES.md",
+    )
     args = parser.parse_args(argv)
     if args.counts_only:
         index = json.loads((args.out / "index.json").read_text(encoding="utf-8"))
@@ -570,8 +664,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(staging, ignore_errors=True)
             raise
 
-    index = {"version": 1, "packages": packages, "mma": {"seed": MMA_SEED, "bars": MMA_BARS},
-             "files": dict(sorted(entries.items())), "skipped": skipped}
+    index = {
+        "version": 1,
+        "packages": packages,
+        "mma": {"seed": MMA_SEED, "bars": MMA_BARS},
+        "files": dict(sorted(entries.items())),
+        "skipped": skipped,
+    }
     (staging / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
     counts = window_counts(staging, entries)
     write_sources(staging, index, counts)
@@ -582,8 +681,10 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(staging, args.out)
     shutil.rmtree(old, ignore_errors=True)
     total = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
-    print(f"wrote {len(entries)} files ({total / 1e6:.2f} MB) to {args.out}; "
-          f"skipped {len(skipped)}", flush=True)
+    print(
+        f"wrote {len(entries)} files ({total / 1e6:.2f} MB) to {args.out}; skipped {len(skipped)}",
+        flush=True,
+    )
     if counts is not None:
         print(f"2-bar windows: {sum(counts.values())}")
     return 0

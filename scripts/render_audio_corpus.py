@@ -25,8 +25,9 @@ def main() -> int:
     if args.out is None:
         out = bundled_audio_dir(args.sample_rate, args.pieces, progress=True)
     else:
-        out = render_bundled(args.out, sample_rate=args.sample_rate, pieces=args.pieces,
-                             progress=True)
+        out = render_bundled(
+            args.out, sample_rate=args.sample_rate, pieces=args.pieces, progress=True
+        )
     manifest = json.loads((out / "manifest.json").read_text())
     seconds = sum(f["seconds"] for f in manifest["files"])
     files = manifest["files"]

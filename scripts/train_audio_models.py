@@ -59,16 +59,20 @@ reconstructs piano-like textures in the chorales' register and little else. {ext
 """
 
 SUMMARIES = {
-    "mel-vae": ("Dense mel-spectrogram VAE (the blog post's network plus one hidden layer of "
-                "256 units): 64 mel bands x 64 frames (~1 s at 16 kHz) -> 32-D latent; audio "
-                "back through Griffin-Lim (16 iterations).",
-                "Griffin-Lim phase is not the original phase: expect a phasey, smeared sound."),
-    "wave-tiny": ("Waveform VAE in the style of InstructME, preset `tiny`: 4 down blocks "
-                  "(strides 2,4,4,8; channels 8->128; dilated residual units), latent 8 channels "
-                  "at 62.5 frames/s; multi-resolution STFT loss, KL weight 1e-4, STFT "
-                  "discriminator (hinge + feature matching) after a warm-up.",
-                  "Sampling from the prior gives noise-like textures: the KL weight is tiny, so "
-                  "the latent is not close to N(0, I); reconstruct and interpolate are its uses."),
+    "mel-vae": (
+        "Dense mel-spectrogram VAE (the blog post's network plus one hidden layer of "
+        "256 units): 64 mel bands x 64 frames (~1 s at 16 kHz) -> 32-D latent; audio "
+        "back through Griffin-Lim (16 iterations).",
+        "Griffin-Lim phase is not the original phase: expect a phasey, smeared sound.",
+    ),
+    "wave-tiny": (
+        "Waveform VAE in the style of InstructME, preset `tiny`: 4 down blocks "
+        "(strides 2,4,4,8; channels 8->128; dilated residual units), latent 8 channels "
+        "at 62.5 frames/s; multi-resolution STFT loss, KL weight 1e-4, STFT "
+        "discriminator (hinge + feature matching) after a warm-up.",
+        "Sampling from the prior gives noise-like textures: the KL weight is tiny, so "
+        "the latent is not close to N(0, I); reconstruct and interpolate are its uses.",
+    ),
 }
 
 
@@ -90,10 +94,15 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(PLANS), action="append")
     parser.add_argument("--minutes", type=float, default=14.0, help="budget per model")
     parser.add_argument("--pieces", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=PRETRAINED,
-                        help="folder for <name>.pt/.md (default: the shipped models' folder)")
-    parser.add_argument("--max-steps", type=int, default=None,
-                        help="override the planned steps (smoke tests)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=PRETRAINED,
+        help="folder for <name>.pt/.md (default: the shipped models' folder)",
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=None, help="override the planned steps (smoke tests)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = bundled_audio_dir(16000, args.pieces, progress=True)
@@ -102,8 +111,14 @@ def main() -> int:
         if args.max_steps is not None:
             steps, warmup = args.max_steps, min(warmup, args.max_steps)
         with tempfile.TemporaryDirectory() as tmp:
-            path = train.train_preset(preset, data, tmp, max_steps=steps, warmup_steps=warmup,
-                                         max_seconds=args.minutes * 60)
+            path = train.train_preset(
+                preset,
+                data,
+                tmp,
+                max_steps=steps,
+                warmup_steps=warmup,
+                max_seconds=args.minutes * 60,
+            )
             model = checkpoints.load_audio_model(path)
             sc, lsd, clips, secs = held_out_quality(model, data)
             meta = dict(model.metadata)
@@ -113,19 +128,33 @@ def main() -> int:
         summary, extra = SUMMARIES[name]
         final = meta.get("final", {})
         card = CARD.format(
-            name=name, summary=summary, preset=preset, config=json.dumps(model.config.to_dict()),
+            name=name,
+            summary=summary,
+            preset=preset,
+            config=json.dumps(model.config.to_dict()),
             params=sum(p.numel() for p in model.parameters()),
-            size_kb=os.path.getsize(dest) // 1024, segments=meta["train_segments"],
-            pieces=args.pieces, sr=presets.sample_rate_of(model), steps=meta["steps"],
-            seconds=final.get("seconds", "?"), engine=ENGINES[meta.get("engine", "adversarial")],
-            eval_clips=clips, eval_seconds=round(secs, 2),
-            sc=sc, lsd=lsd, date=datetime.now(timezone.utc).date().isoformat(),
-            torch=torch.__version__, extra=extra)
+            size_kb=os.path.getsize(dest) // 1024,
+            segments=meta["train_segments"],
+            pieces=args.pieces,
+            sr=presets.sample_rate_of(model),
+            steps=meta["steps"],
+            seconds=final.get("seconds", "?"),
+            engine=ENGINES[meta.get("engine", "adversarial")],
+            eval_clips=clips,
+            eval_seconds=round(secs, 2),
+            sc=sc,
+            lsd=lsd,
+            date=datetime.now(timezone.utc).date().isoformat(),
+            torch=torch.__version__,
+            extra=extra,
+        )
         tmp_card = dest.with_suffix(".md.tmp")
         tmp_card.write_text(card)
         os.replace(tmp_card, dest.with_suffix(".md"))
-        print(f"{name}: wrote {dest} ({os.path.getsize(dest) // 1024} kB); "
-              f"held-out MR-SC {sc:.3f}, LSD {lsd:.2f} dB")
+        print(
+            f"{name}: wrote {dest} ({os.path.getsize(dest) // 1024} kB); "
+            f"held-out MR-SC {sc:.3f}, LSD {lsd:.2f} dB"
+        )
     return 0
 
 

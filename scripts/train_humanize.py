@@ -38,28 +38,35 @@ def table_baseline(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.
     for p in range(16):
         h = hits[:, pos == p]
         count = np.maximum(h.sum(axis=(0, 1)), 1)
-        vel_t[p] = (train[:, pos == p, CLASSES:2 * CLASSES] * h).sum(axis=(0, 1)) / count
-        off_t[p] = (train[:, pos == p, 2 * CLASSES:] * h).sum(axis=(0, 1)) / count
+        vel_t[p] = (train[:, pos == p, CLASSES : 2 * CLASSES] * h).sum(axis=(0, 1)) / count
+        off_t[p] = (train[:, pos == p, 2 * CLASSES :] * h).sum(axis=(0, 1)) / count
     tpos = np.arange(test.shape[1]) % 16
-    return (np.broadcast_to(vel_t[tpos], test[..., :CLASSES].shape),
-            np.broadcast_to(off_t[tpos], test[..., :CLASSES].shape))
+    return (
+        np.broadcast_to(vel_t[tpos], test[..., :CLASSES].shape),
+        np.broadcast_to(off_t[tpos], test[..., :CLASSES].shape),
+    )
 
 
 def evaluate(model: GrooveVAE, train: np.ndarray, test: np.ndarray) -> dict[str, dict[str, float]]:
     """Velocity / offset MSE at the hits of `test` for the model (z = 0) and both baselines."""
     hits = test[..., :CLASSES] > 0.5
-    vel, off = test[..., CLASSES:2 * CLASSES], test[..., 2 * CLASSES:]
+    vel, off = test[..., CLASSES : 2 * CLASSES], test[..., 2 * CLASSES :]
     out = model.humanize_grids(test)
-    mean_vel = float(train[..., CLASSES:2 * CLASSES][train[..., :CLASSES] > 0.5].mean())
+    mean_vel = float(train[..., CLASSES : 2 * CLASSES][train[..., :CLASSES] > 0.5].mean())
     tv, to = table_baseline(train, test)
     return {
-        "model (z = 0)": {"velocity_mse": masked_mse(out[..., CLASSES:2 * CLASSES], vel, hits),
-                          "offset_mse": masked_mse(out[..., 2 * CLASSES:], off, hits)},
+        "model (z = 0)": {
+            "velocity_mse": masked_mse(out[..., CLASSES : 2 * CLASSES], vel, hits),
+            "offset_mse": masked_mse(out[..., 2 * CLASSES :], off, hits),
+        },
         "flat (mean velocity, on the grid)": {
             "velocity_mse": masked_mse(np.full_like(vel, mean_vel), vel, hits),
-            "offset_mse": masked_mse(np.zeros_like(off), off, hits)},
-        "per-class, per-position table": {"velocity_mse": masked_mse(tv, vel, hits),
-                                          "offset_mse": masked_mse(to, off, hits)},
+            "offset_mse": masked_mse(np.zeros_like(off), off, hits),
+        },
+        "per-class, per-position table": {
+            "velocity_mse": masked_mse(tv, vel, hits),
+            "offset_mse": masked_mse(to, off, hits),
+        },
     }
 
 
@@ -138,8 +145,11 @@ def main() -> int:
             if score < best:
                 best = score
                 best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
-            print(f"step {step}: train {loss['recon'].item():.4f} valid (z = 0) vel "
-                  f"{v['velocity_mse']:.4f} off {v['offset_mse']:.4f}", flush=True)
+            print(
+                f"step {step}: train {loss['recon'].item():.4f} valid (z = 0) vel "
+                f"{v['velocity_mse']:.4f} off {v['offset_mse']:.4f}",
+                flush=True,
+            )
         if time.process_time() - start > args.minutes * 60:
             break
     seconds = time.process_time() - start
@@ -148,20 +158,42 @@ def main() -> int:
     model.eval()
     figures = {"valid": evaluate(model, train, valid), "test": evaluate(model, train, test)}
     print(json.dumps(figures, indent=2))
-    meta = {"data": {"source": "corpus:drums", "converter": grid.cache_key(),
-                     "n_train": len(train), "n_valid": len(valid), "n_test": len(test)},
-            "steps": step, "cpu_seconds": round(seconds, 1), "test_metrics": figures,
-            "representation": "drums", "bars": config.bars}
+    meta = {
+        "data": {
+            "source": "corpus:drums",
+            "converter": grid.cache_key(),
+            "n_train": len(train),
+            "n_valid": len(valid),
+            "n_test": len(test),
+        },
+        "steps": step,
+        "cpu_seconds": round(seconds, 1),
+        "test_metrics": figures,
+        "representation": "drums",
+        "bars": config.bars,
+    }
     out = save_model(args.out, model, metadata=meta)
     rows = "\n".join(
         f"| {name} | {figures['valid'][name]['velocity_mse']:.4f} | "
         f"{figures['valid'][name]['offset_mse']:.4f} | {f['velocity_mse']:.4f} | "
-        f"{f['offset_mse']:.4f} |" for name, f in figures["test"].items())
-    card = CARD.format(params=sum(p.numel() for p in model.parameters()), nz=config.latent_dim,
-                       bars=config.bars, beta=config.beta, dropout=config.style_dropout,
-                       n_train=len(train), n_valid=len(valid), n_test=len(test),
-                       steps=step, seconds=seconds, rows=rows, lr=args.lr,
-                       wd=args.weight_decay)
+        f"{f['offset_mse']:.4f} |"
+        for name, f in figures["test"].items()
+    )
+    card = CARD.format(
+        params=sum(p.numel() for p in model.parameters()),
+        nz=config.latent_dim,
+        bars=config.bars,
+        beta=config.beta,
+        dropout=config.style_dropout,
+        n_train=len(train),
+        n_valid=len(valid),
+        n_test=len(test),
+        steps=step,
+        seconds=seconds,
+        rows=rows,
+        lr=args.lr,
+        wd=args.weight_decay,
+    )
     card_path = Path(out).with_suffix(".md")
     tmp = card_path.with_name(card_path.name + ".part")
     tmp.write_text(card, encoding="utf-8")

@@ -73,8 +73,12 @@ def held_out(model: PianoRollBarVAE, x: np.ndarray) -> dict[str, float]:
     rec = tp / max(float(true.sum()), 1.0)
     active = int((mu.numpy().var(axis=0) > 0.01).sum())
     return {
-        "bce": float(bce), "kl": float(kl), "precision": prec, "recall": rec,
-        "f1": 2 * prec * rec / max(prec + rec, 1e-9), "active_dims": active,
+        "bce": float(bce),
+        "kl": float(kl),
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / max(prec + rec, 1e-9),
+        "active_dims": active,
     }
 
 
@@ -96,45 +100,87 @@ def main() -> int:
         for s in ("train", "valid", "test")
     )
     print(f"bars: train {len(train)}, valid {len(valid)}, test {len(test)}")
-    train_cfg = TrainConfig(batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
-                            lr_min=1e-4,
-                            max_steps=args.steps, checkpoint_every=1000, val_every=500)
+    train_cfg = TrainConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_decay=args.lr_decay,
+        lr_min=1e-4,
+        max_steps=args.steps,
+        checkpoint_every=1000,
+        val_every=500,
+    )
     obj_cfg = ObjectiveConfig(kl="beta", beta=1.0)
     torch.manual_seed(train_cfg.seed)
     model = PianoRollBarVAE(config)
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)
-    description = {"source": "corpus:bach-chorales", "converter": conv.cache_key(),
-                   "n_train": len(train), "n_valid": len(valid), "data_kind": "pianoroll"}
+    description = {
+        "source": "corpus:bach-chorales",
+        "converter": conv.cache_key(),
+        "n_train": len(train),
+        "n_valid": len(valid),
+        "data_kind": "pianoroll",
+    }
     t0 = time.process_time()
     from latentjam.convert.pianoroll import random_transpose_bars
 
     augment = random_transpose_bars if args.transpose else None
-    fit(model, Objective(obj_cfg), ArrayDataModule(train, valid, batch_size=args.batch_size,
-                                                   seed=train_cfg.seed, transform=augment),
-        train_cfg, out, description=description, progress=False)
+    fit(
+        model,
+        Objective(obj_cfg),
+        ArrayDataModule(
+            train, valid, batch_size=args.batch_size, seed=train_cfg.seed, transform=augment
+        ),
+        train_cfg,
+        out,
+        description=description,
+        progress=False,
+    )
     seconds = time.process_time() - t0
     metrics = held_out(model, test)
     print({k: round(v, 4) for k, v in metrics.items()})
     dest = Path(args.dest)
-    meta = {"data": description, "steps": args.steps, "cpu_seconds": round(seconds, 1),
-            "objective_config": obj_cfg.to_dict(), "train_config": train_cfg.to_dict(),
-            "test_metrics": metrics, "n_test": len(test)}
+    meta = {
+        "data": description,
+        "steps": args.steps,
+        "cpu_seconds": round(seconds, 1),
+        "objective_config": obj_cfg.to_dict(),
+        "train_config": train_cfg.to_dict(),
+        "test_metrics": metrics,
+        "n_test": len(test),
+    }
     path = save_model(dest / "pianoroll.pt", model, metadata=meta, half=True)
     card = CARD.format(
-        d=config.steps * config.feature_dim, nz=config.latent_dim,
+        d=config.steps * config.feature_dim,
+        nz=config.latent_dim,
         params=sum(p.numel() for p in model.parameters()),
-        size_kb=path.stat().st_size // 1024, config=config.to_dict(), n_train=len(train),
-        n_valid=len(valid), n_test=len(test), lr=train_cfg.lr, batch=args.batch_size,
-        steps=args.steps, seconds=round(seconds), seed=train_cfg.seed,
-        prec=metrics["precision"], rec=metrics["recall"], active=metrics["active_dims"],
-        date=datetime.now(timezone.utc).strftime("%Y-%m-%d"), torch=torch.__version__,
-        args=(f" --steps {args.steps} --lr-decay {args.lr_decay}"
-              + (" --transpose" if args.transpose else "")),
-        augment=(" Every training bar is moved by a random shift of -5..+5 semitones (the "
-                 "6000-step model without it: test BCE 71.4, F1 0.857; 40000 steps without it "
-                 "over-fitted: BCE 110, F1 0.845)." if args.transpose else ""),
+        size_kb=path.stat().st_size // 1024,
+        config=config.to_dict(),
+        n_train=len(train),
+        n_valid=len(valid),
+        n_test=len(test),
+        lr=train_cfg.lr,
+        batch=args.batch_size,
+        steps=args.steps,
+        seconds=round(seconds),
+        seed=train_cfg.seed,
+        prec=metrics["precision"],
+        rec=metrics["recall"],
+        active=metrics["active_dims"],
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        torch=torch.__version__,
+        args=(
+            f" --steps {args.steps} --lr-decay {args.lr_decay}"
+            + (" --transpose" if args.transpose else "")
+        ),
+        augment=(
+            " Every training bar is moved by a random shift of -5..+5 semitones (the "
+            "6000-step model without it: test BCE 71.4, F1 0.857; 40000 steps without it "
+            "over-fitted: BCE 110, F1 0.845)."
+            if args.transpose
+            else ""
+        ),
         **{k: metrics[k] for k in ("bce", "kl", "f1")},
     )
     tmp = dest / "pianoroll.md.tmp"

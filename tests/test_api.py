@@ -21,9 +21,16 @@ def _tiny(kind: str = "drums") -> api.Model:
     from latentjam.models import RecurrentVAEConfig, build_model
 
     torch.manual_seed(0)
-    config = RecurrentVAEConfig(data=kind, feature_dim=27 if kind == "drums" else 90,
-                                latent_dim=4, encoder_hidden=(16,), conductor_hidden=16,
-                                decoder_hidden=(16,), prior="vhp", prior_hidden=(16,))
+    config = RecurrentVAEConfig(
+        data=kind,
+        feature_dim=27 if kind == "drums" else 90,
+        latent_dim=4,
+        encoder_hidden=(16,),
+        conductor_hidden=16,
+        decoder_hidden=(16,),
+        prior="vhp",
+        prior_hidden=(16,),
+    )
     return api.Model(build_model(config.to_dict()), name=f"tiny-{kind}")
 
 
@@ -51,11 +58,16 @@ def test_load_is_lazy_and_named():
     import sys
 
     code = "import sys, latentjam; latentjam.load; print('torch' in sys.modules)"
-    lazy = subprocess.run([sys.executable, "-c", "import sys, latentjam; "
-                           "print('torch' in sys.modules)"], capture_output=True, text=True)
+    lazy = subprocess.run(
+        [sys.executable, "-c", "import sys, latentjam; print('torch' in sys.modules)"],
+        capture_output=True,
+        text=True,
+    )
     assert lazy.stdout.strip() == "False"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True,
-                          text=True).stdout.strip() == "False"  # the function itself is light
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+        == "False"
+    )  # the function itself is light
     with pytest.raises(LatentjamError, match="unknown model"):
         latentjam.load("no-such-model")
 
@@ -124,8 +136,9 @@ def test_pieces_that_do_not_fit_get_clear_errors(tiny, midi_dir):
     with pytest.raises(LatentjamError, match=r"no pitched notes .* drum notes"):
         melody.encode(Sequence([Track([36], [100], [0.0], [0.1], is_drum=True)]))
     with pytest.raises(LatentjamError, match="window 99 does not exist"):
-        tiny.interpolate(midi_dir / "mma_pflib_8beat1.mid", midi_dir / "openmsx_5432gone.mid",
-                         3, window=99)
+        tiny.interpolate(
+            midi_dir / "mma_pflib_8beat1.mid", midi_dir / "openmsx_5432gone.mid", 3, window=99
+        )
 
 
 def test_attribute_vector_from_corpus_is_cached(tiny, tmp_path, monkeypatch):
@@ -167,8 +180,9 @@ def test_positive_density_scale_gives_denser_patterns(name):
     x = model.corpus_windows(64, split="test", seed=1)  # held-out corpus windows
     z = model.encode(x)
     vec = model.attribute_vector("density")
-    d_less, d_base, d_more = (model_density(model.decode_tensor(z + s * vec))
-                              for s in (-1.0, 0.0, 1.0))
+    d_less, d_base, d_more = (
+        model_density(model.decode_tensor(z + s * vec)) for s in (-1.0, 0.0, 1.0)
+    )
     assert d_more.mean() > d_base.mean() > d_less.mean()
     assert (d_more > d_less).mean() > 0.7
 
@@ -184,8 +198,9 @@ def test_positive_pitch_scale_gives_higher_melodies(name):
     tunes = sorted((Path(__file__).parent / "fixtures" / "convert").glob("m21_ryans_*.mid"))
     z = np.concatenate([model.encode(t) for t in tunes])
     vec = model.attribute_vector("pitch")
-    low, high = (np.nanmean(lat.measure(model.decode_tensor(z + s * vec), "pitch"))
-                 for s in (-1.0, 1.0))
+    low, high = (
+        np.nanmean(lat.measure(model.decode_tensor(z + s * vec), "pitch")) for s in (-1.0, 1.0)
+    )
     assert high > low + 2.0  # semitones
 
 
@@ -209,8 +224,12 @@ def test_fused_greedy_decode_matches_the_module(kind, batch):
 
 def test_the_default_window_is_the_one_with_the_most_hits(tiny, drums_file):
     seq = read_midi(drums_file)
-    late = Sequence([Track(t.pitch, t.velocity, t.start + 16.0, t.duration, is_drum=True)
-                     for t in seq.drum_tracks])  # two silent windows first
+    late = Sequence(
+        [
+            Track(t.pitch, t.velocity, t.start + 16.0, t.duration, is_drum=True)
+            for t in seq.drum_tracks
+        ]
+    )  # two silent windows first
     # a count-in: four woodblock-like clicks alone in the first window
     click = Track([76] * 4, [90] * 4, [0.0, 1.0, 2.0, 3.0], [0.1] * 4, is_drum=True)
     late.tracks.append(click)
@@ -234,10 +253,15 @@ def test_fused_sampled_decode_draws_what_the_module_draws(kind, batch, temperatu
     width = 9 if kind == "drums" else 90
     for seed in range(5):
         with torch.inference_mode():
-            ref = model.module.decode(z, sample=True, temperature=temperature,
-                                      generator=torch.Generator().manual_seed(seed))
-            fast = api.sampled_decode(model.module, z, temperature,
-                                      torch.Generator().manual_seed(seed))
+            ref = model.module.decode(
+                z,
+                sample=True,
+                temperature=temperature,
+                generator=torch.Generator().manual_seed(seed),
+            )
+            fast = api.sampled_decode(
+                model.module, z, temperature, torch.Generator().manual_seed(seed)
+            )
         np.testing.assert_array_equal(fast[..., :width].numpy(), ref[..., :width].numpy())
         np.testing.assert_allclose(fast.numpy(), ref.numpy(), atol=1e-5)
 
@@ -246,8 +270,10 @@ def test_fused_sampled_decode_draws_from_its_generator():
     model = _tiny("drums")
     z = torch.randn(8, 4, generator=torch.Generator().manual_seed(4))
     with torch.inference_mode():
-        a, b, c = (api.sampled_decode(model.module, z, 1.0, torch.Generator().manual_seed(s))
-                   for s in (0, 0, 1))
+        a, b, c = (
+            api.sampled_decode(model.module, z, 1.0, torch.Generator().manual_seed(s))
+            for s in (0, 0, 1)
+        )
     assert torch.equal(a, b)  # same seed, same pattern
     assert not torch.equal(a[..., :9], c[..., :9])  # another seed, other hits
     with pytest.raises(ValueError):

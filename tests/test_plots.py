@@ -24,8 +24,12 @@ def test_stacked_panels_grow_with_the_number_of_pieces(midi_dir, tmp_path):
     one = _png_size(plot_sequences(pieces[:1], tmp_path / "one.png"))
     five = _png_size(plot_sequences(pieces[:5], tmp_path / "five.png", titles=list("abcde")))
     assert five[1] > 3 * one[1] and five[0] == one[0]
-    roll = plot_sequences([read_midi(midi_dir / "simutrans_flyingaway.mid")], tmp_path / "r.png",
-                          length=16, drums=False)
+    roll = plot_sequences(
+        [read_midi(midi_dir / "simutrans_flyingaway.mid")],
+        tmp_path / "r.png",
+        length=16,
+        drums=False,
+    )
     assert _png_size(roll)[0] > 0
     with pytest.raises(LatentjamError):
         plot_sequences([], tmp_path / "none.png")
@@ -43,8 +47,14 @@ def test_projection_reuses_its_basis_and_maps_draw(tmp_path):
     values[:5] = np.nan
     for dims in (2, 3):
         p, _ = project(z, dims)
-        path = plot_latent_map(p, tmp_path / f"map{dims}.png", values=values, label="x",
-                               highlight=p[:3], highlight_labels=["0", "1", "2"])
+        path = plot_latent_map(
+            p,
+            tmp_path / f"map{dims}.png",
+            values=values,
+            label="x",
+            highlight=p[:3],
+            highlight_labels=["0", "1", "2"],
+        )
         assert _png_size(path)[0] > 0
     with pytest.raises(LatentjamError):
         plot_latent_map(np.zeros((5, 4)), tmp_path / "bad.png")
@@ -55,8 +65,9 @@ def test_a_long_piece_is_drawn_as_a_readable_excerpt(tmp_path, monkeypatch):
     from latentjam.music import Sequence, Track
 
     beats = np.arange(0, 400.0, 0.5)  # 100 bars of eighth-note hats
-    seq = Sequence([Track([42] * len(beats), [90] * len(beats), beats, [0.1] * len(beats),
-                          is_drum=True)])
+    seq = Sequence(
+        [Track([42] * len(beats), [90] * len(beats), beats, [0.1] * len(beats), is_drum=True)]
+    )
     seen = []
     real = plots._draw
 

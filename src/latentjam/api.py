@@ -65,8 +65,10 @@ def converter_for(module: Any, metadata: dict | None = None):
         return convert.DrumGrid(bars=bars, mapping="roland" if "-roland-" in key else "gm")
     if kind == "melody":
         return convert.MelodyOneHot(bars=bars)
-    raise LatentjamError(f"a {getattr(config, 'kind', '?')} model does not read MIDI "
-                         "(the audio models are played with `latentjam audio ...`)")
+    raise LatentjamError(
+        f"a {getattr(config, 'kind', '?')} model does not read MIDI "
+        "(the audio models are played with `latentjam audio ...`)"
+    )
 
 
 class Model:
@@ -77,14 +79,21 @@ class Model:
     `window_beats` (quarter notes per window), `metadata` (from the model file).
     """
 
-    def __init__(self, module: Any, *, name: str = "model", path: str | os.PathLike | None = None,
-                 converter: Any = None) -> None:
+    def __init__(
+        self,
+        module: Any,
+        *,
+        name: str = "model",
+        path: str | os.PathLike | None = None,
+        converter: Any = None,
+    ) -> None:
         self.module = module.eval()
         self.name = name
         self.path = Path(path) if path else None
         self.metadata: dict = dict(getattr(module, "metadata", None) or {})
-        self.converter = converter if converter is not None else converter_for(module,
-                                                                                self.metadata)
+        self.converter = (
+            converter if converter is not None else converter_for(module, self.metadata)
+        )
         self.kind: str = getattr(module.config, "data", "pianoroll")
         self.steps = int(self.converter.steps)
         self.feature_dim = int(self.converter.feature_dim)
@@ -93,8 +102,10 @@ class Model:
         self._vectors: dict[str, np.ndarray] | None = None
 
     def __repr__(self) -> str:
-        return (f"<latentjam.Model {self.name!r}: {self.kind}, {self.latent_dim}-D latent, "
-                f"{self.window_beats:g}-beat windows>")
+        return (
+            f"<latentjam.Model {self.name!r}: {self.kind}, {self.latent_dim}-D latent, "
+            f"{self.window_beats:g}-beat windows>"
+        )
 
     @property
     def card(self) -> str:
@@ -143,7 +154,7 @@ class Model:
         mus, sigmas = [], []
         with torch.inference_mode():
             for i in range(0, len(w), BATCH):
-                mu, sigma = self.module.encode(torch.from_numpy(w[i:i + BATCH]))
+                mu, sigma = self.module.encode(torch.from_numpy(w[i : i + BATCH]))
                 mus.append(mu.float().numpy())
                 sigmas.append(sigma.float().numpy())
         mu, sigma = np.concatenate(mus), np.concatenate(sigmas)
@@ -154,8 +165,10 @@ class Model:
         if a.ndim == 1:
             a = a[None]
         if a.ndim != 2 or a.shape[1] != self.latent_dim:
-            raise LatentjamError(f"the {self.name!r} model has {self.latent_dim}-D latents; "
-                                 f"got shape {tuple(np.shape(z))}")
+            raise LatentjamError(
+                f"the {self.name!r} model has {self.latent_dim}-D latents; "
+                f"got shape {tuple(np.shape(z))}"
+            )
         if not np.all(np.isfinite(a)):
             raise LatentjamError("latents hold NaN or infinite values")
         return a
@@ -174,7 +187,9 @@ class Model:
         out = []
         with torch.inference_mode():
             for i in range(0, len(zz), BATCH):
-                out.append(self._decode_batch(torch.from_numpy(zz[i:i + BATCH]), temperature, gen))
+                out.append(
+                    self._decode_batch(torch.from_numpy(zz[i : i + BATCH]), temperature, gen)
+                )
         return np.concatenate(out).astype(np.float32)
 
     def _decode_batch(self, z, temperature: float, gen) -> np.ndarray:
@@ -184,8 +199,9 @@ class Model:
             if fast is not None:
                 return fast.float().numpy()
         if self.kind in ("drums", "melody"):  # the recurrent VAE chooses its own outputs
-            y = self.module.decode(z, sample=temperature > 0, temperature=max(temperature, 1e-6),
-                                   generator=gen)
+            y = self.module.decode(
+                z, sample=temperature > 0, temperature=max(temperature, 1e-6), generator=gen
+            )
             return y.float().numpy()
         p = self.module.decode(z).float()  # piano roll probabilities (B, 16, 2P)
         if temperature > 0:
@@ -237,8 +253,10 @@ class Model:
         if window is None:
             window = self.default_window(w)
         if not -len(w) <= window < len(w):
-            raise LatentjamError(f"window {window} does not exist: the piece has {len(w)} "
-                                 f"window(s) of {self.window_beats:g} beats")
+            raise LatentjamError(
+                f"window {window} does not exist: the piece has {len(w)} "
+                f"window(s) of {self.window_beats:g} beats"
+            )
         return self.encode(w[window])[0]
 
     # -------------------------------------------------------------------------- explorations
@@ -255,8 +273,9 @@ class Model:
                 z = torch.randn(int(n), self.latent_dim, generator=gen)
         return z.float().numpy()
 
-    def sample(self, n: int = 1, *, temperature: float = 0.5, seed: int | None = None,
-               qpm: float = 120.0) -> list[Sequence]:
+    def sample(
+        self, n: int = 1, *, temperature: float = 0.5, seed: int | None = None, qpm: float = 120.0
+    ) -> list[Sequence]:
         """`n` new pieces: latents from the prior, outputs sampled at `temperature` (0 = greedy).
 
         As in MusicVAE, temperature sets how adventurous the decoder's choices are.
@@ -264,8 +283,16 @@ class Model:
         z = self.sample_latents(n, seed=seed)
         return self.decode(z, temperature=temperature, seed=seed, qpm=qpm)
 
-    def interpolate(self, a, b, steps: int = 7, *, method: str = "lerp",
-                    window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
+    def interpolate(
+        self,
+        a,
+        b,
+        steps: int = 7,
+        *,
+        method: str = "lerp",
+        window: int | None = None,
+        qpm: float = 120.0,
+    ) -> list[Sequence]:
         """`steps` pieces from `a` to `b` (ends included) along a lerp or slerp latent path.
 
         a, b: music or latents (Nz,). For music, window `window` of the piece is used (by
@@ -275,8 +302,16 @@ class Model:
         path = lat.interpolate(self._one(a, window), self._one(b, window), steps, method)
         return self.decode(path, qpm=qpm)
 
-    def similar(self, x, radius: float = 1.0, n: int = 4, *, seed: int | None = None,
-                window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
+    def similar(
+        self,
+        x,
+        radius: float = 1.0,
+        n: int = 4,
+        *,
+        seed: int | None = None,
+        window: int | None = None,
+        qpm: float = 120.0,
+    ) -> list[Sequence]:
         """`n` variations: latents at distance `radius` around `x`'s latent, decoded greedily."""
         return self.decode(lat.similar(self._one(x, window), radius, n, seed=seed), qpm=qpm)
 
@@ -289,11 +324,14 @@ class Model:
         (table 2 protocol over up to 5000 encoded training windows) and cached on disk."""
         names = self.attribute_names()
         if not names:
-            raise LatentjamError(f"the {self.name!r} model ({self.kind}) has no attribute "
-                                 "vectors: they exist for the drum and melody models")
+            raise LatentjamError(
+                f"the {self.name!r} model ({self.kind}) has no attribute "
+                "vectors: they exist for the drum and melody models"
+            )
         if name not in names:
-            raise LatentjamError(f"the {self.name!r} model has no attribute {name!r} "
-                                 f"(choose {', '.join(names)})")
+            raise LatentjamError(
+                f"the {self.name!r} model has no attribute {name!r} (choose {', '.join(names)})"
+            )
         if self._vectors is None:
             self._vectors = self._stored_vectors() or self._corpus_vectors()
         if name not in self._vectors:
@@ -317,8 +355,9 @@ class Model:
             return source.split(":", 1)[1]
         return DEFAULT_CORPUS.get(self.kind, "drums")
 
-    def corpus_windows(self, limit: int = CORPUS_SAMPLES, *, split: str = "train",
-                       seed: int = 0) -> np.ndarray:
+    def corpus_windows(
+        self, limit: int = CORPUS_SAMPLES, *, split: str = "train", seed: int = 0
+    ) -> np.ndarray:
         """Up to `limit` windows (n, T, D) of the model's corpus, a seeded random choice."""
         from latentjam.corpora import load_corpus
 
@@ -332,8 +371,9 @@ class Model:
     def _cache_file(self) -> Path:
         from latentjam.corpora.store import ENV_CACHE
 
-        base = os.environ.get(ENV_CACHE) or os.path.join(os.path.expanduser("~"), ".cache",
-                                                         "latentjam")
+        base = os.environ.get(ENV_CACHE) or os.path.join(
+            os.path.expanduser("~"), ".cache", "latentjam"
+        )
         digest = hashlib.sha256()
         if self.path is not None and self.path.is_file():
             digest.update(self.path.read_bytes())
@@ -355,30 +395,46 @@ class Model:
         z = self.encode(x)
         vectors = {}
         for name in self.attribute_names():
-            vectors[name] = np.asarray(lat.attribute_vector(z, lat.measure(x, name)),
-                                       dtype=np.float32)
+            vectors[name] = np.asarray(
+                lat.attribute_vector(z, lat.measure(x, name)), dtype=np.float32
+            )
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".part")
         tmp.write_text(json.dumps({k: v.tolist() for k, v in vectors.items()}))
         os.replace(tmp, cache)
         return vectors
 
-    def attribute_latents(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *,
-                          window: int | None = None) -> np.ndarray:
+    def attribute_latents(
+        self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *, window: int | None = None
+    ) -> np.ndarray:
         """x's latent moved along attribute `name` by each scale: (S, Nz)."""
-        return np.asarray(lat.along(self._one(x, window), self.attribute_vector(name), scales),
-                          dtype=np.float32)
+        return np.asarray(
+            lat.along(self._one(x, window), self.attribute_vector(name), scales), dtype=np.float32
+        )
 
-    def attribute(self, x, name: str, scales=(-1.0, -0.5, 0.0, 0.5, 1.0), *,
-                  window: int | None = None, qpm: float = 120.0) -> list[Sequence]:
+    def attribute(
+        self,
+        x,
+        name: str,
+        scales=(-1.0, -0.5, 0.0, 0.5, 1.0),
+        *,
+        window: int | None = None,
+        qpm: float = 120.0,
+    ) -> list[Sequence]:
         """x moved along an attribute vector (the paper's fig. 3), one piece per scale.
 
         Positive scales add more of the attribute (denser, louder, later, higher).
         """
         return self.decode(self.attribute_latents(x, name, scales, window=window), qpm=qpm)
 
-    def humanize(self, x: MusicLike, *, temperature: float = 0.0, seed: int | None = None,
-                 model: str | os.PathLike = "humanize") -> Sequence:
+    def humanize(
+        self,
+        x: MusicLike,
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        model: str | os.PathLike = "humanize",
+    ) -> Sequence:
         """A drum pattern with learned velocities and micro-timing (`latentjam.api.humanize`)."""
         return humanize(x, temperature=temperature, seed=seed, model=model)
 
@@ -469,8 +525,9 @@ def check_fits(seq: Sequence, converter: Any, kind: str, name: str = "model") ->
         other = seq.merged(drums=kind != "drums")
         if kind == "drums":
             found = f" (it has {len(other)} pitched notes: try a melody model)" if other else ""
-            raise LatentjamError(f"{what} has no drum notes (MIDI channel 10) for the drum model "
-                                 f"{name!r}{found}")
+            raise LatentjamError(
+                f"{what} has no drum notes (MIDI channel 10) for the drum model {name!r}{found}"
+            )
         found = f" (it has {len(other)} drum notes: try the drums model)" if other else ""
         raise LatentjamError(f"{what} has no pitched notes for the {kind} model {name!r}{found}")
     if kind == "drums":
@@ -478,16 +535,20 @@ def check_fits(seq: Sequence, converter: Any, kind: str, name: str = "model") ->
 
         table = MAPPINGS[getattr(converter, "mapping", "gm")]
         if not (table[np.clip(notes.pitch, 0, 127)] >= 0).any():
-            raise LatentjamError(f"{what}: none of its {len(notes)} drum notes is a pitch of the "
-                                 f"General MIDI drum map (35..87)")
+            raise LatentjamError(
+                f"{what}: none of its {len(notes)} drum notes is a pitch of the "
+                f"General MIDI drum map (35..87)"
+            )
     else:
         low, high = getattr(converter, "low", 21), getattr(converter, "high", 108)
         if not ((notes.pitch >= low) & (notes.pitch <= high)).any():
             raise LatentjamError(f"{what}: no note within the model's pitch range {low}..{high}")
     beats = converter.steps / STEPS_PER_BEAT
     if _last_onset(seq, kind) / beats > MAX_WINDOWS:
-        raise LatentjamError(f"{what} runs to beat {_last_onset(seq, kind):.0f}: more than "
-                             f"{MAX_WINDOWS} windows of {beats:g} beats")
+        raise LatentjamError(
+            f"{what} runs to beat {_last_onset(seq, kind):.0f}: more than "
+            f"{MAX_WINDOWS} windows of {beats:g} beats"
+        )
 
 
 def check_tensor(x, converter: Any, name: str = "model") -> np.ndarray:
@@ -497,8 +558,10 @@ def check_tensor(x, converter: Any, name: str = "model") -> np.ndarray:
         a = a[None]
     want = (int(converter.steps), int(converter.feature_dim))
     if a.ndim != 3 or a.shape[1:] != want:
-        raise LatentjamError(f"the {name!r} model reads windows of shape {want} "
-                             f"(or (n, {want[0]}, {want[1]})); got {tuple(a.shape)}")
+        raise LatentjamError(
+            f"the {name!r} model reads windows of shape {want} "
+            f"(or (n, {want[0]}, {want[1]})); got {tuple(a.shape)}"
+        )
     if not np.all(np.isfinite(a)):
         raise LatentjamError("the input tensor holds NaN or infinite values")
     return a
@@ -518,16 +581,24 @@ def concatenate(pieces: list[Sequence], spacing_beats: float) -> Sequence:
     tracks = []
     for (is_drum, program), parts in groups.items():
         first = parts[0][0]
-        tracks.append(Track(
-            np.concatenate([t.pitch for t, _ in parts]),
-            np.concatenate([t.velocity for t, _ in parts]),
-            np.concatenate([t.start + shift for t, shift in parts]),
-            np.concatenate([t.duration for t, _ in parts]),
-            is_drum=is_drum, program=program, name=first.name,
-        ))
+        tracks.append(
+            Track(
+                np.concatenate([t.pitch for t, _ in parts]),
+                np.concatenate([t.velocity for t, _ in parts]),
+                np.concatenate([t.start + shift for t, shift in parts]),
+                np.concatenate([t.duration for t, _ in parts]),
+                is_drum=is_drum,
+                program=program,
+                name=first.name,
+            )
+        )
     head = pieces[0]
-    return Sequence(tracks, list(head.tempos[:1]) or [Tempo(0.0, 120.0)],
-                    list(head.time_signatures[:1]) or [TimeSignature(0.0, 4, 4)], ppq=head.ppq)
+    return Sequence(
+        tracks,
+        list(head.tempos[:1]) or [Tempo(0.0, 120.0)],
+        list(head.time_signatures[:1]) or [TimeSignature(0.0, 4, 4)],
+        ppq=head.ppq,
+    )
 
 
 # ------------------------------------------------------------------------------------ humanize
@@ -553,8 +624,13 @@ def load_groove(name_or_path: str | os.PathLike = "humanize"):
     return _GROOVE[key]
 
 
-def humanize(x: MusicLike, *, temperature: float = 0.0, seed: int | None = None,
-             model: str | os.PathLike | Any = "humanize") -> Sequence:
+def humanize(
+    x: MusicLike,
+    *,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    model: str | os.PathLike | Any = "humanize",
+) -> Sequence:
     """Keep a drum pattern's hits, give them the velocities and micro-timing a groove model
     learned from played drums (GrooVAE's humanize task).
 
@@ -584,6 +660,13 @@ def shipped_models() -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "Model", "check_tensor", "concatenate", "converter_for", "humanize", "load", "piece_windows",
-    "read_music", "shipped_models",
+    "Model",
+    "check_tensor",
+    "concatenate",
+    "converter_for",
+    "humanize",
+    "load",
+    "piece_windows",
+    "read_music",
+    "shipped_models",
 ]

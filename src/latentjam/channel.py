@@ -135,9 +135,11 @@ def gaussian_channel(z, bits, variances, zero_rate=0.0, rng=None) -> np.ndarray:
         )
     rng = np.random.default_rng() if rng is None else rng
     eps = rng.standard_normal(z.shape)
-    return (1.0 - d) * z + d * np.asarray(zero_rate, dtype=np.float64) + np.sqrt(
-        d * (1.0 - d) * var
-    ) * eps
+    return (
+        (1.0 - d) * z
+        + d * np.asarray(zero_rate, dtype=np.float64)
+        + np.sqrt(d * (1.0 - d) * var) * eps
+    )
 
 
 def channel_variances(mu, sigma=None, source: str = "signal") -> np.ndarray:

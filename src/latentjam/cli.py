@@ -13,13 +13,13 @@ from latentjam.errors import LatentjamError, extra_for
 # name -> module under latentjam.commands exposing `register(subparsers)`; each handler imports
 # its heavy dependencies itself, so `latentjam --help` stays fast.
 COMMAND_MODULES = (
-    "data",        # data build / data info
-    "corpus",      # corpus list / build / info (bundled drums, music21 melodies)
-    "train",       # train, evaluate
-    "explore",     # models, sample, reconstruct, interpolate, attribute, map, humanize
-    "improvise",   # improvise, analyze
-    "jam",         # jam
-    "audio",       # audio train / reconstruct / sample / interpolate
+    "data",  # data build / data info
+    "corpus",  # corpus list / build / info (bundled drums, music21 melodies)
+    "train",  # train, evaluate
+    "explore",  # models, sample, reconstruct, interpolate, attribute, map, humanize
+    "improvise",  # improvise, analyze
+    "jam",  # jam
+    "audio",  # audio train / reconstruct / sample / interpolate
 )
 
 

@@ -189,7 +189,7 @@ ATTRIBUTES = {27: "drums", 90: "melody"}  # data feature dimension -> attribute 
 
 
 def data_kind(feature_dim: int) -> str:
-    """"drums" or "melody" for data tensors with this many features per step."""
+    """ "drums" or "melody" for data tensors with this many features per step."""
     if int(feature_dim) not in ATTRIBUTES:
         raise LatentjamError(f"no attribute measures for data with {feature_dim} features per step")
     return ATTRIBUTES[int(feature_dim)]
@@ -245,6 +245,7 @@ def along(z, vector, scales):
     z64, v64 = _as_numpy(z), _as_numpy(vector)
     s = np.asarray(scales, dtype=np.float64).reshape(-1, 1)  # (S, 1)
     if z64.shape != v64.shape or z64.ndim != 1:
-        raise LatentjamError(f"need z and vector of the same shape (Nz,), got {z64.shape}, "
-                             f"{v64.shape}")
+        raise LatentjamError(
+            f"need z and vector of the same shape (Nz,), got {z64.shape}, {v64.shape}"
+        )
     return _like(z64[None] + s * v64[None], z)

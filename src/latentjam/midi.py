@@ -95,13 +95,19 @@ def _from_score(score: symusic.Score, name: str, *, check_tempo: bool) -> Sequen
     for st in score.tracks:
         cols = st.notes.numpy()
         if len(cols["time"]) and int(cols["time"].min()) < 0:
-            raise InvalidMidiError(f"{name}: event times beyond 2^31 ticks (negative after "
-                                   "wrapping): the file's delta times are corrupt")
+            raise InvalidMidiError(
+                f"{name}: event times beyond 2^31 ticks (negative after "
+                "wrapping): the file's delta times are corrupt"
+            )
         tracks.append(
             Track(
-                cols["pitch"], cols["velocity"],
-                cols["time"] / ppq, np.maximum(cols["duration"], 0) / ppq,
-                is_drum=bool(st.is_drum), program=int(st.program), name=str(st.name),
+                cols["pitch"],
+                cols["velocity"],
+                cols["time"] / ppq,
+                np.maximum(cols["duration"], 0) / ppq,
+                is_drum=bool(st.is_drum),
+                program=int(st.program),
+                name=str(st.name),
             )
         )
     return Sequence(tracks, _dedupe(tempos), _dedupe(signatures), ppq=ppq, source=name)
@@ -136,7 +142,8 @@ def to_midi_bytes(sequence: Sequence, *, ppq: int = WRITE_PPQ) -> bytes:
             ends = np.maximum(ends, starts)
             out.notes.extend(
                 symusic.Note.from_numpy(
-                    starts, np.maximum(ends - starts, 0).astype(np.int32),
+                    starts,
+                    np.maximum(ends - starts, 0).astype(np.int32),
                     np.clip(track.pitch, 0, 127).astype(np.int8),
                     np.clip(track.velocity, 1, 127).astype(np.int8),
                 )

@@ -107,8 +107,13 @@ class Track:
     def select(self, mask: np.ndarray) -> Track:
         """A copy holding only the notes where `mask` (shape (n,)) is true."""
         return Track(
-            self.pitch[mask], self.velocity[mask], self.start[mask], self.duration[mask],
-            is_drum=self.is_drum, program=self.program, name=self.name,
+            self.pitch[mask],
+            self.velocity[mask],
+            self.start[mask],
+            self.duration[mask],
+            is_drum=self.is_drum,
+            program=self.program,
+            name=self.name,
         )
 
 
@@ -122,9 +127,7 @@ class Sequence:
 
     tracks: list[Track] = field(default_factory=list)
     tempos: list[Tempo] = field(default_factory=lambda: [Tempo(0.0, DEFAULT_QPM)])
-    time_signatures: list[TimeSignature] = field(
-        default_factory=lambda: [TimeSignature(0.0, 4, 4)]
-    )
+    time_signatures: list[TimeSignature] = field(default_factory=lambda: [TimeSignature(0.0, 4, 4)])
     ppq: int = 480
     source: str = ""
 
@@ -153,7 +156,9 @@ class Sequence:
             np.concatenate([t.velocity for t in chosen]),
             np.concatenate([t.start for t in chosen]),
             np.concatenate([t.duration for t in chosen]),
-            is_drum=drums, program=chosen[0].program, name=chosen[0].name,
+            is_drum=drums,
+            program=chosen[0].program,
+            name=chosen[0].name,
         )
 
     def qpm_at(self, beat: float) -> float:

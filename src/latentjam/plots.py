@@ -58,8 +58,15 @@ def _drum_rows(track: Track) -> tuple[np.ndarray, list[str]]:
     return np.array([index[int(p)] for p in track.pitch], dtype=int), [str(p) for p in pitches]
 
 
-def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
-          drums_only: bool | None = None, pitch_range: tuple[int, int] | None = None) -> None:
+def _draw(
+    ax,
+    sequence: Sequence,
+    *,
+    length: float | None,
+    title: str = "",
+    drums_only: bool | None = None,
+    pitch_range: tuple[int, int] | None = None,
+) -> None:
     """One panel: drum hits as velocity-coloured cells, or pitched notes as a piano roll."""
     from matplotlib import colormaps
 
@@ -82,8 +89,9 @@ def _draw(ax, sequence: Sequence, *, length: float | None, title: str = "",
         ax.set_ylim(-0.5, len(labels) - 0.5)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
     elif len(pitched):
-        for p, v, s, d in zip(pitched.pitch, pitched.velocity, pitched.start, pitched.duration,
-                              strict=True):
+        for p, v, s, d in zip(
+            pitched.pitch, pitched.velocity, pitched.start, pitched.duration, strict=True
+        ):
             ax.add_patch(_rect(s, p - 0.45, max(d, step * 0.25), 0.9, cmap(v / 127.0)))
         low, high = pitch_range or (int(pitched.pitch.min()), int(pitched.pitch.max()))
         ax.set_ylim(low - 2, high + 2)
@@ -107,8 +115,12 @@ def _rect(x: float, y: float, w: float, h: float, colour):
 
 
 def plot_sequences(
-    sequences: Seq[Sequence], path: str | os.PathLike, *, titles: Seq[str] | None = None,
-    length: float | None = None, drums: bool | None = None,
+    sequences: Seq[Sequence],
+    path: str | os.PathLike,
+    *,
+    titles: Seq[str] | None = None,
+    length: float | None = None,
+    drums: bool | None = None,
 ) -> Path:
     """Draw each sequence as one panel, stacked top to bottom (the paper's fig. 3 / fig. 4).
 
@@ -126,8 +138,10 @@ def plot_sequences(
     end = float(np.ceil(end / 4.0) * 4.0)  # whole bars
     if end > MAX_PLOT_BEATS:  # a long piece: a readable excerpt, said in the titles
         bars = int(end // 4)
-        titles = [f"{t} (first {MAX_PLOT_BEATS // 4} of {bars} bars)".strip()
-                  for t in (titles or [""] * len(sequences))]
+        titles = [
+            f"{t} (first {MAX_PLOT_BEATS // 4} of {bars} bars)".strip()
+            for t in (titles or [""] * len(sequences))
+        ]
         end = float(MAX_PLOT_BEATS)
     n = len(sequences)
     fig = _figure(min(3.0 + end * 0.4, 16.0), 0.7 + 1.3 * n)
@@ -136,8 +150,14 @@ def plot_sequences(
     pitches = np.concatenate(pitches) if pitches else np.zeros(0)
     common = (int(pitches.min()), int(pitches.max())) if len(pitches) else None
     for i, (ax, seq) in enumerate(zip(axes, sequences, strict=True)):
-        _draw(ax, seq, length=end, title=titles[i] if titles else "", drums_only=drums,
-              pitch_range=common)
+        _draw(
+            ax,
+            seq,
+            length=end,
+            title=titles[i] if titles else "",
+            drums_only=drums,
+            pitch_range=common,
+        )
     axes[-1].set_xlabel("beats", fontsize=9)
     fig.tight_layout(h_pad=0.3, rect=(0.0, 0.0, 0.93, 1.0))
     _velocity_legend(fig)
@@ -157,15 +177,22 @@ def _velocity_legend(fig) -> None:
     bar.ax.tick_params(labelsize=7)
 
 
-def plot_sequence(sequence: Sequence, path: str | os.PathLike, *, title: str = "",
-                  drums: bool | None = None) -> Path:
+def plot_sequence(
+    sequence: Sequence, path: str | os.PathLike, *, title: str = "", drums: bool | None = None
+) -> Path:
     """One drum grid or piano roll of a whole sequence."""
     return plot_sequences([sequence], path, titles=[title] if title else None, drums=drums)
 
 
 def plot_latent_map(
-    points, path: str | os.PathLike, *, values=None, label: str = "", title: str = "",
-    highlight=None, highlight_labels: Seq[str] | None = None,
+    points,
+    path: str | os.PathLike,
+    *,
+    values=None,
+    label: str = "",
+    title: str = "",
+    highlight=None,
+    highlight_labels: Seq[str] | None = None,
 ) -> Path:
     """Scatter of projected latents, (N, 2) or (N, 3), coloured by `values` (N,) if given.
 
@@ -188,13 +215,19 @@ def plot_latent_map(
         bad = ~np.isfinite(v)
         if bad.any():
             ax.scatter(*[c[bad] for c in coords], s=5, color="0.7", alpha=0.5, linewidths=0)
-        sc = ax.scatter(*[c[~bad] for c in coords], c=v[~bad], s=6, cmap="viridis",
-                        alpha=0.8, linewidths=0)
+        sc = ax.scatter(
+            *[c[~bad] for c in coords], c=v[~bad], s=6, cmap="viridis", alpha=0.8, linewidths=0
+        )
         fig.colorbar(sc, ax=ax, label=label, shrink=0.8, pad=0.12 if three else 0.05)
     if highlight is not None:
         h = np.asarray(highlight, dtype=np.float64)
-        ax.plot(*[h[:, k] for k in range(h.shape[1])], color="crimson", marker="o",
-                markersize=4, linewidth=1)
+        ax.plot(
+            *[h[:, k] for k in range(h.shape[1])],
+            color="crimson",
+            marker="o",
+            markersize=4,
+            linewidth=1,
+        )
         for i, name in enumerate(highlight_labels or []):
             if name:
                 ax.text(*h[i], f" {name}", fontsize=7, color="crimson")

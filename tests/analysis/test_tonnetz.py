@@ -20,9 +20,7 @@ def test_single_pitch_classes_by_hand():
     np.testing.assert_allclose(tonnetz(pcs(0)), [0, 1, 0, 1, 0, 0.5], atol=1e-12)
     # G (pc 7): fifths 49pi/6 = pi/6 (mod 2pi) -> (1/2, sqrt3/2); minor thirds 21pi/2 = pi/2
     # -> (1, 0); major thirds 14pi/3 = 2pi/3 -> 0.5 * (sqrt3/2, -1/2).
-    np.testing.assert_allclose(
-        tonnetz(pcs(7)), [0.5, SQ3 / 2, 1, 0, SQ3 / 4, -0.25], atol=1e-12
-    )
+    np.testing.assert_allclose(tonnetz(pcs(7)), [0.5, SQ3 / 2, 1, 0, SQ3 / 4, -0.25], atol=1e-12)
     # F# (pc 6): 7pi, 9pi, 4pi -> (0, -1), (0, -1), 0.5 * (0, 1).
     np.testing.assert_allclose(tonnetz(pcs(6)), [0, -1, 0, -1, 0, 0.5], atol=1e-12)
 

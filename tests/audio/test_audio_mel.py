@@ -57,7 +57,7 @@ def test_mel_to_magnitude_is_consistent(audio_clips):
 def test_griffin_lim_recovers_known_signal():
     sr = 16000
     t = np.arange(sr) / sr
-    x = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 660 * t) * (t > 0.5))
+    x = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 660 * t) * (t > 0.5)
     x = x.astype(np.float32)
     window = torch.hann_window(1024)
     mag = torch.stft(torch.from_numpy(x), 1024, 256, window=window, return_complex=True).abs()

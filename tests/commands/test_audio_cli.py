@@ -34,22 +34,67 @@ def test_reconstruct(tmp_path, model):
 
 @pytest.mark.parametrize("model", ["mel-vae", "wave-tiny"])
 def test_sample(tmp_path, model):
-    assert main(["audio", "sample", "--model", model, "-n", "2", "--seconds", "1",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "sample",
+                "--model",
+                model,
+                "-n",
+                "2",
+                "--seconds",
+                "1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     clips = [check_wav(tmp_path / f"sample_{i:02d}.wav") for i in range(2)]
     assert not np.allclose(clips[0], clips[1])
 
 
 def test_interpolate(tmp_path):
-    assert main(["audio", "interpolate", str(A), str(B), "--model", "mel-vae", "--steps", "3",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "interpolate",
+                str(A),
+                str(B),
+                "--model",
+                "mel-vae",
+                "--steps",
+                "3",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     clips = [check_wav(tmp_path / f"interp_{i:02d}.wav", n=64000) for i in range(3)]
     assert not np.allclose(clips[0], clips[2])
 
 
 def test_interpolate_wave(tmp_path):
-    assert main(["audio", "interpolate", str(A), str(B), "--model", "wave-tiny", "--steps", "2",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "interpolate",
+                str(A),
+                str(B),
+                "--model",
+                "wave-tiny",
+                "--steps",
+                "2",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     check_wav(tmp_path / "interp_01.wav", n=64000)
 
 
@@ -60,26 +105,85 @@ def test_train_2d_preset_writes_model_and_latent_map(tmp_path, engine):
     for clip in (A, B):
         shutil.copy(clip, data / clip.name)
     out = tmp_path / "run"
-    assert main(["audio", "train", "--preset", "mel-vae-2d", "--data", str(data), "--out",
-                 str(out), "--max-steps", "5", "--batch-size", "4", "--engine", engine]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "train",
+                "--preset",
+                "mel-vae-2d",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--max-steps",
+                "5",
+                "--batch-size",
+                "4",
+                "--engine",
+                engine,
+            ]
+        )
+        == 0
+    )
     assert (out / "model.pt").exists() and (out / "latent_map.png").stat().st_size > 1000
-    assert main(["audio", "map", "--model", str(out / "model.pt"), "--data", str(data),
-                 "--split", "train", "--out", str(tmp_path / "map.png")]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "map",
+                "--model",
+                str(out / "model.pt"),
+                "--data",
+                str(data),
+                "--split",
+                "train",
+                "--out",
+                str(tmp_path / "map.png"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "map.png").stat().st_size > 1000
-    assert main(["audio", "sample", "--model", str(out / "model.pt"), "-n", "1",
-                 "--out", str(tmp_path / "s")]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "sample",
+                "--model",
+                str(out / "model.pt"),
+                "-n",
+                "1",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
     read_audio(tmp_path / "s" / "sample_00.wav")
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
-    assert main(["audio", "reconstruct", str(tmp_path / "nope.wav"), "--out",
-                 str(tmp_path)]) == 2
+    assert main(["audio", "reconstruct", str(tmp_path / "nope.wav"), "--out", str(tmp_path)]) == 2
     assert main(["audio", "sample", "--model", "no-such-model", "--out", str(tmp_path)]) == 2
     bad = tmp_path / "bad.wav"
     bad.write_text("hello")
     assert main(["audio", "reconstruct", str(bad), "--out", str(tmp_path)]) == 2
-    assert main(["audio", "map", "--model", "mel-vae", "--data", str(FIXTURES),
-                 "--out", str(tmp_path / "m.png")]) == 2
+    assert (
+        main(
+            [
+                "audio",
+                "map",
+                "--model",
+                "mel-vae",
+                "--data",
+                str(FIXTURES),
+                "--out",
+                str(tmp_path / "m.png"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("latentjam: error:") == 4
 
@@ -92,6 +196,25 @@ def test_train_on_a_single_file_outside_the_train_split(tmp_path):
     data.mkdir()
     shutil.copy(A, data / name)
     out = tmp_path / "run"
-    assert main(["audio", "train", "--preset", "mel-vae-2d", "--data", str(data), "--out",
-                 str(out), "--max-steps", "3", "--batch-size", "2", "--engine", "loop"]) == 0
+    assert (
+        main(
+            [
+                "audio",
+                "train",
+                "--preset",
+                "mel-vae-2d",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--max-steps",
+                "3",
+                "--batch-size",
+                "2",
+                "--engine",
+                "loop",
+            ]
+        )
+        == 0
+    )
     assert (out / "model.pt").exists()

@@ -28,7 +28,8 @@ def test_gpu_on_a_machine_without_one_is_one_line(tmp_path, capsys):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    code = main(["train", "--preset", "tiny-drums", "--out", str(tmp_path / "r"),
-                 "--accelerator", "gpu"])
+    code = main(
+        ["train", "--preset", "tiny-drums", "--out", str(tmp_path / "r"), "--accelerator", "gpu"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "no CUDA GPU" in err

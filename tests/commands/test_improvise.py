@@ -14,8 +14,21 @@ QUERY = "openmsx_5432gone.mid"
 
 def test_analyze_chroma_writes_json_and_plots(midi_dir, tmp_path, capsys):
     out = tmp_path / "a.json"
-    assert main(["analyze", str(midi_dir / QUERY), "--unit", "beat", "--thresholds", "30",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(midi_dir / QUERY),
+                "--unit",
+                "beat",
+                "--thresholds",
+                "30",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["distance"] == "tonnetz" and data["frames"] == len(data["frame_start_beats"])
     curve = data["ir_curve"]
@@ -25,19 +38,46 @@ def test_analyze_chroma_writes_json_and_plots(midi_dir, tmp_path, capsys):
     assert (tmp_path / "a_plots" / "ir_motifs.png").stat().st_size > 0
     assert "best threshold" in capsys.readouterr().out
     # a second analysis beside it keeps its own pictures
-    assert main(["analyze", str(midi_dir / QUERY), "--thresholds", "10", "--json",
-                 str(tmp_path / "b.json")]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(midi_dir / QUERY),
+                "--thresholds",
+                "10",
+                "--json",
+                str(tmp_path / "b.json"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "b_plots" / "ir_curve.png").is_file()
     assert (tmp_path / "a_plots" / "ir_curve.png").read_bytes() != (
-        tmp_path / "b_plots" / "ir_curve.png").read_bytes()
+        tmp_path / "b_plots" / "ir_curve.png"
+    ).read_bytes()
 
 
 @pytest.mark.slow
 def test_analyze_latent_features(midi_dir, tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "l.json"
-    assert main(["analyze", str(midi_dir / QUERY), "--features", "latent", "--model",
-                 "pianoroll", "--thresholds", "20", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(midi_dir / QUERY),
+                "--features",
+                "latent",
+                "--model",
+                "pianoroll",
+                "--thresholds",
+                "20",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["distance"] == "cosine" and data["unit"] == "window"
     assert data["frames"] == len(read_midi(midi_dir / QUERY).downbeats())
@@ -47,15 +87,33 @@ def test_analyze_latent_features(midi_dir, tmp_path):
 def test_improvise_budgets(midi_dir, tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "imp"
-    assert main(["improvise", str(midi_dir / QUERY), "--model", "pianoroll", "--bits", "0",
-                 "--out", str(out), "--sweep", "--budgets", "0,16,100000"]) == 0
+    assert (
+        main(
+            [
+                "improvise",
+                str(midi_dir / QUERY),
+                "--model",
+                "pianoroll",
+                "--bits",
+                "0",
+                "--out",
+                str(out),
+                "--sweep",
+                "--budgets",
+                "0,16,100000",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "improvise.json").read_text())
     conv = PianoRollBars(low=24, high=101)
     n = report["windows"]
     assert n == len(read_midi(midi_dir / QUERY).downbeats())
     # 0 bits: every bar receives the prior mean, so every answered bar is the same bar
-    bars = conv.to_tensor(read_midi(out / "answer.mid"), 0.0), conv.to_tensor(
-        read_midi(out / "answer.mid"), 4.0)
+    bars = (
+        conv.to_tensor(read_midi(out / "answer.mid"), 0.0),
+        conv.to_tensor(read_midi(out / "answer.mid"), 4.0),
+    )
     np.testing.assert_array_equal(*bars)
     assert sum(report["answer"]["bits_per_dimension"]) == 0
     rows = {r["bits"]: r for r in report["sweep"]}

@@ -73,8 +73,23 @@ def test_train_then_evaluate(tmp_path, drum_windows, capsys):
     assert data["smoothness"]["n"] == 100
     # a --set change and a warm start from the run's own weights
     again = tmp_path / "again"
-    assert main([*args[:-3], "--max-steps", "2", "--no-progress", "--out", str(again),
-                 "--set", "model.input_dropout=0.2", "--init-from", str(out / "model.pt")]) == 0
+    assert (
+        main(
+            [
+                *args[:-3],
+                "--max-steps",
+                "2",
+                "--no-progress",
+                "--out",
+                str(again),
+                "--set",
+                "model.input_dropout=0.2",
+                "--init-from",
+                str(out / "model.pt"),
+            ]
+        )
+        == 0
+    )
     from latentjam.pretrained import load_model
 
     assert load_model(again / "model.pt").config.input_dropout == 0.2

@@ -15,8 +15,9 @@ def drum_seq(notes, **kw):
     return Sequence([Track.from_notes(notes, is_drum=True)], **kw)
 
 
-@pytest.mark.parametrize("conv", [DrumGrid(), DrumGrid(bars=4, mapping="roland")],
-                         ids=["gm2", "roland4"])
+@pytest.mark.parametrize(
+    "conv", [DrumGrid(), DrumGrid(bars=4, mapping="roland")], ids=["gm2", "roland4"]
+)
 def test_midi_tensor_midi_tensor_is_exact_on_real_files(real_sequence, conv, through_midi):
     x = conv.windows(real_sequence)
     assert x.dtype == np.float32 and x.shape[1:] == (conv.steps, 27)
@@ -38,8 +39,9 @@ def test_real_file_has_hits_velocities_and_offsets(midi_dir):
 
 def test_grid_values_for_known_notes():
     # kick on the beat, snare 30 ticks late (of 120 per step), hi-hat 60 ticks early
-    seq = drum_seq([(36, 127, 0.0, 0.1), (38, 64, 1.0 + 30 / 480, 0.1),
-                    (42, 100, 2.0 - 60 / 480, 0.1)])
+    seq = drum_seq(
+        [(36, 127, 0.0, 0.1), (38, 64, 1.0 + 30 / 480, 0.1), (42, 100, 2.0 - 60 / 480, 0.1)]
+    )
     x = DrumGrid(bars=1).to_tensor(seq)
     assert x.shape == (16, 27)
     assert x[0, 0] == 1 and x[0, 9] == 1.0 and x[0, 18] == 0
@@ -81,8 +83,9 @@ def test_notes_just_before_a_window_land_on_its_first_step_on_the_beat(through_m
     seq = drum_seq([(36, 100, 4.0 - 10 / 480, 0.1), (36, 100, 0.0, 0.1)])
     x = DrumGrid(bars=1).to_tensor(seq, start_beat=4.0)
     assert x[0, 0] == 1 and x[0, 18] == 0.0
-    np.testing.assert_array_equal(DrumGrid(bars=1).to_tensor(through_midi(
-        DrumGrid(bars=1).from_tensor(x))), x)
+    np.testing.assert_array_equal(
+        DrumGrid(bars=1).to_tensor(through_midi(DrumGrid(bars=1).from_tensor(x))), x
+    )
 
 
 def test_no_drums_gives_no_windows_and_bad_settings_raise():

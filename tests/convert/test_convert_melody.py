@@ -30,16 +30,25 @@ def test_events_hold_note_off_and_repeat():
 
 def test_monophonic_reduction_keeps_the_highest_note():
     # a chord C-E-G held two beats, then its top note stops and E continues a beat
-    seq = Sequence([Track.from_notes([(60, 90, 0.0, 3.0), (64, 90, 0.0, 3.0), (67, 90, 0.0, 2.0),
-                                      (72, 90, 0.5, 0.25)])])
+    seq = Sequence(
+        [
+            Track.from_notes(
+                [(60, 90, 0.0, 3.0), (64, 90, 0.0, 3.0), (67, 90, 0.0, 2.0), (72, 90, 0.5, 0.25)]
+            )
+        ]
+    )
     c = codes(MelodyOneHot(bars=1).to_tensor(seq))
     assert c[0] == 67 - 19 and c[2] == 72 - 19 and c[3] == 67 - 19  # G, high C, back to G
     assert c[8] == 64 - 19 and c[12] == 1  # E re-sounds when G stops; rest at beat 3
 
 
 def test_drum_notes_and_out_of_range_pitches_are_ignored():
-    seq = Sequence([Track.from_notes([(110, 90, 0.0, 1.0), (50, 90, 0.0, 1.0)]),
-                    Track.from_notes([(80, 90, 0.0, 1.0)], is_drum=True)])
+    seq = Sequence(
+        [
+            Track.from_notes([(110, 90, 0.0, 1.0), (50, 90, 0.0, 1.0)]),
+            Track.from_notes([(80, 90, 0.0, 1.0)], is_drum=True),
+        ]
+    )
     assert codes(MelodyOneHot(bars=1).to_tensor(seq))[0] == 50 - 19
 
 

@@ -52,16 +52,26 @@ def test_incomplete_last_window_is_not_made():
 
 @pytest.mark.parametrize(
     "conv",
-    [DrumGrid(), DrumGrid(bars=4, hop_bars=2), MelodyOneHot(), MelodyOneHot(metre="four-four"),
-     PianoRollBars(low=36, high=96)],
+    [
+        DrumGrid(),
+        DrumGrid(bars=4, hop_bars=2),
+        MelodyOneHot(),
+        MelodyOneHot(metre="four-four"),
+        PianoRollBars(low=36, high=96),
+    ],
     ids=lambda c: c.cache_key(),
 )
 def test_fast_windows_equal_one_window_at_a_time_at_each_downbeat(real_sequence, conv):
     drums = isinstance(conv, DrumGrid)
     notes = real_sequence.merged(drums=drums)
     onsets = notes.start if drums else np.rint(notes.start * 4) / 4  # quantised onsets
-    at = window_starts(real_sequence, onsets, bars=getattr(conv, "bars", 1),
-                       hop_bars=getattr(conv, "hop_bars", 1), metre=conv.metre)
+    at = window_starts(
+        real_sequence,
+        onsets,
+        bars=getattr(conv, "bars", 1),
+        hop_bars=getattr(conv, "hop_bars", 1),
+        metre=conv.metre,
+    )
     singles = np.stack([conv.to_tensor(real_sequence, b) for b in at]) if len(at) else None
     x = conv.windows(real_sequence)
     if singles is None:

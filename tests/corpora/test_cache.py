@@ -43,8 +43,9 @@ def test_cache_hit_is_identical_and_does_not_parse_again(parse_calls, tmp_path):
     assert len(parse_calls) == 5
     assert again.dtype == np.float32 and np.array_equal(first, again)
     # another converter reuses the parsed sequences: still no parsing
-    four = load_corpus("oneills1850", MelodyOneHot(bars=4), "all", progress=False, limit=5,
-                       workers=0)
+    four = load_corpus(
+        "oneills1850", MelodyOneHot(bars=4), "all", progress=False, limit=5, workers=0
+    )
     assert len(parse_calls) == 5 and four.shape[1:] == (64, 90)
     assert len(list(corpus_sequences("oneills1850", limit=5, progress=False))) == 5
     assert len(parse_calls) == 5
@@ -52,8 +53,10 @@ def test_cache_hit_is_identical_and_does_not_parse_again(parse_calls, tmp_path):
 
 def test_splits_partition_the_windows(parse_calls):
     conv = MelodyOneHot(bars=2)
-    parts = [load_corpus("oneills1850", conv, s, progress=False, limit=8, workers=0)
-             for s in ("train", "valid", "test")]
+    parts = [
+        load_corpus("oneills1850", conv, s, progress=False, limit=8, workers=0)
+        for s in ("train", "valid", "test")
+    ]
     whole = load_corpus("oneills1850", conv, "all", progress=False, limit=8, workers=0)
     assert sum(len(p) for p in parts) == len(whole) and len(parts[0]) > 0
     with pytest.raises(LatentjamError, match="unknown split"):
@@ -63,11 +66,13 @@ def test_splits_partition_the_windows(parse_calls):
 
 
 def test_parallel_workers_give_the_same_tensors(parse_calls, tmp_path, monkeypatch):
-    serial = load_corpus("ryans-mammoth", PianoRollBars(), "all", progress=False, limit=3,
-                         workers=0)
+    serial = load_corpus(
+        "ryans-mammoth", PianoRollBars(), "all", progress=False, limit=3, workers=0
+    )
     monkeypatch.setenv("LATENTJAM_CACHE", str(tmp_path / "other"))
-    parallel = load_corpus("ryans-mammoth", PianoRollBars(), "all", progress=False, limit=3,
-                           workers=2)
+    parallel = load_corpus(
+        "ryans-mammoth", PianoRollBars(), "all", progress=False, limit=3, workers=2
+    )
     assert np.array_equal(serial, parallel) and len(serial) > 0
 
 
@@ -90,8 +95,11 @@ def test_mixed_chunks_join_in_the_most_compact_shared_encoding():
     onehot = np.eye(12, dtype=np.float32)[rng.integers(0, 12, (3, 16))]
     bits = (rng.random((2, 16, 12)) > 0.5).astype(np.float32)
     real = rng.random((4, 16, 12)).astype(np.float32)
-    for parts, kind in (([onehot, onehot], "onehot"), ([onehot, bits], "bits"),
-                        ([bits, real, onehot], "float32")):
+    for parts, kind in (
+        ([onehot, onehot], "onehot"),
+        ([onehot, bits], "bits"),
+        ([bits, real, onehot], "float32"),
+    ):
         encoding, arrays = concat_encoded([encode_windows(p) for p in parts], (16, 12))
         whole = np.concatenate(parts)
         assert encoding == kind

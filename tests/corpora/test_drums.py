@@ -12,8 +12,13 @@ from latentjam.corpora import corpus_report, drums_index, load_corpus
 from latentjam.corpora.load import DRUMS_DIR
 from latentjam.midi import read_midi
 
-SOURCES = {"mma": "mma", "hydrogen": "hydrogen-data", "tk707": "tk707",
-           "simutrans": "simutrans-data", "openmsx": "openttd-openmsx"}
+SOURCES = {
+    "mma": "mma",
+    "hydrogen": "hydrogen-data",
+    "tk707": "tk707",
+    "simutrans": "simutrans-data",
+    "openmsx": "openttd-openmsx",
+}
 MIN_WINDOWS = {"mma": 2000, "hydrogen": 150, "tk707": 150, "simutrans": 3000, "openmsx": 1000}
 
 
@@ -29,8 +34,10 @@ def test_every_source_gives_many_two_bar_windows(report):
 
 
 def test_splits_hold_whole_groups_and_are_all_used(report):
-    x = {s: load_corpus("drums", DrumGrid(bars=2), s, progress=False)
-         for s in ("train", "valid", "test")}
+    x = {
+        s: load_corpus("drums", DrumGrid(bars=2), s, progress=False)
+        for s in ("train", "valid", "test")
+    }
     assert all(len(v) > 0 for v in x.values())
     assert sum(len(v) for v in x.values()) == report["windows"]
     assert len(x["train"]) > 5 * len(x["test"])

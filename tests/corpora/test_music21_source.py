@@ -72,8 +72,9 @@ def sorted_durations(notes, track):
 def test_tunes_that_cannot_expand_repeats_are_counted_not_raised():
     # the first four of Ryan's tunes include AbithaMugginsFavoriteReel, whose repeats
     # music21 cannot expand
-    report = corpus_report("ryans-mammoth", MelodyOneHot(bars=2), limit=4, workers=0,
-                           progress=False)
+    report = corpus_report(
+        "ryans-mammoth", MelodyOneHot(bars=2), limit=4, workers=0, progress=False
+    )
     assert report["pieces"] == 3 and report["skipped"] == 1
     (reason,) = report["skipped_reasons"]
     assert reason.startswith("ExpanderException")

@@ -60,8 +60,11 @@ def test_splits_are_disjoint_by_source_and_windows_match_the_converter(midi_tree
         assert {files[i]["split"] for i in set(source.tolist())} <= {split}
         seen[split] = set(source.tolist())
         assert len(x) == manifest["counts"]["windows_per_split"][split]
-    assert not (seen["train"] & seen["valid"] or seen["train"] & seen["test"]
-                or seen["valid"] & seen["test"])
+    assert not (
+        seen["train"] & seen["valid"]
+        or seen["train"] & seen["test"]
+        or seen["valid"] & seen["test"]
+    )
     assert all(seen.values())  # 30 % each: every split got some files
     # the windows of one file are exactly what the converter gives for it
     entry = next(i for i, f in enumerate(files) if f["path"].endswith("mma_rock.mid"))
@@ -86,7 +89,8 @@ def test_parallel_build_equals_single_process_build(midi_tree, tmp_path):
     b = json.loads((tmp_path / "two" / "manifest.json").read_text())
     assert a["files"] == b["files"] and a["counts"] == b["counts"] and a["shards"] == b["shards"]
     assert (tmp_path / "one" / "skipped.json").read_text() == (
-        tmp_path / "two" / "skipped.json").read_text()
+        tmp_path / "two" / "skipped.json"
+    ).read_text()
     for split in ("train", "valid", "test"):
         xa, sa = load_dataset(tmp_path / "one", split, with_source=True)
         xb, sb = load_dataset(tmp_path / "two", split, with_source=True)

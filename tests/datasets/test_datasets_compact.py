@@ -16,8 +16,12 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 @pytest.mark.parametrize(
     ("kind", "conv", "encoding"),
-    [("drums", DrumGrid(), "drums"), ("drums", DrumGrid(bars=4, mapping="roland"), "drums"),
-     ("melody", MelodyOneHot(), "codes"), ("pianoroll", PianoRollBars(24, 101), "bits")],
+    [
+        ("drums", DrumGrid(), "drums"),
+        ("drums", DrumGrid(bars=4, mapping="roland"), "drums"),
+        ("melody", MelodyOneHot(), "codes"),
+        ("pianoroll", PianoRollBars(24, 101), "bits"),
+    ],
 )
 def test_real_windows_round_trip_exactly(kind, conv, encoding):
     files = sorted((FIXTURES / "convert").glob("*.mid")) + sorted((FIXTURES / "midi").glob("*.mid"))

@@ -17,9 +17,18 @@ def small_model(kind: str = "drums"):
 
     torch.manual_seed(0)
     dim = 27 if kind == "drums" else 90
-    model = build_model({"kind": "recurrent_vae", "data": kind, "feature_dim": dim,
-                         "latent_dim": 8, "encoder_hidden": [32], "conductor_hidden": 32,
-                         "decoder_hidden": [32], "prior_hidden": [16, 16]})
+    model = build_model(
+        {
+            "kind": "recurrent_vae",
+            "data": kind,
+            "feature_dim": dim,
+            "latent_dim": 8,
+            "encoder_hidden": [32],
+            "conductor_hidden": 32,
+            "decoder_hidden": [32],
+            "prior_hidden": [16, 16],
+        }
+    )
     return jam_model_from(model, name=kind)
 
 
@@ -68,8 +77,14 @@ class RunningJam:
 
         self.loop = asyncio.get_running_loop()
         self.stop = asyncio.Event()
-        await serve(self.server, port=0, osc_port=0, tcp_port=0, stop=self.stop,
-                    on_ready=lambda s: self._ready.set())
+        await serve(
+            self.server,
+            port=0,
+            osc_port=0,
+            tcp_port=0,
+            stop=self.stop,
+            on_ready=lambda s: self._ready.set(),
+        )
 
     def _run(self) -> None:
         try:

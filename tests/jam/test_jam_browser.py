@@ -8,9 +8,18 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required")
+CHROME_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+)
 
 
 @pytest.fixture
@@ -19,8 +28,10 @@ def browser(tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not chromium or not driver_path:
-        pytest.fail("Debian's chromium and chromium-driver are needed: "
-                    "apt-get install -y chromium chromium-driver")
+        pytest.fail(
+            "Debian's chromium and chromium-driver are needed: "
+            "apt-get install -y chromium chromium-driver"
+        )
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
@@ -50,11 +61,15 @@ def test_click_send_see_reply_and_trajectory(browser, drums_model, jam_factory):
         wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
         assert browser.execute_script("return window.latentjam.model") == "drums"
         # a rock beat: kick on 1 and 3, snare on 2 and 4, closed hat on eighths, both bars
-        pattern = [(0, s) for s in (0, 8, 16, 24)] + [(1, s) for s in (4, 12, 20, 28)] + \
-                  [(2, s) for s in range(0, 32, 2)]
+        pattern = (
+            [(0, s) for s in (0, 8, 16, 24)]
+            + [(1, s) for s in (4, 12, 20, 28)]
+            + [(2, s) for s in range(0, 32, 2)]
+        )
         for row, step in pattern:
             cell = browser.find_element(
-                By.CSS_SELECTOR, f'#grid-call .cell[data-row="{row}"][data-step="{step}"]')
+                By.CSS_SELECTOR, f'#grid-call .cell[data-row="{row}"][data-step="{step}"]'
+            )
             ActionChains(browser).click(cell).perform()
         on = browser.find_elements(By.CSS_SELECTOR, "#grid-call .cell.on")
         assert len(on) == len(pattern)
@@ -77,8 +92,9 @@ def test_click_send_see_reply_and_trajectory(browser, drums_model, jam_factory):
         wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 2)
         assert canvas.get_attribute("data-points") == "4"
         before = browser.execute_script("return arguments[0].toDataURL()", canvas)
-        ActionChains(browser).move_to_element(canvas).click_and_hold().move_by_offset(80, 30) \
-            .release().perform()
+        ActionChains(browser).move_to_element(canvas).click_and_hold().move_by_offset(
+            80, 30
+        ).release().perform()
         after = browser.execute_script("return arguments[0].toDataURL()", canvas)
         assert after != before
         # the transport: count-in, your two bars (pads land on the grid), the call leaves
@@ -87,9 +103,12 @@ def test_click_send_see_reply_and_trajectory(browser, drums_model, jam_factory):
         assert not browser.find_elements(By.CSS_SELECTOR, "#grid-call .cell.on")
         browser.execute_script("document.getElementById('tempo').value = 240;")
         browser.find_element(By.ID, "play").click()
-        wait.until(lambda d: d.execute_script(
-            "return window.latentjam.playing && audio.currentTime > window.sched.t0 + 0.1"))
-        browser.find_element(By.TAG_NAME, "body").send_keys("a")   # kick pad
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.latentjam.playing && audio.currentTime > window.sched.t0 + 0.1"
+            )
+        )
+        browser.find_element(By.TAG_NAME, "body").send_keys("a")  # kick pad
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#grid-call .cell.on[data-row="0"]'))
         wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 3)
         browser.find_element(By.ID, "play").click()

@@ -15,8 +15,13 @@ import pytest
 
 def start(args: list[str]) -> tuple[subprocess.Popen, list[str]]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "latentjam", "jam", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "latentjam", "jam", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -54,9 +59,21 @@ def test_jam_command_prints_the_url_serves_and_stops(sig):
 
 
 def test_non_loopback_needs_a_token(tiny_model_file):
-    result = subprocess.run([sys.executable, "-m", "latentjam", "jam", "--host", "0.0.0.0",
-                             "--model", str(tiny_model_file)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "latentjam",
+            "jam",
+            "--host",
+            "0.0.0.0",
+            "--model",
+            str(tiny_model_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "--token" in result.stderr and "Traceback" not in result.stderr
 
@@ -97,8 +114,21 @@ def test_readme_jam_options_record_the_session(tmp_path):
     from latentjam.midi import read_midi
 
     rec = tmp_path / "jams"
-    proc, lines = start(["--midi", "--tempo", "100", "--record", str(rec), "--port", "0",
-                         "--osc-port", "0", "--tcp-port", "0"])
+    proc, lines = start(
+        [
+            "--midi",
+            "--tempo",
+            "100",
+            "--record",
+            str(rec),
+            "--port",
+            "0",
+            "--osc-port",
+            "0",
+            "--tcp-port",
+            "0",
+        ]
+    )
     try:
         tcp = next(ln.split("tcp://")[1] for ln in lines if "TCP line-JSON:" in ln)
         host, port = tcp.rsplit(":", 1)

@@ -12,8 +12,9 @@ from latentjam.jam.session import JamModel, fallback_projection
 
 
 def _jam_model(bars: int, mapping: str = "gm") -> JamModel:
-    return JamModel("t", "drums", None, DrumGrid(bars=bars, mapping=mapping),
-                    fallback_projection(4))
+    return JamModel(
+        "t", "drums", None, DrumGrid(bars=bars, mapping=mapping), fallback_projection(4)
+    )
 
 
 def _random_call(rng: np.random.Generator, bars: int) -> tuple[Note, ...]:
@@ -21,14 +22,17 @@ def _random_call(rng: np.random.Generator, bars: int) -> tuple[Note, ...]:
     n = int(rng.integers(0, 60))
     # few distinct pitches and steps, so notes collide in a cell (loudest / earliest wins)
     pitches = rng.choice([36, 38, 42, 46, 35, 44, 51, 49, 0, 127, 60], n)
-    offsets = np.where(rng.random(n) < 0.5, rng.integers(-20, 20, n) / 20.0,
-                       rng.uniform(-1.0, 0.999, n))
+    offsets = np.where(
+        rng.random(n) < 0.5, rng.integers(-20, 20, n) / 20.0, rng.uniform(-1.0, 0.999, n)
+    )
     offsets[rng.random(n) < 0.1] = -1.0  # as early as allowed (the step before)
     # velocities from a small set half the time: equally loud notes in a cell (earliest wins)
     velocities = np.where(rng.random(n) < 0.5, rng.choice([90, 127], n), rng.integers(1, 128, n))
     at = np.where(rng.random(n) < 0.5, rng.integers(0, 4, n), rng.integers(0, steps, n))
-    return tuple(Note(int(p), int(v), int(s), float(o))
-                 for p, v, s, o in zip(pitches, velocities, at, offsets, strict=True))
+    return tuple(
+        Note(int(p), int(v), int(s), float(o))
+        for p, v, s, o in zip(pitches, velocities, at, offsets, strict=True)
+    )
 
 
 @pytest.mark.parametrize("model_bars,mapping", [(2, "gm"), (1, "roland"), (4, "gm")])

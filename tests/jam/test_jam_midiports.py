@@ -20,24 +20,24 @@ def test_clock_follows_midi_clock_and_its_tempo():
     clock = PhraseClock(qpm=120.0)
     clock.feed("start", 0.0)
     t = 100.0
-    for _ in range(4 * CLOCKS_PER_BEAT):           # four beats of clock at 90 qpm
+    for _ in range(4 * CLOCKS_PER_BEAT):  # four beats of clock at 90 qpm
         clock.feed("clock", t)
         t += 60.0 / 90.0 / CLOCKS_PER_BEAT
     assert clock.qpm == pytest.approx(90.0, rel=1e-6)
     last = t - 60.0 / 90.0 / CLOCKS_PER_BEAT
     assert clock.beat(last) == pytest.approx(4.0)
     clock.feed("stop", t)
-    clock.feed("clock", t)                         # ignored while stopped
+    clock.feed("clock", t)  # ignored while stopped
     assert clock.ticks == 4 * CLOCKS_PER_BEAT
     clock.feed("start", t)
     assert clock.ticks == 0
 
 
 def test_phrases_collect_notes_on_the_grid():
-    c = PhraseCollector(bars=2)                    # 8 beats per phrase
+    c = PhraseCollector(bars=2)  # 8 beats per phrase
     c.add(0.0, 36, 100)
-    c.add(1.0 + 0.02, 38, 90)                      # a little late on step 4
-    c.add(7.99 - GUARD_BEATS / 2, 36, 120)         # in the guard: early on the next downbeat
+    c.add(1.0 + 0.02, 38, 90)  # a little late on step 4
+    c.add(7.99 - GUARD_BEATS / 2, 36, 120)  # in the guard: early on the next downbeat
     c.add(9.0, 42, 64)
     assert c.phrase_of(7.99 - GUARD_BEATS / 2) == 1
     first = c.close(0)
@@ -49,8 +49,10 @@ def test_phrases_collect_notes_on_the_grid():
 
 
 def test_reply_schedule_orders_note_offs_before_ons():
-    notes = [{"pitch": 36, "velocity": 100, "step": 0, "offset": 0.0},
-             {"pitch": 38, "velocity": 80, "step": 4, "offset": -0.5}]
+    notes = [
+        {"pitch": 36, "velocity": 100, "step": 0, "offset": 0.0},
+        {"pitch": 38, "velocity": 80, "step": 4, "offset": -0.5},
+    ]
     events = reply_schedule(notes, 8.0)
     assert events[0] == (8.0, "note_on", 36, 100)
     on38 = next(e for e in events if e[1] == "note_on" and e[2] == 38)
@@ -67,10 +69,10 @@ def test_without_a_midi_subsystem_the_jam_says_so(tiny_drums, capsys):
         return await start_midi(server, "latentjam-test")
 
     ports = asyncio.run(go())
-    if ports is None:   # e.g. a container without /dev/snd/seq
+    if ports is None:  # e.g. a container without /dev/snd/seq
         assert "no MIDI subsystem" in capsys.readouterr().out
         assert "midi" not in server.urls
-    else:               # a machine with ALSA: the virtual ports opened
+    else:  # a machine with ALSA: the virtual ports opened
         assert "latentjam-test in" in server.urls["midi"]
         ports.close()
 
@@ -102,7 +104,7 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
 
     async def play():
         out = Capture()
-        ports = MidiPorts(server, Silent(), out, tempo=480.0)   # one 2-bar phrase per second
+        ports = MidiPorts(server, Silent(), out, tempo=480.0)  # one 2-bar phrase per second
         task = asyncio.create_task(ports.run())
         start = ports.clock.beat(time.monotonic())
         phrase_beats = ports.collector.phrase_beats
@@ -110,8 +112,8 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
         await asyncio.sleep((first - start + 0.05) * 60 / 480)
         for _ in range(4):
             ports.on_message(mido.Message("note_on", channel=9, note=36, velocity=100))
-            await asyncio.sleep(4 * 60 / 480 / 4)                # one beat
-        await asyncio.sleep(2 * phrase_beats * 60 / 480)         # the call, then the reply
+            await asyncio.sleep(4 * 60 / 480 / 4)  # one beat
+        await asyncio.sleep(2 * phrase_beats * 60 / 480)  # the call, then the reply
         task.cancel()
         ports.close()
         return out.sent
@@ -121,7 +123,7 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
     finally:
         server.close()
     kinds = [m.type for _, m in sent]
-    assert kinds.count("clock") > 24 * 8                      # our own clock went out
+    assert kinds.count("clock") > 24 * 8  # our own clock went out
     notes = [m for _, m in sent if m.type == "note_on"]
     assert server.counts["replies"] == 1 and server.counts["calls"] == 1
     assert all(m.channel == 9 for m in notes)

@@ -21,8 +21,9 @@ def _python_osc(address: str, *args) -> bytes:
     return builder.build().dgram
 
 
-@pytest.mark.parametrize("text", ["", "x", "abc", "abcd", '{"type": "call", "notes": []}',
-                                  "é" * 33, "{}" * 700])
+@pytest.mark.parametrize(
+    "text", ["", "x", "abc", "abcd", '{"type": "call", "notes": []}', "é" * 33, "{}" * 700]
+)
 def test_build_matches_python_osc(text):
     for address in ("/a", "/abc", "/latentjam/call", "/latentjam/reply"):
         assert build_osc(address, text) == _python_osc(address, text)
@@ -30,18 +31,21 @@ def test_build_matches_python_osc(text):
 
 def test_read_matches_python_osc_on_valid_and_damaged_datagrams():
     rng = random.Random(5)
-    messages = [_python_osc("/latentjam/call", '{"type": "call", "notes": []}'),
-                _python_osc("/latentjam/call", '{"a": 1}', 9001),
-                _python_osc("/latentjam/notes", 9000, 36, 100, 0, 38, 90, 8),
-                _python_osc("/latentjam/ping"), b"/latentjam/hello\0\0\0\0",
-                _python_osc("/x", "é" * 5, -7, "")]
+    messages = [
+        _python_osc("/latentjam/call", '{"type": "call", "notes": []}'),
+        _python_osc("/latentjam/call", '{"a": 1}', 9001),
+        _python_osc("/latentjam/notes", 9000, 36, 100, 0, 38, 90, 8),
+        _python_osc("/latentjam/ping"),
+        b"/latentjam/hello\0\0\0\0",
+        _python_osc("/x", "é" * 5, -7, ""),
+    ]
     datagrams = list(messages)
     for _ in range(3000):  # cut, flipped and shifted copies
         d = bytearray(rng.choice(messages))
         for _ in range(rng.randrange(1, 4)):
             op = rng.randrange(3)
             if op == 0 and len(d) > 1:
-                del d[rng.randrange(len(d)):]
+                del d[rng.randrange(len(d)) :]
             elif op == 1 and d:
                 d[rng.randrange(len(d))] = rng.choice(b"\0,sifb{\xff\xc3a")
             else:

@@ -37,8 +37,19 @@ def _run_patch(osc_port: int, tmp_path: Path) -> str:
         pytest.fail("Debian's Pure Data is needed: apt-get install -y puredata-core")
     harness = tmp_path / "harness.pd"
     harness.write_text(HARNESS)
-    cmd = [pd, "-nogui", "-nosound", "-nomidi", "-stderr", "-open", str(PATCH),
-           "-open", str(harness), "-send", f"latentjam-ports {osc_port} {_free_udp_port()}"]
+    cmd = [
+        pd,
+        "-nogui",
+        "-nosound",
+        "-nomidi",
+        "-stderr",
+        "-open",
+        str(PATCH),
+        "-open",
+        str(harness),
+        "-send",
+        f"latentjam-ports {osc_port} {_free_udp_port()}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     return done.stdout + done.stderr
 

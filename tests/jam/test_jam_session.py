@@ -17,10 +17,14 @@ from latentjam.jam.session import (
 )
 from latentjam.midi import read_midi
 
-BEAT = [{"pitch": 36, "velocity": 110, "step": 0}, {"pitch": 42, "velocity": 70, "step": 2},
-        {"pitch": 38, "velocity": 100, "step": 4, "offset": 0.25},
-        {"pitch": 36, "velocity": 90, "step": 8}, {"pitch": 38, "velocity": 100, "step": 12},
-        {"pitch": 42, "velocity": 60, "step": 20, "offset": -0.5}]
+BEAT = [
+    {"pitch": 36, "velocity": 110, "step": 0},
+    {"pitch": 42, "velocity": 70, "step": 2},
+    {"pitch": 38, "velocity": 100, "step": 4, "offset": 0.25},
+    {"pitch": 36, "velocity": 90, "step": 8},
+    {"pitch": 38, "velocity": 100, "step": 12},
+    {"pitch": 42, "velocity": 60, "step": 20, "offset": -0.5},
+]
 
 
 def make_call(jam_model, **fields):
@@ -47,9 +51,9 @@ def test_call_is_encoded_through_the_converter_exactly(tiny_drums):
     windows = tiny_drums.notes_to_windows(call.notes, call.bars, call.qpm)
     assert windows.shape == (1, 32, 27)
     grid = windows[0]
-    assert grid[0, 0] == 1 and grid[4, 1] == 1 and grid[20, 2] == 1      # kick, snare, hat
-    assert grid[4, 18 + 1] == pytest.approx(0.25, abs=1 / 60)             # late snare
-    assert grid[20, 18 + 2] == pytest.approx(-0.5, abs=1 / 60)            # early hat
+    assert grid[0, 0] == 1 and grid[4, 1] == 1 and grid[20, 2] == 1  # kick, snare, hat
+    assert grid[4, 18 + 1] == pytest.approx(0.25, abs=1 / 60)  # late snare
+    assert grid[20, 18 + 2] == pytest.approx(-0.5, abs=1 / 60)  # early hat
     back = tiny_drums.windows_to_notes(windows, 2, 120.0)
     assert sorted((n.pitch, n.step) for n in back) == sorted((n.pitch, n.step) for n in call.notes)
 
@@ -70,6 +74,7 @@ def test_radius_sets_the_distance_from_the_call(tiny_drums):
         for seed in range(8):
             s.respond(make_call(tiny_drums, params={"radius": radius, "seed": seed}))
         return np.mean([np.linalg.norm(e.reply_latent - e.call_latent) for e in s.history])
+
     near, far = distance(0.1), distance(1.0)
     assert far > 5 * near > 0
 
@@ -80,8 +85,9 @@ def test_attribute_nudge_moves_the_reply_along_its_vector(tiny_drums):
     try:
         s = Session(tiny_drums)
         s.respond(make_call(tiny_drums, params={"radius": 0, "seed": 1}))
-        s.respond(make_call(tiny_drums, params={"radius": 0, "seed": 1,
-                                                "nudges": {"density": 2.0}}))
+        s.respond(
+            make_call(tiny_drums, params={"radius": 0, "seed": 1, "nudges": {"density": 2.0}})
+        )
         moved = s.history[1].reply_latent - s.history[0].reply_latent
         np.testing.assert_allclose(moved, 2.0 * tiny_drums.attributes["density"], atol=1e-9)
     finally:
@@ -114,8 +120,9 @@ def test_longer_calls_and_replies(tiny_drums):
     notes = [*BEAT, {"pitch": 49, "velocity": 120, "step": 48}]
     reply = Session(tiny_drums).respond(make_call(tiny_drums, bars=4, reply_bars=3, notes=notes))
     assert reply["bars"] == 3 and all(n["step"] < 48 for n in reply["notes"])
-    windows = tiny_drums.notes_to_windows(make_call(tiny_drums, bars=4, notes=notes).notes, 4,
-                                          120.0)
+    windows = tiny_drums.notes_to_windows(
+        make_call(tiny_drums, bars=4, notes=notes).notes, 4, 120.0
+    )
     assert windows.shape == (2, 32, 27) and windows[1, 16, 7] == 1
 
 
@@ -139,8 +146,11 @@ def test_continuous_mode_walks_from_the_last_reply(tiny_drums):
 
 
 def test_melody_model(tiny_melody):
-    notes = [{"pitch": 60, "velocity": 90, "step": 0, "duration": 4},
-             {"pitch": 64, "velocity": 90, "step": 4}, {"pitch": 67, "velocity": 90, "step": 8}]
+    notes = [
+        {"pitch": 60, "velocity": 90, "step": 0, "duration": 4},
+        {"pitch": 64, "velocity": 90, "step": 4},
+        {"pitch": 67, "velocity": 90, "step": 8},
+    ]
     reply = Session(tiny_melody).respond(make_call(tiny_melody, notes=notes))
     assert all(21 <= n["pitch"] <= 108 and n["duration"] > 0 for n in reply["notes"])
     seq = notes_to_sequence(make_call(tiny_melody, notes=notes).notes, drums=False, bars=2)
@@ -153,7 +163,10 @@ def test_sequence_notes_round_trip():
     notes = (Note(36, 100, 0, 0.0), Note(38, 80, 5, 0.5), Note(42, 60, 31, -0.25))
     back = sequence_to_notes(notes_to_sequence(notes, drums=True), drums=True)
     assert [(n.pitch, n.velocity, n.step, n.offset) for n in back] == [
-        (36, 100, 0, 0.0), (38, 80, 5, 0.5), (42, 60, 31, -0.25)]
+        (36, 100, 0, 0.0),
+        (38, 80, 5, 0.5),
+        (42, 60, 31, -0.25),
+    ]
 
 
 def test_history_saves_as_midi_and_json_and_replays(tiny_drums, tmp_path):
@@ -174,11 +187,13 @@ def test_history_saves_as_midi_and_json_and_replays(tiny_drums, tmp_path):
 
 def test_bit_budget_channel(tiny_drums):
     pytest.importorskip("latentjam.channel")
+
     def spread(bits):
         s = Session(tiny_drums)
         for seed in range(6):
             s.respond(make_call(tiny_drums, params={"seed": seed, "radius": 0, "bits": bits}))
         return np.mean([np.linalg.norm(e.reply_latent - e.call_latent) for e in s.history])
+
     faithful, free = spread(200.0), spread(0.0)
     assert faithful < 1e-3 < free
 
@@ -209,8 +224,17 @@ def test_shipped_drums_model_answers_and_steers(drums_model):
         s = Session(drums_model)
         counts = []
         for seed in range(8):
-            r = s.respond(make_call(drums_model, params={
-                "seed": seed, "temperature": 0, "radius": 0.5, "nudges": {"density": amount}}))
+            r = s.respond(
+                make_call(
+                    drums_model,
+                    params={
+                        "seed": seed,
+                        "temperature": 0,
+                        "radius": 0.5,
+                        "nudges": {"density": amount},
+                    },
+                )
+            )
             counts.append(len(r["notes"]))
         return np.mean(counts)
 
@@ -236,26 +260,46 @@ def test_shipped_drums_model_answers_sparse_calls_and_every_knob_moves(drums_mod
     rng = np.random.default_rng(7)
     s = Session(drums_model, seed=0)
     for i in range(24):  # calls of one to three hits, at the default knobs
-        hits = [{"pitch": int(rng.choice([36, 38, 42])), "velocity": 100,
-                 "step": int(rng.integers(0, 32))} for _ in range(1 + i % 3)]
+        hits = [
+            {
+                "pitch": int(rng.choice([36, 38, 42])),
+                "velocity": 100,
+                "step": int(rng.integers(0, 32)),
+            }
+            for _ in range(1 + i % 3)
+        ]
         reply = s.respond(make_call(drums_model, notes=hits, params={}))
         assert reply["notes"], f"silent reply to {hits}"
     rock = [{"pitch": 42, "velocity": 80, "step": k} for k in range(0, 32, 2)]
-    rock += [{"pitch": 36 if k % 8 == 0 else 38, "velocity": 110, "step": k}
-             for k in range(0, 32, 4)]
+    rock += [
+        {"pitch": 36 if k % 8 == 0 else 38, "velocity": 110, "step": k} for k in range(0, 32, 4)
+    ]
     counts = []
     for amount in (-3.0, -1.5, 0.0, 1.5, 3.0):
-        replies = [Session(drums_model).respond(make_call(drums_model, notes=rock, params={
-            "seed": seed, "temperature": 0, "radius": 0.3, "nudges": {"density": amount}}))
-            for seed in range(6)]
+        replies = [
+            Session(drums_model).respond(
+                make_call(
+                    drums_model,
+                    notes=rock,
+                    params={
+                        "seed": seed,
+                        "temperature": 0,
+                        "radius": 0.3,
+                        "nudges": {"density": amount},
+                    },
+                )
+            )
+            for seed in range(6)
+        ]
         counts.append(np.mean([len(r["notes"]) for r in replies]))
     assert counts[0] > 0 and np.all(np.diff(counts) > 0), counts
 
 
 def test_a_pushed_first_downbeat_records_a_sane_midi_file(tiny_drums, tmp_path):
     s = Session(tiny_drums, "pushed")
-    s.respond(make_call(tiny_drums, notes=[{"pitch": 36, "velocity": 100, "step": 0,
-                                            "offset": -0.8}]))
+    s.respond(
+        make_call(tiny_drums, notes=[{"pitch": 36, "velocity": 100, "step": 0, "offset": -0.8}])
+    )
     midi_path, _ = s.save(tmp_path)
     seq = read_midi(midi_path)
     assert 0 < seq.end < 20  # beats: two bars of call and two of reply, not hours
@@ -270,8 +314,10 @@ def test_distinct_session_names_never_share_a_file():
     stems = [safe_stem(n) for n in names]
     assert len(set(stems)) == len(names)
     assert safe_stem("default") == "default" and all(len(s) <= 60 for s in stems)
-    assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-               for s in stems)
+    assert all(
+        set(s) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        for s in stems
+    )
 
 
 def test_a_sustained_flood_goes_silent_and_refusals_echo_the_id(tiny_drums, monkeypatch):

@@ -17,9 +17,14 @@ from latentjam.errors import LatentjamError
 pytest.importorskip("websockets")
 pytest.importorskip("pythonosc")
 
-CALL = {"type": "call", "notes": [{"pitch": 36, "velocity": 100, "step": 0},
-                                  {"pitch": 38, "velocity": 90, "step": 8, "offset": 0.1}],
-        "params": {"seed": 1, "temperature": 0.5}}
+CALL = {
+    "type": "call",
+    "notes": [
+        {"pitch": 36, "velocity": 100, "step": 0},
+        {"pitch": 38, "velocity": 90, "step": 8, "offset": 0.1},
+    ],
+    "params": {"seed": 1, "temperature": 0.5},
+}
 
 
 def valid_reply(event: dict) -> None:
@@ -189,8 +194,9 @@ def _fuzz_cases() -> list[tuple[str, bytes]]:
         "json null": b"null",
         "NaN constant": good.replace('"seed": 1', '"seed": NaN').encode(),
         "deep nesting": b"[" * 30_000 + b"]" * 30_000,
-        "huge payload": b'{"type": "call", "notes": [' + b'{"pitch": 36, "step": 0},' * 4000
-                        + b"{}]}",
+        "huge payload": b'{"type": "call", "notes": ['
+        + b'{"pitch": 36, "step": 0},' * 4000
+        + b"{}]}",
         "unknown type": b'{"type": "dance"}',
         "unknown field": json.dumps({**CALL, "volume": 11}).encode(),
         "unknown model": json.dumps({**CALL, "model": "cello"}).encode(),
@@ -199,19 +205,22 @@ def _fuzz_cases() -> list[tuple[str, bytes]]:
         "note not an object": json.dumps({**CALL, "notes": [36]}).encode(),
         "pitch too high": json.dumps({**CALL, "notes": [{"pitch": 300, "step": 0}]}).encode(),
         "negative pitch": json.dumps({**CALL, "notes": [{"pitch": -1, "step": 0}]}).encode(),
-        "velocity 0": json.dumps({**CALL, "notes": [{"pitch": 36, "velocity": 0, "step": 0}]}
-                                 ).encode(),
-        "velocity 200": json.dumps({**CALL, "notes": [{"pitch": 36, "velocity": 200,
-                                                       "step": 0}]}).encode(),
+        "velocity 0": json.dumps(
+            {**CALL, "notes": [{"pitch": 36, "velocity": 0, "step": 0}]}
+        ).encode(),
+        "velocity 200": json.dumps(
+            {**CALL, "notes": [{"pitch": 36, "velocity": 200, "step": 0}]}
+        ).encode(),
         "step past the end": json.dumps({**CALL, "notes": [{"pitch": 36, "step": 99}]}).encode(),
         "fractional step": json.dumps({**CALL, "notes": [{"pitch": 36, "step": 1.5}]}).encode(),
-        "offset out of range": json.dumps({**CALL, "notes": [{"pitch": 36, "step": 0,
-                                                              "offset": 3}]}).encode(),
+        "offset out of range": json.dumps(
+            {**CALL, "notes": [{"pitch": 36, "step": 0, "offset": 3}]}
+        ).encode(),
         "string pitch": json.dumps({**CALL, "notes": [{"pitch": "C", "step": 0}]}).encode(),
-        "boolean velocity": json.dumps({**CALL, "notes": [{"pitch": 36, "velocity": True,
-                                                           "step": 0}]}).encode(),
-        "too many notes": json.dumps({**CALL, "notes": [{"pitch": 36, "step": 0}] * 1000}
-                                     ).encode(),
+        "boolean velocity": json.dumps(
+            {**CALL, "notes": [{"pitch": 36, "velocity": True, "step": 0}]}
+        ).encode(),
+        "too many notes": json.dumps({**CALL, "notes": [{"pitch": 36, "step": 0}] * 1000}).encode(),
         "zero bars": json.dumps({**CALL, "bars": 0}).encode(),
         "100 bars": json.dumps({**CALL, "bars": 100}).encode(),
         "wrong steps per bar": json.dumps({**CALL, "steps_per_bar": 12}).encode(),
@@ -305,10 +314,11 @@ def test_fuzz_every_transport_survives(running_jam):
         time.sleep(0.01)
     osc.send(CALL)
     assert osc.recv()[0] == "/latentjam/reply"
-    total = len(kinds) + 2 + len(osc_cases)   # + over-long TCP line, over-size WS frame
+    total = len(kinds) + 2 + len(osc_cases)  # + over-long TCP line, over-size WS frame
     print(f"fuzz: {total} kinds of malformed input, {answered} TCP messages, all answered")
-    health = json.loads(urllib.request.urlopen(running_jam.server.urls["health"],
-                                               timeout=10).read())
+    health = json.loads(
+        urllib.request.urlopen(running_jam.server.urls["health"], timeout=10).read()
+    )
     assert health["status"] == "ok" and health["errors"] >= len(cases)
 
 
@@ -397,7 +407,7 @@ def test_a_client_that_never_reads_does_not_stall_the_others(running_jam):
     stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stuck.connect(("127.0.0.1", running_jam.port("tcp")))
     big = {**CALL, "bars": 8, "reply_bars": 8, "params": {"temperature": 2.0, "seed": 3}}
-    stuck.sendall((json.dumps(big) + "\n").encode() * 90)    # replies pile up unread
+    stuck.sendall((json.dumps(big) + "\n").encode() * 90)  # replies pile up unread
     time.sleep(0.5)
     other = TcpClient(running_jam.port("tcp"))
     t0 = time.perf_counter()
@@ -411,8 +421,9 @@ def test_a_client_that_never_reads_does_not_stall_the_others(running_jam):
     other.close()
 
 
-def test_a_bar_of_simultaneous_calls_shares_passes_and_matches_lone_answers(running_jam,
-                                                                          tiny_drums):
+def test_a_bar_of_simultaneous_calls_shares_passes_and_matches_lone_answers(
+    running_jam, tiny_drums
+):
     """24 players calling at once (after one bar that tells the server who plays): far fewer
     forward passes than calls (calls batched; the first ones encoded while the rest arrive),
     and every reply equals the reply to that call answered alone (temperature 0)."""
@@ -421,11 +432,18 @@ def test_a_bar_of_simultaneous_calls_shares_passes_and_matches_lone_answers(runn
 
     clients = [TcpClient(running_jam.port("tcp")) for _ in range(24)]
     try:
+
         def call(c: int, bar: int) -> dict:
-            notes = [{"pitch": 36, "velocity": 100, "step": 0}, {"pitch": 42, "velocity": 60,
-                      "step": (3 * c + bar) % 32, "offset": 0.05 * (c % 5)}]
-            return {"type": "call", "id": f"{c}-{bar}", "notes": notes,
-                    "params": {"seed": c, "temperature": 0.0, "radius": 0.5}}
+            notes = [
+                {"pitch": 36, "velocity": 100, "step": 0},
+                {"pitch": 42, "velocity": 60, "step": (3 * c + bar) % 32, "offset": 0.05 * (c % 5)},
+            ]
+            return {
+                "type": "call",
+                "id": f"{c}-{bar}",
+                "notes": notes,
+                "params": {"seed": c, "temperature": 0.0, "radius": 0.5},
+            }
 
         for bar in range(2):
             before = running_jam.server.worker.batches

@@ -13,10 +13,13 @@ from latentjam.jam.session import Session
 
 
 def _call(c: int):
-    notes = [{"pitch": 36, "velocity": 100, "step": 0},
-             {"pitch": 38, "velocity": 70 + c, "step": (5 * c) % 32, "offset": 0.1}]
-    return parse_message({"type": "call", "id": c, "notes": notes,
-                          "params": {"seed": c, "temperature": 0.0}}).call
+    notes = [
+        {"pitch": 36, "velocity": 100, "step": 0},
+        {"pitch": 38, "velocity": 70 + c, "step": (5 * c) % 32, "offset": 0.1},
+    ]
+    return parse_message(
+        {"type": "call", "id": c, "notes": notes, "params": {"seed": c, "temperature": 0.0}}
+    ).call
 
 
 def test_calls_encoded_ahead_are_answered_as_if_alone(tiny_drums, monkeypatch):

@@ -16,9 +16,25 @@ def test_two_process_gloo_run_trains(tmp_path):
     x = (rng.random((64, 32, 27)) < 0.1).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "latentjam", "train", "--preset", "tiny-drums",
-           "--data", str(tmp_path / "x.npy"), "--out", str(out), "--max-steps", "4",
-           "--devices", "2", "--strategy", "ddp", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "latentjam",
+        "train",
+        "--preset",
+        "tiny-drums",
+        "--data",
+        str(tmp_path / "x.npy"),
+        "--out",
+        str(out),
+        "--max-steps",
+        "4",
+        "--devices",
+        "2",
+        "--strategy",
+        "ddp",
+        "--no-progress",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "GLOBAL_RANK: 1" in proc.stderr + proc.stdout  # really two processes

@@ -132,8 +132,9 @@ def self_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarray:
     out = np.empty((n, n))
     for a in range(0, n, block):
         b = min(a + block, n)
-        rows = _cross_t(xt[:, a:b], xt[:, :b], distance,
-                        None if norms is None else (norms[a:b], norms[:b]))
+        rows = _cross_t(
+            xt[:, a:b], xt[:, :b], distance, None if norms is None else (norms[a:b], norms[:b])
+        )
         out[a:b, :b] = rows
         out[:a, a:b] = rows[:, :a].T
     return out
@@ -150,9 +151,9 @@ def earlier_distances(x: np.ndarray, distance: str, block: int = 64) -> np.ndarr
     norms = _norms(xt) if distance == "cosine" else None  # per frame, so once
     for a in range(0, n, block):
         b = min(a + block, n)
-        rows = _cross_t(xt[:, a:b], xt[:, :b], distance,
-                        None if norms is None else (norms[a:b], norms[:b]))  # (b - a, b)
+        rows = _cross_t(
+            xt[:, a:b], xt[:, :b], distance, None if norms is None else (norms[a:b], norms[:b])
+        )  # (b - a, b)
         rows[:, a:][upper[: b - a, : b - a]] = 0.0
         out[a:b, :b] = rows
     return out
-

@@ -67,9 +67,7 @@ def default_thresholds(table: np.ndarray, count: int = 100) -> np.ndarray:
     return np.linspace(0.0, top if top > 0 else 1.0, count)
 
 
-def sweep(
-    features, thresholds=None, distance: str = "euclidean", count: int = 100
-) -> SweepResult:
+def sweep(features, thresholds=None, distance: str = "euclidean", count: int = 100) -> SweepResult:
     """Information-rate sums over a range of thresholds; keep the best (first on ties).
 
     features: raw frames (N, D) (chroma (N, 12) for "tonnetz"); thresholds: (T,) or None for
@@ -201,18 +199,34 @@ class _State:
     @classmethod
     def empty(cls, n: int) -> _State:
         """The oracle with only the empty state 0, room for n frames."""
-        return cls([-1] + [0] * n, [0] * (n + 1), [-1] + [0] * n, [None] * (n + 1),
-                   bytearray(n + 1) + b"\x01", {},
-                   np.empty(n, dtype=np.intp), 0, bytearray(n + 1))
+        return cls(
+            [-1] + [0] * n,
+            [0] * (n + 1),
+            [-1] + [0] * n,
+            [None] * (n + 1),
+            bytearray(n + 1) + b"\x01",
+            {},
+            np.empty(n, dtype=np.intp),
+            0,
+            bytearray(n + 1),
+        )
 
     def copy(self) -> _State:
         """An independent copy (for the half of a split class)."""
         fwd = self.fwd[:]
         for k in np.flatnonzero(np.frombuffer(self.has_fwd, dtype=np.uint8)[:-1]).tolist():
             fwd[k] = fwd[k][:]
-        return _State(self.sfx[:], self.lrs[:], self.sym[:], fwd, bytearray(self.has_fwd),
-                      {d: v[:] for d, v in self.links.items()},
-                      self.founders.copy(), self.n_founders, bytearray(self.is_founder))
+        return _State(
+            self.sfx[:],
+            self.lrs[:],
+            self.sym[:],
+            fwd,
+            bytearray(self.has_fwd),
+            {d: v[:] for d, v in self.links.items()},
+            self.founders.copy(),
+            self.n_founders,
+            bytearray(self.is_founder),
+        )
 
 
 def _grow(st: _State, frames, thr, lo: int, hi: int, i: int):

@@ -232,8 +232,9 @@ def _distinct_ir_sums(rows: np.ndarray) -> np.ndarray:
     n_rows, n = rows.shape[0], rows.shape[1] - 1
     reach = np.maximum.accumulate(np.arange(n + 1) - rows, axis=1)  # (T, N + 1), <= N
     # end[:, j]: the first state p with reach > j (N + 1: none), j = 0..N-1
-    counts = np.bincount((reach + np.arange(n_rows)[:, None] * (n + 1)).ravel(),
-                         minlength=n_rows * (n + 1)).reshape(n_rows, n + 1)
+    counts = np.bincount(
+        (reach + np.arange(n_rows)[:, None] * (n + 1)).ravel(), minlength=n_rows * (n + 1)
+    ).reshape(n_rows, n + 1)
     end = np.cumsum(counts, axis=1)[:, :n]
     cols = np.arange(n)
     size = end - 1 - cols  # block length from each j (0: frame j is coded on its own)
@@ -348,9 +349,7 @@ def generate(
             jumps.append(sfx[k])
         jumps += [j for j in rsfx[k] if lrs[j] >= min_context]
         if sfx[k] > 0:
-            jumps += [
-                j for j in rsfx[sfx[k]] if j != k and min(lrs[j], lrs[k]) >= min_context
-            ]
+            jumps += [j for j in rsfx[sfx[k]] if j != k and min(lrs[j], lrs[k]) >= min_context]
         if jumps and rng.random() >= p_continue:
             k = int(jumps[rng.integers(len(jumps))])
         k = k + 1 if k < n else 1

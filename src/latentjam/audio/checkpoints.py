@@ -17,19 +17,27 @@ from latentjam.errors import LatentjamError
 SHIPPED = ("mel-vae", "wave-tiny")
 
 
-def save_model(model, path: str | os.PathLike, metadata: dict | None = None, *,
-               half: bool = True) -> Path:
+def save_model(
+    model, path: str | os.PathLike, metadata: dict | None = None, *, half: bool = True
+) -> Path:
     """Write {"kind", "config", "state_dict", "metadata"} atomically (fp16 weights by default)."""
     import torch
 
     from latentjam.training.adversarial import save_checkpoint
 
-    state = {k: (v.half() if half and v.is_floating_point() else v)
-             for k, v in model.state_dict().items()}
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v)
+        for k, v in model.state_dict().items()
+    }
     state = {k: v for k, v in state.items() if not k.startswith("stft_loss.")}
-    payload = {"format": "latentjam-model/1", "kind": model.config.kind,
-               "config": model.config.to_dict(), "state_dict": state,
-               "metadata": dict(metadata or {}), "torch": str(torch.__version__)}
+    payload = {
+        "format": "latentjam-model/1",
+        "kind": model.config.kind,
+        "config": model.config.to_dict(),
+        "state_dict": state,
+        "metadata": dict(metadata or {}),
+        "torch": str(torch.__version__),
+    }
     return save_checkpoint(path, payload)
 
 
@@ -49,8 +57,9 @@ def load_audio_model(name_or_path: str | os.PathLike):
     if not path.is_file():
         shipped = pretrained_dir() / f"{name_or_path}.pt"
         if not shipped.is_file():
-            raise LatentjamError(f"no audio model named or found at {name_or_path!r} "
-                                 f"(shipped: {', '.join(SHIPPED)})")
+            raise LatentjamError(
+                f"no audio model named or found at {name_or_path!r} (shipped: {', '.join(SHIPPED)})"
+            )
         path = shipped
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -61,11 +70,13 @@ def load_audio_model(name_or_path: str | os.PathLike):
     model = build(payload["config"])
     state = payload.get("state_dict", payload.get("generator"))
     missing, unexpected = model.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False)
+        {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False
+    )
     missing = [k for k in missing if not k.startswith("stft_loss.")]
     if missing or unexpected:
-        raise LatentjamError(f"{path} does not match its config (missing {missing[:3]}, "
-                             f"unexpected {unexpected[:3]})")
+        raise LatentjamError(
+            f"{path} does not match its config (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     model.eval()
     model.metadata = payload.get("metadata", {})
     return model

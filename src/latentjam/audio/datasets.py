@@ -43,9 +43,16 @@ def audio_files(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in found if p.is_file())
 
 
-def load_segments(folder: str | os.PathLike, *, sample_rate: int, length: int,
-                  split: str | None = "train", hop: int | None = None,
-                  min_rms: float = 1e-3, max_segments: int | None = None) -> np.ndarray:
+def load_segments(
+    folder: str | os.PathLike,
+    *,
+    sample_rate: int,
+    length: int,
+    split: str | None = "train",
+    hop: int | None = None,
+    min_rms: float = 1e-3,
+    max_segments: int | None = None,
+) -> np.ndarray:
     """Fixed-length mono segments of the folder's audio, shape (k, length) float32.
 
     `split` keeps files whose `split_of(relative path)` matches (None keeps all; a folder holding
@@ -103,8 +110,13 @@ def bach_chorale_pieces(limit: int | None = None) -> Iterator[tuple[str, Callabl
         yield Path(p).stem, make(p)
 
 
-def render_bundled(out_dir: str | os.PathLike, *, sample_rate: int = 16000, pieces: int = 60,
-                   progress: bool = False) -> Path:
+def render_bundled(
+    out_dir: str | os.PathLike,
+    *,
+    sample_rate: int = 16000,
+    pieces: int = 60,
+    progress: bool = False,
+) -> Path:
     """Render `pieces` Bach chorales on GM piano to out_dir/{train,valid,test}/*.flac + manifest."""
     from latentjam.audio.render import as_piano, find_soundfont, render_midi_bytes
     from latentjam.midi import read_midi, to_midi_bytes
@@ -129,8 +141,12 @@ def render_bundled(out_dir: str | os.PathLike, *, sample_rate: int = 16000, piec
     if not entries:
         raise LatentjamError("rendering produced no audio")
     manifest = {
-        "version": BUNDLED_VERSION, "corpus": "music21 Bach chorales", "instrument": "GM piano",
-        "soundfont": sf2.name, "sample_rate": sample_rate, "files": entries,
+        "version": BUNDLED_VERSION,
+        "corpus": "music21 Bach chorales",
+        "instrument": "GM piano",
+        "soundfont": sf2.name,
+        "sample_rate": sample_rate,
+        "files": entries,
     }
     tmp = out_dir / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
@@ -138,8 +154,9 @@ def render_bundled(out_dir: str | os.PathLike, *, sample_rate: int = 16000, piec
     return out_dir
 
 
-def bundled_audio_dir(sample_rate: int = 16000, pieces: int = 60, *,
-                      progress: bool = False) -> Path:
+def bundled_audio_dir(
+    sample_rate: int = 16000, pieces: int = 60, *, progress: bool = False
+) -> Path:
     """The rendered bundled corpus folder in the cache, rendering it first if it is missing."""
     out = cache_root() / "audio" / f"bach-chorales-piano-{sample_rate}-{pieces}-v{BUNDLED_VERSION}"
     if not (out / "manifest.json").is_file():

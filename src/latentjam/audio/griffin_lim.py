@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 
-def griffin_lim(magnitude, *, n_fft: int, hop_length: int, n_iter: int = 32,
-                momentum: float = 0.99, length: int | None = None, seed: int = 0):
+def griffin_lim(
+    magnitude,
+    *,
+    n_fft: int,
+    hop_length: int,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    length: int | None = None,
+    seed: int = 0,
+):
     """Estimate audio whose |STFT| matches `magnitude` (..., n_fft//2+1, T) -> (..., n) tensor.
 
     Uses a Hann window, centred frames (as `torch.stft(center=True)`), random initial phase from
@@ -30,8 +38,15 @@ def griffin_lim(magnitude, *, n_fft: int, hop_length: int, n_iter: int = 32,
         return torch.istft(spec, n_fft, hop_length, window=window, center=True, length=n_out)
 
     def stft(x):
-        return torch.stft(x, n_fft, hop_length, window=window, center=True,
-                          pad_mode="constant", return_complex=True)
+        return torch.stft(
+            x,
+            n_fft,
+            hop_length,
+            window=window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )
 
     for _ in range(n_iter):
         rebuilt = stft(istft(mag * angles))

@@ -99,8 +99,9 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) ->
     return path
 
 
-def segment(audio: np.ndarray, length: int, hop: int | None = None, *,
-            pad: bool = False) -> np.ndarray:
+def segment(
+    audio: np.ndarray, length: int, hop: int | None = None, *, pad: bool = False
+) -> np.ndarray:
     """Cut (n,) audio into windows: returns (k, length) float32 (k may be 0).
 
     Windows start every `hop` samples (default: `length`, no overlap). With `pad`, a last partial

@@ -117,13 +117,22 @@ class MelSpec:
     def magnitude(self, audio):
         """|STFT| of audio (..., n) -> (..., n_freq, frames), a torch tensor."""
         torch = _torch()
-        x = torch.as_tensor(np.asarray(audio, dtype=np.float32) if isinstance(audio, np.ndarray)
-                            else audio, dtype=torch.float32)
+        x = torch.as_tensor(
+            np.asarray(audio, dtype=np.float32) if isinstance(audio, np.ndarray) else audio,
+            dtype=torch.float32,
+        )
         lead = x.shape[:-1]
         x = x.reshape(-1, x.shape[-1])  # (B, n)
         window = torch.hann_window(self.n_fft, dtype=x.dtype)
-        spec = torch.stft(x, self.n_fft, self.hop_length, window=window, center=True,
-                          pad_mode="constant", return_complex=True)  # (B, F, T)
+        spec = torch.stft(
+            x,
+            self.n_fft,
+            self.hop_length,
+            window=window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )  # (B, F, T)
         mag = spec.abs() / window.sum()
         return mag.reshape(*lead, mag.shape[-2], mag.shape[-1])
 
@@ -156,8 +165,9 @@ class MelSpec:
         torch = _torch()
         fb = torch.tensor(self.filterbank())  # (M, F)
         mel_power = torch.as_tensor(mel_power, dtype=torch.float32)
-        pinv = torch.tensor(_pinv(self.sample_rate, self.n_fft, self.n_mels, self.fmin,
-                                      self.fmax))  # (F, M)
+        pinv = torch.tensor(
+            _pinv(self.sample_rate, self.n_fft, self.n_mels, self.fmin, self.fmax)
+        )  # (F, M)
         power = torch.clamp(torch.matmul(pinv, mel_power), min=0.0) + 1e-12  # (..., F, T)
         fb_t_mel = torch.matmul(fb.T, mel_power)  # (..., F, T)
         for _ in range(n_iter):
@@ -165,8 +175,14 @@ class MelSpec:
             power = power * fb_t_mel / (torch.matmul(fb.T, torch.matmul(fb, power)) + 1e-12)
         return torch.sqrt(power)
 
-    def invert(self, scaled, *, n_iter: int = GRIFFIN_LIM_ITERATIONS, length: int | None = None,
-               seed: int = 0):
+    def invert(
+        self,
+        scaled,
+        *,
+        n_iter: int = GRIFFIN_LIM_ITERATIONS,
+        length: int | None = None,
+        seed: int = 0,
+    ):
         """[0, 1] log-mel (..., n_mels, T) -> audio (..., n) float32 numpy via Griffin-Lim."""
         from latentjam.audio.griffin_lim import griffin_lim
 
@@ -177,6 +193,12 @@ class MelSpec:
             raise LatentjamError(f"expected {self.n_mels} mel bands, got shape {shape}")
         mag = self.mel_to_magnitude(self.unscale(scaled))
         window_sum = float(torch.hann_window(self.n_fft).sum())
-        audio = griffin_lim(mag * window_sum, n_fft=self.n_fft, hop_length=self.hop_length,
-                            n_iter=n_iter, length=length, seed=seed)
+        audio = griffin_lim(
+            mag * window_sum,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            n_iter=n_iter,
+            length=length,
+            seed=seed,
+        )
         return audio.numpy()

@@ -12,8 +12,9 @@ def _mag(x, n_fft: int):
 
     x = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1)
     window = torch.hann_window(n_fft)
-    spec = torch.stft(x, n_fft, n_fft // 4, window=window, center=True, pad_mode="constant",
-                      return_complex=True)
+    spec = torch.stft(
+        x, n_fft, n_fft // 4, window=window, center=True, pad_mode="constant", return_complex=True
+    )
     return spec.abs() / window.sum()  # (F, T)
 
 

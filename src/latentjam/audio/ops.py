@@ -16,8 +16,9 @@ def decode_mels(model, mels, n_iter: int | None = None) -> np.ndarray:
     return spec.invert(mels, n_iter=n_iter, length=spec.samples(model.config.frames))
 
 
-def reconstruct(model, audio: np.ndarray, *,
-                n_iter: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def reconstruct(
+    model, audio: np.ndarray, *, n_iter: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Encode and decode (n,) audio at the model's rate -> (audio (n,), [0,1] mel of the output)."""
     import torch
 
@@ -44,8 +45,9 @@ def _display_mel(model, audio: np.ndarray) -> np.ndarray:
     return spec(audio).numpy()
 
 
-def sample(model, n: int, *, seconds: float = 2.0, seed: int = 0,
-           temperature: float = 1.0) -> list[np.ndarray]:
+def sample(
+    model, n: int, *, seconds: float = 2.0, seed: int = 0, temperature: float = 1.0
+) -> list[np.ndarray]:
     """`n` clips decoded from z ~ N(0, temperature^2 I) -> list of (samples,) float32 arrays."""
     import torch
 

@@ -19,15 +19,23 @@ def _pyplot():
     return plt
 
 
-def save_spectrogram(mel: np.ndarray, path: str | os.PathLike, *, sample_rate: int,
-                     hop_length: int, title: str = "") -> Path:
+def save_spectrogram(
+    mel: np.ndarray, path: str | os.PathLike, *, sample_rate: int, hop_length: int, title: str = ""
+) -> Path:
     """Draw a [0, 1] log-mel (n_mels, frames) as a PNG (time in seconds, mel band index)."""
     plt = _pyplot()
     mel = np.asarray(mel)
     fig, ax = plt.subplots(figsize=(8, 3))
     seconds = mel.shape[1] * hop_length / sample_rate
-    im = ax.imshow(mel, origin="lower", aspect="auto", vmin=0.0, vmax=1.0, cmap="magma",
-                   extent=(0.0, seconds, 0, mel.shape[0]))
+    im = ax.imshow(
+        mel,
+        origin="lower",
+        aspect="auto",
+        vmin=0.0,
+        vmax=1.0,
+        cmap="magma",
+        extent=(0.0, seconds, 0, mel.shape[0]),
+    )
     ax.set_xlabel("time (s)")
     ax.set_ylabel("mel band")
     ax.set_title(title)
@@ -39,8 +47,15 @@ def save_spectrogram(mel: np.ndarray, path: str | os.PathLike, *, sample_rate: i
         plt.close(fig)
 
 
-def save_latent_map(mu: np.ndarray, sigma: np.ndarray, path: str | os.PathLike, *,
-                    values=None, value_name: str = "", title: str = "latent map") -> Path:
+def save_latent_map(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    values=None,
+    value_name: str = "",
+    title: str = "latent map",
+) -> Path:
     """The blog's latent map: posterior means of a 2-D latent, each with a 2-sigma ellipse,
     coloured by `values` (k,) if given; a second panel zooms into the density of the point
     farthest right. mu, sigma (k, 2)."""
@@ -64,8 +79,9 @@ def save_latent_map(mu: np.ndarray, sigma: np.ndarray, path: str | os.PathLike, 
     i = int(np.argmax(mu[:, 0]))
     cx, cy = mu[i]
     sx, sy = sigma[i]
-    gx, gy = np.meshgrid(np.linspace(cx - 3 * sx, cx + 3 * sx, 120),
-                         np.linspace(cy - 3 * sy, cy + 3 * sy, 120))
+    gx, gy = np.meshgrid(
+        np.linspace(cx - 3 * sx, cx + 3 * sx, 120), np.linspace(cy - 3 * sy, cy + 3 * sy, 120)
+    )
     dens = np.exp(-0.5 * (((gx - cx) / sx) ** 2 + ((gy - cy) / sy) ** 2)) / (2 * np.pi * sx * sy)
     zoom.contourf(gx, gy, dens, levels=20, cmap="viridis")
     zoom.set_title(f"density of the rightmost point (sigma {sx:.3g}, {sy:.3g})")

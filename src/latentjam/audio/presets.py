@@ -57,6 +57,11 @@ def segment_samples(model) -> int:
 def mel_segments(model, audio_segments: np.ndarray, batch: int = 256) -> np.ndarray:
     """Audio (k, n) -> [0, 1] log-mel (k, n_mels, frames) float32 for a `MelVAE`."""
     spec = model.mel_spec()
-    out = [spec(audio_segments[i:i + batch]).numpy() for i in range(0, len(audio_segments), batch)]
-    return np.concatenate(out) if out else np.zeros((0, spec.n_mels, model.config.frames),
-                                                    dtype=np.float32)
+    out = [
+        spec(audio_segments[i : i + batch]).numpy() for i in range(0, len(audio_segments), batch)
+    ]
+    return (
+        np.concatenate(out)
+        if out
+        else np.zeros((0, spec.n_mels, model.config.frames), dtype=np.float32)
+    )

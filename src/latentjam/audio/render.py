@@ -31,8 +31,10 @@ def find_soundfont() -> Path:
         raise missing_extra("pretty_midi", "audio")
     path = Path(next(iter(spec.submodule_search_locations))) / "TimGM6mb.sf2"
     if not path.is_file():
-        raise LatentjamError(f"pretty_midi is installed but has no soundfont at {path}; "
-                             f"set ${SOUNDFONT_ENV} to a General MIDI .sf2 file")
+        raise LatentjamError(
+            f"pretty_midi is installed but has no soundfont at {path}; "
+            f"set ${SOUNDFONT_ENV} to a General MIDI .sf2 file"
+        )
     return path
 
 
@@ -48,8 +50,9 @@ def as_piano(sequence):
     return replace(sequence, tracks=tracks, tempos=tempos, time_signatures=sigs)
 
 
-def render_midi_bytes(midi_bytes: bytes, sample_rate: int = 16000,
-                      soundfont: str | os.PathLike | None = None) -> np.ndarray:
+def render_midi_bytes(
+    midi_bytes: bytes, sample_rate: int = 16000, soundfont: str | os.PathLike | None = None
+) -> np.ndarray:
     """Render standard-MIDI-file bytes to mono float32 audio (n,) at `sample_rate`."""
     try:
         import midirenderer
@@ -66,8 +69,13 @@ def render_midi_bytes(midi_bytes: bytes, sample_rate: int = 16000,
     return audio
 
 
-def render_sequence(sequence, sample_rate: int = 16000, *, piano: bool = True,
-                    soundfont: str | os.PathLike | None = None) -> np.ndarray:
+def render_sequence(
+    sequence,
+    sample_rate: int = 16000,
+    *,
+    piano: bool = True,
+    soundfont: str | os.PathLike | None = None,
+) -> np.ndarray:
     """Render a `latentjam.music.Sequence` (on piano by default) to mono float32 audio (n,)."""
     from latentjam.midi import to_midi_bytes
 

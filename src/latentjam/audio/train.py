@@ -17,8 +17,7 @@ from latentjam.audio.presets import (
 from latentjam.errors import LatentjamError
 
 
-def training_arrays(model, folder, split: str | None = "train",
-                    max_segments: int | None = None):
+def training_arrays(model, folder, split: str | None = "train", max_segments: int | None = None):
     """The model's inputs from an audio folder: (k, n_mels, frames) mels or (k, n) audio.
 
     Training data (split "train" or None) overlaps by half a segment; other splits do not.
@@ -27,13 +26,20 @@ def training_arrays(model, folder, split: str | None = "train",
 
     n = segment_samples(model)
     hop = n // 2 if split in ("train", None) else n
-    audio = load_segments(folder, sample_rate=sample_rate_of(model), length=n, split=split,
-                          hop=hop, max_segments=max_segments)
+    audio = load_segments(
+        folder,
+        sample_rate=sample_rate_of(model),
+        length=n,
+        split=split,
+        hop=hop,
+        max_segments=max_segments,
+    )
     return mel_segments(model, audio) if is_mel(model) else audio
 
 
-def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int,
-                       seed: int) -> dict:
+def _fit_mel_lightning(
+    model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int, seed: int
+) -> dict:
     """Train a `MelVAE` in place through the shared Lightning training (beta-KL objective)."""
     from latentjam.regularizers.objective import Objective, ObjectiveConfig
     from latentjam.training.adversarial import evaluate
@@ -41,17 +47,32 @@ def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_
     from latentjam.training.data import ArrayDataModule
     from latentjam.training.fit import fit
 
-    cfg = TrainConfig(batch_size=batch_size, lr=1e-3, lr_decay=0.9995, lr_min=1e-4,
-                      max_steps=max_steps, grad_clip=5.0, seed=seed,
-                      checkpoint_every=max(100, max_steps // 4),
-                      val_every=max(50, max_steps // 10), log_every=max(1, min(50, max_steps)))
+    cfg = TrainConfig(
+        batch_size=batch_size,
+        lr=1e-3,
+        lr_decay=0.9995,
+        lr_min=1e-4,
+        max_steps=max_steps,
+        grad_clip=5.0,
+        seed=seed,
+        checkpoint_every=max(100, max_steps // 4),
+        val_every=max(50, max_steps // 10),
+        log_every=max(1, min(50, max_steps)),
+    )
     objective = Objective(ObjectiveConfig(kl="beta", beta=model.config.beta))
     data = ArrayDataModule(x, valid, batch_size=batch_size, seed=seed)
     import sys
 
     # a progress bar when someone watches (a terminal); quiet in logs and tests
-    fit(model, objective, data, cfg, out_dir / "lightning", progress=sys.stderr.isatty(),
-        description={"task": "audio", "kind": model.config.kind})
+    fit(
+        model,
+        objective,
+        data,
+        cfg,
+        out_dir / "lightning",
+        progress=sys.stderr.isatty(),
+        description={"task": "audio", "kind": model.config.kind},
+    )
     final = {"step": max_steps}
     final.update(evaluate(model, x[:512]))
     if valid is not None:
@@ -59,10 +80,20 @@ def _fit_mel_lightning(model, x, valid, out_dir: Path, *, max_steps: int, batch_
     return final
 
 
-def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
-                 max_seconds: float | None = None, batch_size: int | None = None,
-                 warmup_steps: int | None = None, max_segments: int | None = None,
-                 seed: int = 0, engine: str = "lightning", log=print) -> Path:
+def train_preset(
+    preset: str,
+    data_dir,
+    out_dir,
+    *,
+    max_steps: int = 2000,
+    max_seconds: float | None = None,
+    batch_size: int | None = None,
+    warmup_steps: int | None = None,
+    max_segments: int | None = None,
+    seed: int = 0,
+    engine: str = "lightning",
+    log=print,
+) -> Path:
     """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
 
     Mel presets train through the shared Lightning training (`latentjam.training.fit`, resumable
@@ -90,36 +121,58 @@ def train_preset(preset: str, data_dir, out_dir, *, max_steps: int = 2000,
         split = None
         log("no audio in the train split; training on every file (no validation)")
     try:
-        valid = (training_arrays(model, data_dir, "valid", max_segments=256 if mel else 16)
-                 if split else None)
+        valid = (
+            training_arrays(model, data_dir, "valid", max_segments=256 if mel else 16)
+            if split
+            else None
+        )
     except LatentjamError:
         valid = None
     bs = batch_size or (64 if mel else 8)
     if len(x) < bs:
         bs = max(1, len(x))
     train_cfg = AdversarialConfig(
-        max_steps=max_steps, batch_size=bs, lr=1e-3,
+        max_steps=max_steps,
+        batch_size=bs,
+        lr=1e-3,
         warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
         warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
-        log_every=max(1, min(100, max_steps // 10)), max_seconds=max_seconds, seed=seed)
+        log_every=max(1, min(100, max_steps // 10)),
+        max_seconds=max_seconds,
+        seed=seed,
+    )
     disc = None if mel else STFTDiscriminator()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    log(f"training {preset}: {len(x)} segments of shape {tuple(x.shape[1:])}, "
-        f"{sum(p.numel() for p in model.parameters())} parameters")
+    log(
+        f"training {preset}: {len(x)} segments of shape {tuple(x.shape[1:])}, "
+        f"{sum(p.numel() for p in model.parameters())} parameters"
+    )
     start = time.monotonic()
     if mel and engine == "lightning":
-        final = _fit_mel_lightning(model, x, valid, out_dir, max_steps=max_steps,
-                                   batch_size=bs, seed=seed)
+        final = _fit_mel_lightning(
+            model, x, valid, out_dir, max_steps=max_steps, batch_size=bs, seed=seed
+        )
         log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
     else:
-        history = train(model, x, config=train_cfg, discriminator=disc, valid=valid,
-                        checkpoint=out_dir / "checkpoint.pt",
-                        checkpoint_extra=lambda: {"config": model.config.to_dict(),
-                                                  "kind": model.config.kind},
-                        log=log)
+        history = train(
+            model,
+            x,
+            config=train_cfg,
+            discriminator=disc,
+            valid=valid,
+            checkpoint=out_dir / "checkpoint.pt",
+            checkpoint_extra=lambda: {"config": model.config.to_dict(), "kind": model.config.kind},
+            log=log,
+        )
         final = history[-1] if history else {"step": 0}
     final["seconds"] = round(time.monotonic() - start, 1)
-    meta = {"preset": preset, "steps": final["step"], "engine": engine if mel else "adversarial",
-            "train_segments": len(x), "final": final, "data": str(data_dir)}
+    meta = {
+        "preset": preset,
+        "steps": final["step"],
+        "engine": engine if mel else "adversarial",
+        "train_segments": len(x),
+        "final": final,
+        "data": str(data_dir),
+    }
     return save_model(model, out_dir / "model.pt", meta)

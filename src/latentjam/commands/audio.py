@@ -21,35 +21,49 @@ def register(subparsers) -> None:
     p.add_argument("--preset", choices=PRESETS, required=True)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="folder of WAV/FLAC/OGG files")
-    src.add_argument("--bundled", action="store_true",
-                     help="the bundled corpus: Bach chorales rendered on GM piano (cached)")
+    src.add_argument(
+        "--bundled",
+        action="store_true",
+        help="the bundled corpus: Bach chorales rendered on GM piano (cached)",
+    )
     p.add_argument("--out", type=Path, required=True, help="run folder")
     p.add_argument("--max-steps", type=int, default=2000, help="optimiser steps")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
     p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--engine", choices=("lightning", "loop"), default="lightning",
-                   help="mel presets: shared Lightning training (default) or the plain loop "
-                        "(waveform presets always use the generator/discriminator loop)")
+    p.add_argument(
+        "--engine",
+        choices=("lightning", "loop"),
+        default="lightning",
+        help="mel presets: shared Lightning training (default) or the plain loop "
+        "(waveform presets always use the generator/discriminator loop)",
+    )
     p.set_defaults(func=_train)
 
-    p = sub.add_parser("reconstruct", help="encode and decode an audio file",
-                       description="Encode an audio file window by window and decode it back "
-                       "(the model's measured limits are on its card: latentjam models NAME).")
+    p = sub.add_parser(
+        "reconstruct",
+        help="encode and decode an audio file",
+        description="Encode an audio file window by window and decode it back "
+        "(the model's measured limits are on its card: latentjam models NAME).",
+    )
     p.add_argument("input", type=Path, help="WAV, FLAC or OGG file")
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder (audio + picture)")
     p.set_defaults(func=_reconstruct)
 
-    p = sub.add_parser("sample", help="decode random latent vectors to audio",
-                       description="Decode latents drawn from the prior. The waveform VAE is not "
-                       "meant for this (InstructME generates with latent diffusion on top): "
-                       "expect noise-like textures from wave models.")
+    p = sub.add_parser(
+        "sample",
+        help="decode random latent vectors to audio",
+        description="Decode latents drawn from the prior. The waveform VAE is not "
+        "meant for this (InstructME generates with latent diffusion on top): "
+        "expect noise-like textures from wave models.",
+    )
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
     p.add_argument("-n", type=int, default=4, help="how many samples")
     p.add_argument("--seconds", type=float, default=2.0, help="length (waveform models)")
-    p.add_argument("--temperature", type=non_negative_float, default=1.0,
-                   help="scale of the latent draws")
+    p.add_argument(
+        "--temperature", type=non_negative_float, default=1.0, help="scale of the latent draws"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_sample)
@@ -67,8 +81,9 @@ def register(subparsers) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="folder of audio files")
     src.add_argument("--bundled", action="store_true", help="the bundled rendered chorales")
-    p.add_argument("--split", default="test", choices=("train", "valid", "test"),
-                   help="which split to draw")
+    p.add_argument(
+        "--split", default="test", choices=("train", "valid", "test"), help="which split to draw"
+    )
     p.add_argument("--max-points", type=int, default=500, help="windows drawn at most")
     p.add_argument("--out", type=Path, required=True, help="PNG file")
     p.set_defaults(func=_map)
@@ -91,10 +106,18 @@ def _spectrogram(model, audio, path, title):
     from latentjam.audio.mel import MelSpec
     from latentjam.audio.plots import save_spectrogram
 
-    spec = (model.mel_spec() if presets.is_mel(model)
-            else MelSpec(sample_rate=presets.sample_rate_of(model)))
-    save_spectrogram(spec(audio).numpy(), path, sample_rate=spec.sample_rate,
-                     hop_length=spec.hop_length, title=title)
+    spec = (
+        model.mel_spec()
+        if presets.is_mel(model)
+        else MelSpec(sample_rate=presets.sample_rate_of(model))
+    )
+    save_spectrogram(
+        spec(audio).numpy(),
+        path,
+        sample_rate=spec.sample_rate,
+        hop_length=spec.hop_length,
+        title=title,
+    )
 
 
 def _write(model, audio, out: Path, stem: str, title: str) -> None:
@@ -115,9 +138,16 @@ def _train(args) -> int:
     config = presets.preset_config(args.preset)
     data = _data_dir(args, config.sample_rate)
     seconds = args.max_minutes * 60 if args.max_minutes else None
-    path = train.train_preset(args.preset, data, args.out, max_steps=args.max_steps,
-                              max_seconds=seconds, batch_size=args.batch_size, seed=args.seed,
-                              engine=args.engine)
+    path = train.train_preset(
+        args.preset,
+        data,
+        args.out,
+        max_steps=args.max_steps,
+        max_seconds=seconds,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        engine=args.engine,
+    )
     print(f"model: {path}")
     model = checkpoints.load_audio_model(path)
     if presets.is_mel(model) and model.config.latent_dim == 2:
@@ -146,8 +176,9 @@ def _sample(args) -> int:
     if args.n < 1 or args.n > 256:
         raise LatentjamError("-n must be between 1 and 256")
     model = checkpoints.load_audio_model(args.model)
-    clips = ops.sample(model, args.n, seconds=args.seconds, seed=args.seed,
-                       temperature=args.temperature)
+    clips = ops.sample(
+        model, args.n, seconds=args.seconds, seed=args.seed, temperature=args.temperature
+    )
     for i, clip in enumerate(clips):
         _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} from {args.model}")
     return 0
@@ -187,13 +218,18 @@ def _latent_map(model, data: Path, split, max_points: int, out: Path) -> Path:
     from latentjam.audio.datasets import load_segments
     from latentjam.audio.plots import save_latent_map
 
-    segs = load_segments(data, sample_rate=model.config.sample_rate,
-                         length=presets.segment_samples(model), split=split,
-                         max_segments=max_points)
+    segs = load_segments(
+        data,
+        sample_rate=model.config.sample_rate,
+        length=presets.segment_samples(model),
+        split=split,
+        max_segments=max_points,
+    )
     mels = presets.mel_segments(model, segs)  # (k, n_mels, frames)
     mu, sigma = ops.latent_map(model, mels)  # (k, 2) each
-    return save_latent_map(mu, sigma, out, values=mels.mean(axis=(1, 2)),
-                           value_name="mean scaled log-mel")
+    return save_latent_map(
+        mu, sigma, out, values=mels.mean(axis=(1, 2)), value_name="mean scaled log-mel"
+    )
 
 
 __all__ = ["register"]

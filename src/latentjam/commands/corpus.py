@@ -11,7 +11,8 @@ from latentjam.commands.argtypes import positive_int
 def register(subparsers) -> None:
     """Add the `corpus` command and its `list`, `build` and `info` actions."""
     parser = subparsers.add_parser(
-        "corpus", help="real corpora: list, build (parse + cache tensors), info (counts)",
+        "corpus",
+        help="real corpora: list, build (parse + cache tensors), info (counts)",
         description="The bundled drum corpus and music21's melody and chorale corpora.",
     )
     actions = parser.add_subparsers(dest="corpus_action", metavar="ACTION")
@@ -20,14 +21,20 @@ def register(subparsers) -> None:
     listing = actions.add_parser("list", help="the corpora and whether they are cached")
     listing.set_defaults(func=run_list)
 
-    for action, text in (("build", "parse and cache a corpus's tensors (shows progress)"),
-                         ("info", "pieces, skipped pieces and windows per split/source/style")):
+    for action, text in (
+        ("build", "parse and cache a corpus's tensors (shows progress)"),
+        ("info", "pieces, skipped pieces and windows per split/source/style"),
+    ):
         p = actions.add_parser(action, help=text)
         p.add_argument("name", help="corpus name (see `latentjam corpus list`)")
-        p.add_argument("--kind", choices=("drums", "melody", "pianoroll"),
-                       help="converter (default: the corpus's own kind)")
-        p.add_argument("--bars", type=positive_int,
-                       help="bars per window (default 2; pianoroll: 1)")
+        p.add_argument(
+            "--kind",
+            choices=("drums", "melody", "pianoroll"),
+            help="converter (default: the corpus's own kind)",
+        )
+        p.add_argument(
+            "--bars", type=positive_int, help="bars per window (default 2; pianoroll: 1)"
+        )
         p.add_argument("--limit", type=int, help="only the first N pieces (a quick look)")
         p.add_argument("--workers", type=int, help="parser processes (default: up to 2)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -62,17 +69,20 @@ def _first_parse_notice(name: str, limit: int | None) -> None:
         return
     if store.cache_path(name, corpus_version(name, limit), "sequences").is_file():
         return
-    print(f"latentjam: {name} is parsed from music21 for the first time: this takes minutes "
-          "(the large corpora 5-25), then it is cached and later loads take a second",
-          file=sys.stderr)
+    print(
+        f"latentjam: {name} is parsed from music21 for the first time: this takes minutes "
+        "(the large corpora 5-25), then it is cached and later loads take a second",
+        file=sys.stderr,
+    )
 
 
 def _report(args) -> dict:
     from latentjam.corpora import corpus_report
 
     _first_parse_notice(args.name, args.limit)
-    return corpus_report(args.name, _converter(args), limit=args.limit,
-                         progress=not args.quiet, workers=args.workers)
+    return corpus_report(
+        args.name, _converter(args), limit=args.limit, progress=not args.quiet, workers=args.workers
+    )
 
 
 def run_list(args) -> int:
@@ -110,19 +120,22 @@ def run_info(args) -> int:
     pps = report["pieces_per_split"]
     print(f"corpus     {report['corpus']} ({report['version']}): {report['description']}")
     print(f"converter  {report['converter']}, windows of shape {tuple(report['shape'][1:])}")
-    print(f"pieces     {report['pieces']} (train {pps.get('train', 0)}, valid "
-          f"{pps.get('valid', 0)}, test {pps.get('test', 0)}); "
-          f"{report['pieces_without_windows']} too short for a window")
+    print(
+        f"pieces     {report['pieces']} (train {pps.get('train', 0)}, valid "
+        f"{pps.get('valid', 0)}, test {pps.get('test', 0)}); "
+        f"{report['pieces_without_windows']} too short for a window"
+    )
     print(f"skipped    {report['skipped']}")
     for reason, n in report["skipped_reasons"].items():
         print(f"  {n:5d}  {reason}")
-    print(f"windows    {report['windows']} (train {split['train']}, valid {split['valid']}, "
-          f"test {split['test']})")
+    print(
+        f"windows    {report['windows']} (train {split['train']}, valid {split['valid']}, "
+        f"test {split['test']})"
+    )
     print("per source")
     for source, n in report["windows_per_source"].items():
         s = report["windows_per_source_split"][source]
-        print(f"  {source:15s} {n:7d}  (train {s['train']}, valid {s['valid']}, "
-              f"test {s['test']})")
+        print(f"  {source:15s} {n:7d}  (train {s['train']}, valid {s['valid']}, test {s['test']})")
     print("per style")
     for source, styles in report["windows_per_style"].items():
         text = ", ".join(f"{style} {n}" for style, n in styles.items())

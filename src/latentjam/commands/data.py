@@ -25,18 +25,36 @@ def register(subparsers) -> None:
     )
     build.add_argument("sources", nargs="+", metavar="SRC", help="MIDI folder or file")
     build.add_argument("--kind", required=True, choices=("drums", "melody", "pianoroll"))
-    build.add_argument("--bars", type=positive_int, default=None,
-                       help="bars per window (default 2; pianoroll windows are 1 bar)")
+    build.add_argument(
+        "--bars",
+        type=positive_int,
+        default=None,
+        help="bars per window (default 2; pianoroll windows are 1 bar)",
+    )
     build.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
-    build.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default: all cores)")
-    build.add_argument("--mapping", choices=("gm", "roland"), default="gm",
-                       help="drum pitch map: General MIDI or Roland TD-11 (Groove MIDI Dataset)")
-    build.add_argument("--hop", type=positive_int, default=1, metavar="BARS",
-                       help="bars between window starts (default 1)")
-    build.add_argument("--metre", choices=("quarters", "four-four"), default="quarters",
-                       help="quarters: window every metre by 4-quarter-note bars from each "
-                       "downbeat; four-four: keep only stretches of 4-quarter-note bars")
+    build.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    build.add_argument(
+        "--mapping",
+        choices=("gm", "roland"),
+        default="gm",
+        help="drum pitch map: General MIDI or Roland TD-11 (Groove MIDI Dataset)",
+    )
+    build.add_argument(
+        "--hop",
+        type=positive_int,
+        default=1,
+        metavar="BARS",
+        help="bars between window starts (default 1)",
+    )
+    build.add_argument(
+        "--metre",
+        choices=("quarters", "four-four"),
+        default="quarters",
+        help="quarters: window every metre by 4-quarter-note bars from each "
+        "downbeat; four-four: keep only stretches of 4-quarter-note bars",
+    )
     build.add_argument("--low", type=int, default=21, help="pianoroll lowest pitch")
     build.add_argument("--high", type=int, default=108, help="pianoroll highest pitch")
     build.add_argument("--valid", type=float, default=0.1, help="fraction of files for valid")
@@ -56,8 +74,13 @@ def _build(args: argparse.Namespace) -> int:
     from latentjam.errors import LatentjamError
 
     converter = make_converter(
-        args.kind, bars=args.bars, mapping=args.mapping, hop_bars=args.hop, metre=args.metre,
-        low=args.low, high=args.high,
+        args.kind,
+        bars=args.bars,
+        mapping=args.mapping,
+        hop_bars=args.hop,
+        metre=args.metre,
+        low=args.low,
+        high=args.high,
     )
     for src in args.sources:  # a file named directly must be usable: say why not, and stop
         path = Path(src)
@@ -66,8 +89,14 @@ def _build(args: argparse.Namespace) -> int:
             if result.windows is None:
                 raise LatentjamError(f"{src}: {result.reason}: {result.message}")
     report = build_dataset(
-        args.sources, args.out, converter, kind=args.kind, workers=args.workers,
-        valid=args.valid, test=args.test, progress=not args.quiet,
+        args.sources,
+        args.out,
+        converter,
+        kind=args.kind,
+        workers=args.workers,
+        valid=args.valid,
+        test=args.test,
+        progress=not args.quiet,
     )
     print(report.summary())
     total = sum(report.windows.get(s, 0) for s in ("train", "valid", "test"))
@@ -79,8 +108,11 @@ def _build(args: argparse.Namespace) -> int:
     shares = (("train", 1.0 - args.valid - args.test), ("valid", args.valid), ("test", args.test))
     for split, share in shares:
         if share > 0 and report.windows.get(split, 0) == 0:
-            print(f"latentjam: warning: the {split} split has no windows "
-                  "(too few files for the split shares; see --valid / --test)", file=sys.stderr)
+            print(
+                f"latentjam: warning: the {split} split has no windows "
+                "(too few files for the split shares; see --valid / --test)",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -99,11 +131,15 @@ def _info(args: argparse.Namespace) -> int:
     print(f"sources: {', '.join(info['sources'])}")
     print("split    files  windows")
     for split in ("train", "valid", "test"):
-        print(f"{split:<7} {counts['files_per_split'][split]:>6} "
-              f"{counts['windows_per_split'][split]:>8}")
-    print(f"files: {counts['files_found']} found, {counts['files_used']} used, "
-          f"{counts['files_skipped']} skipped; {counts.get('other_files_ignored', 0)} files "
-          "not named as MIDI ignored")
+        print(
+            f"{split:<7} {counts['files_per_split'][split]:>6} "
+            f"{counts['windows_per_split'][split]:>8}"
+        )
+    print(
+        f"files: {counts['files_found']} found, {counts['files_used']} used, "
+        f"{counts['files_skipped']} skipped; {counts.get('other_files_ignored', 0)} files "
+        "not named as MIDI ignored"
+    )
     for reason, n in counts["skipped_by_reason"].items():
         print(f"  skipped, {reason}: {n}")
     if counts["files_skipped"]:

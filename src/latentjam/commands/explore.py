@@ -31,8 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sample", help="new pieces from a model's prior")
     _model_arg(p)
     p.add_argument("-n", type=int, default=8, help="how many pieces (default 8)")
-    p.add_argument("--temperature", type=non_negative_float, default=0.5,
-                   help="decoder temperature: 0 = most likely outputs (default 0.5)")
+    p.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=0.5,
+        help="decoder temperature: 0 = most likely outputs (default 0.5)",
+    )
     p.add_argument("--seed", type=int, default=0, help="same seed, same pieces")
     _out_args(p)
     p.set_defaults(func=run_sample)
@@ -56,10 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("attribute", help="move a piece along an attribute vector")
     p.add_argument("input", help="MIDI file")
     _model_arg(p)
-    p.add_argument("--attribute", default="density",
-                   help="density, velocity, offset (drums) or density, pitch (melody)")
-    p.add_argument("--scales", default=DEFAULT_SCALES,
-                   help=f"comma-separated multiples of the vector (default {DEFAULT_SCALES})")
+    p.add_argument(
+        "--attribute",
+        default="density",
+        help="density, velocity, offset (drums) or density, pitch (melody)",
+    )
+    p.add_argument(
+        "--scales",
+        default=DEFAULT_SCALES,
+        help=f"comma-separated multiples of the vector (default {DEFAULT_SCALES})",
+    )
     _window_arg(p)
     _out_args(p)
     # `--scales -1,-0.5,0` : read a value starting with "-digit" as a value, not an option
@@ -79,8 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("humanize", help="give a quantised drum pattern a played feel")
     p.add_argument("input", help="MIDI file with drums")
     p.add_argument("--out", required=True, help="MIDI file to write (PNG and WAV beside it)")
-    p.add_argument("--temperature", type=non_negative_float, default=0.0,
-                   help="0: the most typical feel; > 0: sample a groove style")
+    p.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=0.0,
+        help="0: the most typical feel; > 0: sample a groove style",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default="humanize", help="humanize model name or file")
     p.add_argument("--audio", action="store_true", help="also render a WAV")
@@ -88,21 +102,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _model_arg(p: argparse.ArgumentParser, default: str = "drums") -> None:
-    p.add_argument("--model", default=default,
-                   help=f"shipped model name or model file (default {default})")
+    p.add_argument(
+        "--model", default=default, help=f"shipped model name or model file (default {default})"
+    )
 
 
 def _window_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--window", type=int, default=None,
-                   help="which window of a longer piece to use, counted from 0 "
-                        "(default: the window with the most notes)")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="which window of a longer piece to use, counted from 0 "
+        "(default: the window with the most notes)",
+    )
 
 
 def _out_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--audio", action="store_true",
-                   help="also render the main MIDI file (everything in sequence) as a WAV "
-                        "through a General MIDI soundfont")
+    p.add_argument(
+        "--audio",
+        action="store_true",
+        help="also render the main MIDI file (everything in sequence) as a WAV "
+        "through a General MIDI soundfont",
+    )
     p.add_argument("--qpm", type=float, default=120.0, help="tempo of generated MIDI")
 
 
@@ -140,8 +162,9 @@ def _render(seq, path: Path) -> Path:
     return write_audio(path, peak_normalize(wav), AUDIO_RATE)
 
 
-def _write_set(model, pieces, folder: Path, stem: str, labels: list[str], *, audio: bool,
-               title: str) -> list[Path]:
+def _write_set(
+    model, pieces, folder: Path, stem: str, labels: list[str], *, audio: bool, title: str
+) -> list[Path]:
     """One MIDI per piece, one with all of them in sequence, and one PNG of them stacked."""
     from latentjam.plots import plot_sequences
 
@@ -151,9 +174,15 @@ def _write_set(model, pieces, folder: Path, stem: str, labels: list[str], *, aud
         written += _write(piece, folder / f"{stem}_{label}.mid", audio=False)
     whole = model.join(pieces)
     written += _write(whole, folder / f"{stem}_all.mid", audio=audio)
-    written.append(plot_sequences(pieces, folder / f"{stem}.png",
-                                  titles=[f"{title} {lab}" for lab in labels],
-                                  length=model.window_beats, drums=model.kind == "drums"))
+    written.append(
+        plot_sequences(
+            pieces,
+            folder / f"{stem}.png",
+            titles=[f"{title} {lab}" for lab in labels],
+            length=model.window_beats,
+            drums=model.kind == "drums",
+        )
+    )
     return written
 
 
@@ -171,8 +200,9 @@ def _say_window(model: Any, music: str, window: int | None) -> int:
         return window
     chosen = model.default_window(music)
     n = len(model.windows(music))
-    print(f"{music}: window {chosen} of {n} (the one with the most notes; --window N picks "
-          "another)")
+    print(
+        f"{music}: window {chosen} of {n} (the one with the most notes; --window N picks another)"
+    )
     return chosen
 
 
@@ -180,11 +210,16 @@ def _warn_if_silent(pieces: list[Any], what: str) -> None:
     """Say so when every decoded piece came out without a note."""
     silent = [i for i, piece in enumerate(pieces) if not any(len(t) for t in piece.tracks)]
     if silent and len(silent) == len(pieces):
-        print(f"latentjam: warning: every {what} came out silent; try another --window or a "
-              "fuller input", file=sys.stderr)
+        print(
+            f"latentjam: warning: every {what} came out silent; try another --window or a "
+            "fuller input",
+            file=sys.stderr,
+        )
     elif silent:
-        print(f"latentjam: warning: {len(silent)} of {len(pieces)} {what}s came out silent",
-              file=sys.stderr)
+        print(
+            f"latentjam: warning: {len(silent)} of {len(pieces)} {what}s came out silent",
+            file=sys.stderr,
+        )
 
 
 def _label(i: int, n: int) -> str:
@@ -223,8 +258,17 @@ def run_sample(args: argparse.Namespace) -> int:
     model = _load(args.model)
     pieces = model.sample(args.n, temperature=args.temperature, seed=args.seed, qpm=args.qpm)
     labels = [_label(i, args.n) for i in range(args.n)]
-    _report(_write_set(model, pieces, Path(args.out), "sample", labels, audio=args.audio,
-                       title=f"{model.name} sample"))
+    _report(
+        _write_set(
+            model,
+            pieces,
+            Path(args.out),
+            "sample",
+            labels,
+            audio=args.audio,
+            title=f"{model.name} sample",
+        )
+    )
     return 0
 
 
@@ -240,10 +284,15 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     written = _write(out, folder / "reconstruction.mid", audio=args.audio)
     windows = len(model.windows(original))
-    written.append(plot_sequences(
-        [original, out], folder / "reconstruction.png",
-        titles=[f"input ({Path(args.input).name})", f"{model.name} reconstruction"],
-        length=windows * model.window_beats, drums=model.kind == "drums"))
+    written.append(
+        plot_sequences(
+            [original, out],
+            folder / "reconstruction.png",
+            titles=[f"input ({Path(args.input).name})", f"{model.name} reconstruction"],
+            length=windows * model.window_beats,
+            drums=model.kind == "drums",
+        )
+    )
     print(f"{windows} window(s) of {model.window_beats:g} beats")
     _report(written)
     return 0
@@ -254,12 +303,22 @@ def run_interpolate(args: argparse.Namespace) -> int:
     model = _load(args.model, args.a, args.b)
     for music in (args.a, args.b):
         _say_window(model, music, args.window)
-    pieces = model.interpolate(args.a, args.b, args.steps, method=args.method,
-                               window=args.window, qpm=args.qpm)
+    pieces = model.interpolate(
+        args.a, args.b, args.steps, method=args.method, window=args.window, qpm=args.qpm
+    )
     _warn_if_silent(pieces, "step")
     labels = [_label(i, args.steps) for i in range(args.steps)]
-    _report(_write_set(model, pieces, Path(args.out), "step", labels, audio=args.audio,
-                       title=f"{args.method} step"))
+    _report(
+        _write_set(
+            model,
+            pieces,
+            Path(args.out),
+            "step",
+            labels,
+            audio=args.audio,
+            title=f"{args.method} step",
+        )
+    )
     return 0
 
 
@@ -285,11 +344,17 @@ def run_attribute(args: argparse.Namespace) -> int:
     _warn_if_silent(pieces, "scale")
     labels = [f"{s:+g}" for s in scales]
     folder = Path(args.out)
-    written = _write_set(model, pieces, folder, args.attribute, labels, audio=args.audio,
-                         title=f"{args.attribute} x")
+    written = _write_set(
+        model, pieces, folder, args.attribute, labels, audio=args.audio, title=f"{args.attribute} x"
+    )
     measured = lat.measure(model.decode_tensor(z), args.attribute)
-    summary = {"model": model.name, "attribute": args.attribute, "window": window,
-               "scales": scales, "measured": [None if v != v else float(v) for v in measured]}
+    summary = {
+        "model": model.name,
+        "attribute": args.attribute,
+        "window": window,
+        "scales": scales,
+        "measured": [None if v != v else float(v) for v in measured],
+    }
     _write_json(folder / f"{args.attribute}.json", summary)
     print("scale   " + "  ".join(f"{s:>6g}" for s in scales))
     print(f"{args.attribute:<8}" + "  ".join(f"{v:6.3g}" for v in measured))
@@ -320,8 +385,10 @@ def run_map(args: argparse.Namespace) -> int:
     if "mean" in proj and "components" in proj:  # the model's own map (the jam's 3-D view)
         import numpy as np
 
-        stored = (np.asarray(proj["mean"], dtype=np.float64),
-                  np.asarray(proj["components"], dtype=np.float64)[:args.dims])
+        stored = (
+            np.asarray(proj["mean"], dtype=np.float64),
+            np.asarray(proj["components"], dtype=np.float64)[: args.dims],
+        )
         if stored[1].shape != (args.dims, model.latent_dim):
             stored = None
     points, basis = project(z, args.dims, basis=stored)
@@ -332,10 +399,15 @@ def run_map(args: argparse.Namespace) -> int:
         every = max(1, -(-len(hz) // 8))  # at most ~8 labels, first and last always
         labels = [str(i) if i % every == 0 or i == len(hz) - 1 else "" for i in range(len(hz))]
     path = plot_latent_map(
-        points, args.out, values=lat.measure(x, args.attribute), label=args.attribute,
+        points,
+        args.out,
+        values=lat.measure(x, args.attribute),
+        label=args.attribute,
         title=f"{model.name}: {len(z)} windows of {model.corpus_name()} "
-              f"({'stored' if stored else 'PCA'} projection)",
-        highlight=highlight, highlight_labels=labels)
+        f"({'stored' if stored else 'PCA'} projection)",
+        highlight=highlight,
+        highlight_labels=labels,
+    )
     print(f"encoded {len(z)} windows of the {model.corpus_name()!r} corpus")
     _report([path])
     return 0
@@ -352,7 +424,10 @@ def run_humanize(args: argparse.Namespace) -> int:
     if path.suffix.lower() not in (".mid", ".midi"):
         raise LatentjamError(f"--out should be a .mid file, got {path.name}")
     written = _write(out, path, audio=args.audio)
-    written.append(plot_sequences([original, out], path.with_suffix(".png"),
-                                  titles=["input", "humanized"], drums=True))
+    written.append(
+        plot_sequences(
+            [original, out], path.with_suffix(".png"), titles=["input", "humanized"], drums=True
+        )
+    )
     _report(written)
     return 0

@@ -22,19 +22,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("query", help="query MIDI file")
     p.add_argument("--model", default="pianoroll", help="shipped model name or model file")
-    p.add_argument("--bits", type=float, default=64,
-                   help="channel budget R in bits per window (a window is one bar for pianoroll)")
+    p.add_argument(
+        "--bits",
+        type=float,
+        default=64,
+        help="channel budget R in bits per window (a window is one bar for pianoroll)",
+    )
     p.add_argument("--out", required=True, help="output directory (MIDI, PNG, JSON)")
-    p.add_argument("--sweep", action="store_true",
-                   help="also run a range of budgets and report distance, overlap and IR")
-    p.add_argument("--budgets", help="comma-separated budgets for --sweep "
-                   f"(default {','.join(map(str, DEFAULT_BUDGETS))})")
-    p.add_argument("--method", choices=("greedy", "exact"), default="greedy",
-                   help="whole-bit greedy allocation (the paper's) or exact reverse water-filling")
-    p.add_argument("--variance", choices=("signal", "posterior"), default="signal",
-                   help="variance to allocate on: of mu over the query (default) or posterior")
-    p.add_argument("--zero-rate", choices=("prior", "query"), default="prior",
-                   help="what a dimension without bits sends: the prior mean 0 or the query mean")
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also run a range of budgets and report distance, overlap and IR",
+    )
+    p.add_argument(
+        "--budgets",
+        help=f"comma-separated budgets for --sweep (default {','.join(map(str, DEFAULT_BUDGETS))})",
+    )
+    p.add_argument(
+        "--method",
+        choices=("greedy", "exact"),
+        default="greedy",
+        help="whole-bit greedy allocation (the paper's) or exact reverse water-filling",
+    )
+    p.add_argument(
+        "--variance",
+        choices=("signal", "posterior"),
+        default="signal",
+        help="variance to allocate on: of mu over the query (default) or posterior",
+    )
+    p.add_argument(
+        "--zero-rate",
+        choices=("prior", "query"),
+        default="prior",
+        help="what a dimension without bits sends: the prior mean 0 or the query mean",
+    )
     p.add_argument("--sample", action="store_true", help="sample z from the posterior, not mu")
     p.add_argument("--seed", type=int, default=0, help="seed of the channel noise")
     p.set_defaults(func=run_improvise)
@@ -45,16 +66,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("input", help="MIDI file")
     a.add_argument("--features", choices=("chroma", "latent"), default="chroma")
     a.add_argument("--model", default="pianoroll", help="model for --features latent")
-    a.add_argument("--unit", choices=("bar", "beat"), default="bar",
-                   help="one chroma frame per bar or per beat (latent: always the model's bars)")
-    a.add_argument("--distance", choices=("tonnetz", "cosine", "euclidean"),
-                   help="frame distance (default: tonnetz for chroma, cosine for latents)")
+    a.add_argument(
+        "--unit",
+        choices=("bar", "beat"),
+        default="bar",
+        help="one chroma frame per bar or per beat (latent: always the model's bars)",
+    )
+    a.add_argument(
+        "--distance",
+        choices=("tonnetz", "cosine", "euclidean"),
+        help="frame distance (default: tonnetz for chroma, cosine for latents)",
+    )
     a.add_argument("--thresholds", type=int, default=100, help="number of thresholds to sweep")
     a.add_argument("--min-length", type=int, default=2, help="shortest motif, in frames")
     a.add_argument("--min-count", type=int, default=2, help="fewest motif occurrences")
     a.add_argument("--json", required=True, help="write the analysis here")
-    a.add_argument("--plots",
-                   help="directory for PNG plots (default: JSON_STEM_plots/ beside --json)")
+    a.add_argument(
+        "--plots", help="directory for PNG plots (default: JSON_STEM_plots/ beside --json)"
+    )
     a.set_defaults(func=run_analyze)
 
 
@@ -103,10 +132,14 @@ def windows_to_sequence(windows: np.ndarray, conv, starts, lengths, qpm: float):
         for drums in (False, True):
             track = decoded.merged(drums=drums)
             keep = track.start < length - 1e-9
-            groups[drums].append((
-                track.pitch[keep], track.velocity[keep], track.start[keep] + s0,
-                np.minimum(track.duration[keep], length - track.start[keep]),
-            ))
+            groups[drums].append(
+                (
+                    track.pitch[keep],
+                    track.velocity[keep],
+                    track.start[keep] + s0,
+                    np.minimum(track.duration[keep], length - track.start[keep]),
+                )
+            )
     tracks = []
     for drums, parts in groups.items():
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
@@ -131,8 +164,14 @@ def answer(model: Any, mu, sigma, bits: float, args, rng) -> tuple[np.ndarray, n
     from latentjam.channel import apply_channel
 
     z_hat, alloc = apply_channel(
-        mu, sigma, bits, method=args.method, variance=args.variance,
-        zero_rate=args.zero_rate, sample_posterior=args.sample, rng=rng,
+        mu,
+        sigma,
+        bits,
+        method=args.method,
+        variance=args.variance,
+        zero_rate=args.zero_rate,
+        sample_posterior=args.sample,
+        rng=rng,
     )
     with torch.no_grad():
         probs = model.decode(torch.from_numpy(np.asarray(z_hat, dtype=np.float32)))
@@ -211,42 +250,66 @@ def run_improvise(args: argparse.Namespace) -> int:
         ans, alloc = answer(model, mu, sigma, bits, args, rng)
         seq = windows_to_sequence(ans, conv, starts, lengths, qpm)
         write_midi(seq, out / f"{name}.mid")
-        return {"bits": bits, "midi": f"{name}.mid", "bits_per_dimension": alloc.tolist(),
-                "seq": seq, "answer": ans,
-                **_measure(query, seq, x, ans, starts, pitches)}
+        return {
+            "bits": bits,
+            "midi": f"{name}.mid",
+            "bits_per_dimension": alloc.tolist(),
+            "seq": seq,
+            "answer": ans,
+            **_measure(query, seq, x, ans, starts, pitches),
+        }
 
     main = one(args.bits, "answer")
     end = float(starts[-1] + lengths[-1])
-    plot_sequences([query, main["seq"]], out / "query_and_answer.png", length=end,
-                   titles=[f"query: {Path(args.query).name}",
-                           f"answer: {args.model}, {args.bits:g} bits per {unit}"],
-                   drums=getattr(model.config, "data", "") == "drums")
+    plot_sequences(
+        [query, main["seq"]],
+        out / "query_and_answer.png",
+        length=end,
+        titles=[
+            f"query: {Path(args.query).name}",
+            f"answer: {args.model}, {args.bits:g} bits per {unit}",
+        ],
+        drums=getattr(model.config, "data", "") == "drums",
+    )
     report = {
-        "query": str(args.query), "model": str(args.model), "windows": len(x),
-        "bars_per_window": bars, "window_start_beats": starts.tolist(),
-        "channel": {"method": args.method, "variance": args.variance,
-                    "zero_rate": args.zero_rate, "sample_posterior": args.sample,
-                    "seed": args.seed},
+        "query": str(args.query),
+        "model": str(args.model),
+        "windows": len(x),
+        "bars_per_window": bars,
+        "window_start_beats": starts.tolist(),
+        "channel": {
+            "method": args.method,
+            "variance": args.variance,
+            "zero_rate": args.zero_rate,
+            "sample_posterior": args.sample,
+            "seed": args.seed,
+        },
         "answer": {k: v for k, v in main.items() if k not in ("seq", "answer")},
     }
-    print(f"{len(x)} windows; answer at {args.bits:g} bits/{unit}: mean Tonnetz distance "
-          f"{main['tonnetz_mean']:.3f}, note overlap {main['note_overlap_mean']:.3f}, "
-          f"IR {main['answer_ir_rate']:.3f} bits/{unit} -> {out / 'answer.mid'}")
+    print(
+        f"{len(x)} windows; answer at {args.bits:g} bits/{unit}: mean Tonnetz distance "
+        f"{main['tonnetz_mean']:.3f}, note overlap {main['note_overlap_mean']:.3f}, "
+        f"IR {main['answer_ir_rate']:.3f} bits/{unit} -> {out / 'answer.mid'}"
+    )
     if budgets:
         rows = []
         print(f"{'bits':>6} {'tonnetz':>8} {'overlap':>8} {'IR':>6}")
         for b in budgets:
             r = one(b, f"answer_{b:g}bits")
             rows.append({k: v for k, v in r.items() if k not in ("seq", "answer")})
-            print(f"{b:>6g} {r['tonnetz_mean']:>8.3f} {r['note_overlap_mean']:>8.3f} "
-                  f"{r['answer_ir_rate']:>6.3f}")
+            print(
+                f"{b:>6g} {r['tonnetz_mean']:>8.3f} {r['note_overlap_mean']:>8.3f} "
+                f"{r['answer_ir_rate']:>6.3f}"
+            )
         query_info = _measure(query, query, x, x, starts, pitches)
         report["sweep"] = rows
         report["query_ir_rate"] = query_info["answer_ir_rate"]
         _plot_sweep(rows, query_info["answer_ir_rate"], out / "sweep.png", unit)
     _write_json(out / "improvise.json", report)
-    print(f"wrote {out / 'improvise.json'}, {out / 'query_and_answer.png'}"
-          + (f", {out / 'sweep.png'}" if budgets else ""))
+    print(
+        f"wrote {out / 'improvise.json'}, {out / 'query_and_answer.png'}"
+        + (f", {out / 'sweep.png'}" if budgets else "")
+    )
     return 0
 
 
@@ -315,19 +378,30 @@ def run_analyze(args: argparse.Namespace) -> int:
         distance = args.distance or "cosine"
     if distance == "tonnetz" and args.features != "chroma":
         raise LatentjamError("the tonnetz distance needs --features chroma")
-    result = analyze_frames(frames, distance, count=args.thresholds,
-                            min_length=args.min_length, min_count=args.min_count)
-    report = {"input": str(args.input), "features": args.features,
-              "unit": args.unit if args.features == "chroma" else "window",
-              "model": args.model if args.features == "latent" else None,
-              "frame_start_beats": starts.tolist(), **result.to_dict(starts)}
+    result = analyze_frames(
+        frames,
+        distance,
+        count=args.thresholds,
+        min_length=args.min_length,
+        min_count=args.min_count,
+    )
+    report = {
+        "input": str(args.input),
+        "features": args.features,
+        "unit": args.unit if args.features == "chroma" else "window",
+        "model": args.model if args.features == "latent" else None,
+        "frame_start_beats": starts.tolist(),
+        **result.to_dict(starts),
+    }
     json_path = Path(args.json)
     plots = Path(args.plots) if args.plots else json_path.parent / f"{json_path.stem}_plots"
     _plot_analysis(result, starts, plots)
     _write_json(json_path, report)
-    print(f"{len(frames)} frames ({args.features}, {distance}); best threshold "
-          f"{result.sweep.best_threshold:.4g}: IR sum {report['best_ir_sum']:.3f}, "
-          f"{result.ir_rate:.3f} bits per frame")
+    print(
+        f"{len(frames)} frames ({args.features}, {distance}); best threshold "
+        f"{result.sweep.best_threshold:.4g}: IR sum {report['best_ir_sum']:.3f}, "
+        f"{result.ir_rate:.3f} bits per frame"
+    )
     for m in result.motifs[:10]:
         where = ", ".join(f"{starts[s]:g}" for s in m.starts)
         print(f"  motif of {m.length} frames x{len(m.starts)} at beats {where}")
@@ -347,8 +421,13 @@ def _plot_analysis(result, starts: np.ndarray, folder: Path) -> None:
     fig = _figure(5.0, 3.0)
     ax = fig.subplots()
     ax.plot(s.thresholds, s.ir_sums)
-    ax.axvline(s.best_threshold, color="tab:red", linestyle="--", linewidth=0.8,
-               label=f"best {s.best_threshold:.3g}")
+    ax.axvline(
+        s.best_threshold,
+        color="tab:red",
+        linestyle="--",
+        linewidth=0.8,
+        label=f"best {s.best_threshold:.3g}",
+    )
     ax.set_xlabel(f"threshold ({s.distance} distance)", fontsize=8)
     ax.set_ylabel("sum of information rate (bits)", fontsize=8)
     ax.legend(fontsize=7)
@@ -369,8 +448,9 @@ def _plot_analysis(result, starts: np.ndarray, folder: Path) -> None:
             x1 = starts[st + m.length] if st + m.length < len(starts) else starts[-1] + step
             bottom.add_patch(Rectangle((x0, row - 0.4), x1 - x0, 0.8, color=f"C{row % 10}"))
     bottom.set_ylim(-0.6, max(len(shown), 1) - 0.4)
-    bottom.set_yticks(range(len(shown)), [f"{m.length} x{len(m.starts)}" for m in shown],
-                      fontsize=6)
+    bottom.set_yticks(
+        range(len(shown)), [f"{m.length} x{len(m.starts)}" for m in shown], fontsize=6
+    )
     bottom.set_xlabel("beats", fontsize=8)
     bottom.set_title("motifs (length x occurrences)", fontsize=8)
     for ax in (top, bottom):

@@ -8,32 +8,52 @@ import argparse
 def register(subparsers) -> None:
     """Add the `jam` sub-command."""
     p = subparsers.add_parser(
-        "jam", help="start the live jam server (browser page, WebSocket, OSC, TCP, MIDI ports)",
+        "jam",
+        help="start the live jam server (browser page, WebSocket, OSC, TCP, MIDI ports)",
         description="Start one jam server: the browser page and WebSocket on --port, OSC/UDP on "
         "--osc-port, newline-delimited JSON over TCP on --tcp-port, and with --midi virtual MIDI "
         "ports. Binds 127.0.0.1; any other address needs --token. Stop with Ctrl-C.",
     )
-    p.add_argument("--model", default="drums",
-                   help="shipped model name(s) or checkpoint path(s), comma-separated "
-                   "(default: drums)")
+    p.add_argument(
+        "--model",
+        default="drums",
+        help="shipped model name(s) or checkpoint path(s), comma-separated (default: drums)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="HTTP + WebSocket port (default: 8765)")
     p.add_argument("--osc-port", type=int, default=9000, help="OSC/UDP port (default: 9000)")
-    p.add_argument("--tcp-port", type=int, default=8766,
-                   help="newline-delimited JSON/TCP port (default: 8766)")
+    p.add_argument(
+        "--tcp-port", type=int, default=8766, help="newline-delimited JSON/TCP port (default: 8766)"
+    )
     p.add_argument("--no-osc", action="store_true", help="do not listen for OSC")
     p.add_argument("--no-tcp", action="store_true", help="do not listen for TCP")
-    p.add_argument("--midi", action="store_true",
-                   help="open virtual MIDI ports 'latentjam in/out' with MIDI clock")
-    p.add_argument("--tempo", type=float, default=120.0,
-                   help="MIDI-port tempo when no external clock arrives (default: 120 qpm)")
+    p.add_argument(
+        "--midi",
+        action="store_true",
+        help="open virtual MIDI ports 'latentjam in/out' with MIDI clock",
+    )
+    p.add_argument(
+        "--tempo",
+        type=float,
+        default=120.0,
+        help="MIDI-port tempo when no external clock arrives (default: 120 qpm)",
+    )
     p.add_argument("--record", metavar="DIR", help="write every session as MIDI + JSON here")
     p.add_argument("--token", help="shared secret clients must send (required off loopback)")
-    p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
-                   help="a web page origin (scheme://host:port) besides the jam's own page that "
-                        "may open the WebSocket (repeatable)")
-    p.add_argument("--rate", type=float, default=50.0,
-                   help="messages per second allowed per client (default: 50)")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a web page origin (scheme://host:port) besides the jam's own page that "
+        "may open the WebSocket (repeatable)",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=50.0,
+        help="messages per second allowed per client (default: 50)",
+    )
     p.set_defaults(func=run)
 
 
@@ -46,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from latentjam.jam.session import load_jam_model
 
     if not is_loopback(args.host) and not args.token:
-        raise LatentjamError(f"--host {args.host} makes the jam reachable from other machines: "
-                             "also pass --token SECRET")
+        raise LatentjamError(
+            f"--host {args.host} makes the jam reachable from other machines: "
+            "also pass --token SECRET"
+        )
     for name in ("port", "osc_port", "tcp_port"):
         if not 0 <= getattr(args, name) <= 65535:
             raise LatentjamError(f"--{name.replace('_', '-')} must be in 0..65535")
@@ -58,20 +80,29 @@ def run(args: argparse.Namespace) -> int:
     for name in [m.strip() for m in args.model.split(",") if m.strip()]:
         jm = load_jam_model(name)
         models[jm.name] = jm
-    server = JamServer(models, host=args.host, token=args.token, record_dir=args.record,
-                       rate=args.rate, allowed_origins=tuple(args.allow_origin))
+    server = JamServer(
+        models,
+        host=args.host,
+        token=args.token,
+        record_dir=args.record,
+        rate=args.rate,
+        allowed_origins=tuple(args.allow_origin),
+    )
 
     def ready(srv: JamServer) -> None:
         page = srv.urls["page"] + (f"?token={srv.token}" if srv.token else "")
         if args.host in ("0.0.0.0", "::", ""):  # every interface: name the reachable addresses
             port = srv.urls["page"].rsplit(":", 1)[1]
-            page = "  ".join(f"http://{a}:{port}" + (f"?token={srv.token}" if srv.token else "")
-                             for a in _machine_addresses())
+            page = "  ".join(
+                f"http://{a}:{port}" + (f"?token={srv.token}" if srv.token else "")
+                for a in _machine_addresses()
+            )
         names = ", ".join(f"{n} ({m.kind}, {m.latent_dim}-D)" for n, m in srv.models.items())
         print(f"latentjam jam: playing with {names}", flush=True)
         print(f"  open the page:  {page}", flush=True)
-        print(f"  WebSocket:      {srv.urls['websocket']}   health: {srv.urls['health']}",
-              flush=True)
+        print(
+            f"  WebSocket:      {srv.urls['websocket']}   health: {srv.urls['health']}", flush=True
+        )
         if "osc" in srv.urls:
             print(f"  OSC (Max/Pd):   {srv.urls['osc']}", flush=True)
         if "tcp" in srv.urls:
@@ -83,13 +114,21 @@ def run(args: argparse.Namespace) -> int:
         print("  stop with Ctrl-C", flush=True)
 
     try:
-        asyncio.run(serve(server, port=args.port,
-                          osc_port=None if args.no_osc else args.osc_port,
-                          tcp_port=None if args.no_tcp else args.tcp_port,
-                          midi=args.midi, midi_tempo=args.tempo, on_ready=ready))
+        asyncio.run(
+            serve(
+                server,
+                port=args.port,
+                osc_port=None if args.no_osc else args.osc_port,
+                tcp_port=None if args.no_tcp else args.tcp_port,
+                midi=args.midi,
+                midi_tempo=args.tempo,
+                on_ready=ready,
+            )
+        )
     except OSError as exc:
-        raise LatentjamError(f"cannot listen: {exc} (is another jam running? try other ports)"
-                             ) from exc
+        raise LatentjamError(
+            f"cannot listen: {exc} (is another jam running? try other ports)"
+        ) from exc
     print("latentjam jam: stopped", flush=True)
     return 0
 

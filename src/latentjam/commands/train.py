@@ -89,8 +89,9 @@ def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[
             raise LatentjamError(f"--set {item!r}: expected model.F=V, objective.F=V or train.F=V")
         fields = {f.name: f for f in dataclasses.fields(parts[part])}
         if name not in fields:
-            raise LatentjamError(f"--set {item!r}: {part} has no field {name!r} "
-                                 f"(fields: {', '.join(fields)})")
+            raise LatentjamError(
+                f"--set {item!r}: {part} has no field {name!r} (fields: {', '.join(fields)})"
+            )
         current = getattr(parts[part], name)
         try:
             if isinstance(current, bool):
@@ -223,8 +224,10 @@ def run_train(args: argparse.Namespace) -> int:
         try:
             model.load_state_dict({k: v.float() for k, v in state.items()})
         except RuntimeError as exc:
-            raise LatentjamError(f"--init-from {args.init_from}: weights do not fit the "
-                                 f"preset's model ({str(exc).splitlines()[0]})") from None
+            raise LatentjamError(
+                f"--init-from {args.init_from}: weights do not fit the "
+                f"preset's model ({str(exc).splitlines()[0]})"
+            ) from None
         description["init_from"] = str(args.init_from)
     objective = Objective(obj_cfg)
     datamodule = ArrayDataModule(

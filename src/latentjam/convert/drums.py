@@ -11,8 +11,15 @@ from latentjam.errors import LatentjamError
 from latentjam.music import Sequence, Tempo, TimeSignature, Track
 
 DRUM_CLASSES = (
-    "kick", "snare", "closed_hihat", "open_hihat",
-    "low_tom", "mid_tom", "high_tom", "crash", "ride",
+    "kick",
+    "snare",
+    "closed_hihat",
+    "open_hihat",
+    "low_tom",
+    "mid_tom",
+    "high_tom",
+    "crash",
+    "ride",
 )
 N_CLASSES = len(DRUM_CLASSES)
 FEATURE_DIM = 3 * N_CLASSES  # hits 0-8, velocities 9-17, offsets 18-26
@@ -82,7 +89,7 @@ def _frames(ticks: np.ndarray, classes: np.ndarray, velocity: np.ndarray, n_step
 
 def _clamp_first_step(windows: np.ndarray) -> np.ndarray:
     """Clamp step 0's offsets to >= 0 in place: windows (n, T, 27) -> the same array."""
-    first = windows[:, 0, 2 * N_CLASSES:]
+    first = windows[:, 0, 2 * N_CLASSES :]
     np.maximum(first, 0.0, out=first)
     return windows
 
@@ -133,8 +140,10 @@ class DrumGrid:
         pitch = np.clip(track.pitch.astype(np.int64), 0, 127)
         classes = MAPPINGS[self.mapping][pitch]
         keep = (classes >= 0) & (track.velocity > 0)
-        return grid.to_ticks(track.start[keep]), classes[keep], track.velocity[keep].astype(
-            np.float32
+        return (
+            grid.to_ticks(track.start[keep]),
+            classes[keep],
+            track.velocity[keep].astype(np.float32),
         )
 
     def to_tensor(self, sequence: Sequence, start_beat: float = 0.0) -> np.ndarray:
@@ -147,8 +156,11 @@ class DrumGrid:
         """Every complete non-empty window of the piece, (n, 16*bars, 27) float32 (n may be 0)."""
         ticks, classes, velocity = self._notes(sequence)
         starts = grid.window_starts(
-            sequence, ticks / grid.TICKS_PER_BEAT,
-            bars=self.bars, hop_bars=self.hop_bars, metre=self.metre,
+            sequence,
+            ticks / grid.TICKS_PER_BEAT,
+            bars=self.bars,
+            hop_bars=self.hop_bars,
+            metre=self.metre,
         )
         if len(starts) == 0:
             return np.zeros((0, self.steps, FEATURE_DIM), dtype=np.float32)
@@ -174,7 +186,8 @@ class DrumGrid:
         velocity = np.clip(np.rint(x[step, N_CLASSES + cls] * 127.0), 1, 127)
         offset = np.clip(
             np.rint(x[step, 2 * N_CLASSES + cls] * grid.HALF_STEP_TICKS),
-            -grid.HALF_STEP_TICKS, grid.HALF_STEP_TICKS - 1,
+            -grid.HALF_STEP_TICKS,
+            grid.HALF_STEP_TICKS - 1,
         ).astype(np.int64)
         onset = step * grid.STEP_TICKS + offset
         onset = np.maximum(onset, 0)  # a model may ask for an early first step: start at beat 0
@@ -186,8 +199,12 @@ class DrumGrid:
         duration = np.clip(gap, 1, _NOTE_TICKS)
         pitch = np.asarray(OUTPUT_PITCHES)[cls]
         track = Track(
-            pitch, velocity, onset / grid.TICKS_PER_BEAT, duration / grid.TICKS_PER_BEAT,
-            is_drum=True, name="drums",
+            pitch,
+            velocity,
+            onset / grid.TICKS_PER_BEAT,
+            duration / grid.TICKS_PER_BEAT,
+            is_drum=True,
+            name="drums",
         )
         return Sequence(
             [track], [Tempo(0.0, float(qpm))], [TimeSignature(0.0, 4, 4)], ppq=grid.TICKS_PER_BEAT

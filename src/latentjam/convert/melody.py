@@ -115,8 +115,11 @@ class MelodyOneHot:
         """Every complete window holding a note, (n, 16*bars, 90) float32 (n may be 0)."""
         s, e, k = quantised_notes(sequence, LOW_PITCH, HIGH_PITCH)
         starts = grid.window_starts(
-            sequence, s / grid.STEPS_PER_BEAT,
-            bars=self.bars, hop_bars=self.hop_bars, metre=self.metre,
+            sequence,
+            s / grid.STEPS_PER_BEAT,
+            bars=self.bars,
+            hop_bars=self.hop_bars,
+            metre=self.metre,
         )
         if len(starts) == 0:
             return np.zeros((0, self.steps, FEATURE_DIM), dtype=np.float32)
@@ -125,8 +128,9 @@ class MelodyOneHot:
             first = start_ticks // grid.STEP_TICKS
             n_steps = int(first.max()) + self.steps
             top, top_struck = _skyline(*roll(s, e, k, n_steps, N_PITCHES))  # (S,) each
-            codes = _events(grid.gather(top, first, self.steps),
-                            grid.gather(top_struck, first, self.steps))  # (n, T)
+            codes = _events(
+                grid.gather(top, first, self.steps), grid.gather(top_struck, first, self.steps)
+            )  # (n, T)
         else:
             codes = np.stack([self.to_tensor(sequence, b).argmax(axis=1) for b in starts])
         codes = codes[(codes >= FIRST_NOTE_ON).any(axis=1)]
@@ -138,7 +142,9 @@ class MelodyOneHot:
         note-off (or the end)."""
         codes = np.asarray(array).reshape(-1, FEATURE_DIM).argmax(axis=1)  # (T,)
         return Sequence(
-            [_codes_to_track(codes)], [Tempo(0.0, float(qpm))], [TimeSignature(0.0, 4, 4)],
+            [_codes_to_track(codes)],
+            [Tempo(0.0, float(qpm))],
+            [TimeSignature(0.0, 4, 4)],
             ppq=grid.TICKS_PER_BEAT,
         )
 
@@ -151,8 +157,11 @@ def _codes_to_track(codes: np.ndarray) -> Track:
     stop = ends[np.searchsorted(events, ons, side="right")]
     step = 1.0 / grid.STEPS_PER_BEAT
     return Track(
-        codes[ons] - FIRST_NOTE_ON + LOW_PITCH, np.full(len(ons), 100),
-        ons * step, (stop - ons) * step, name="melody",
+        codes[ons] - FIRST_NOTE_ON + LOW_PITCH,
+        np.full(len(ons), 100),
+        ons * step,
+        (stop - ons) * step,
+        name="melody",
     )
 
 

@@ -79,8 +79,9 @@ class PianoRollBars:
         if grid.on_grid(start_ticks):
             first = start_ticks // grid.STEP_TICKS
             sounding, struck = roll(s, e, k, int(first.max()) + self.steps, self.pitches)
-            out = self._stack(grid.gather(sounding, first, self.steps),
-                              grid.gather(struck, first, self.steps))
+            out = self._stack(
+                grid.gather(sounding, first, self.steps), grid.gather(struck, first, self.steps)
+            )
         else:
             out = np.stack([self.to_tensor(sequence, b) for b in starts])
         return out[out[:, :, : self.pitches].any(axis=(1, 2))]
@@ -103,7 +104,10 @@ class PianoRollBars:
         end = flat_stop[np.searchsorted(flat_stop, key * n + t_start)] - key * n + 1  # exclusive
         step = 1.0 / grid.STEPS_PER_BEAT
         track = Track(
-            key + self.low, np.full(len(key), 100), t_start * step, (end - t_start) * step,
+            key + self.low,
+            np.full(len(key), 100),
+            t_start * step,
+            (end - t_start) * step,
             name="pianoroll",
         )
         return Sequence(

@@ -92,10 +92,18 @@ def _drum_pieces(limit: int | None) -> tuple[list[Sequence], list[dict], list[di
         except InvalidMidiError as exc:
             skipped.append({"piece": key, "reason": str(exc)})
             continue
-        pieces.append({"key": key, "group": entry.get("group", key), "source": entry["source"],
-                       "style": entry["style"]})
-    skipped += [{"piece": f"{s['source']}:{s['item']}", "reason": s["reason"], "build": True}
-                for s in index.get("skipped", [])]
+        pieces.append(
+            {
+                "key": key,
+                "group": entry.get("group", key),
+                "source": entry["source"],
+                "style": entry["style"],
+            }
+        )
+    skipped += [
+        {"piece": f"{s['source']}:{s['item']}", "reason": s["reason"], "build": True}
+        for s in index.get("skipped", [])
+    ]
     return sequences, pieces, skipped
 
 
@@ -129,8 +137,9 @@ def _indexed_parse_task(item):
     return index, _parse_task(task)
 
 
-def _music21_pieces(spec: CorpusSpec, *, limit: int | None, workers: int | None,
-                    progress: bool) -> tuple[list[Sequence], list[dict], list[dict]]:
+def _music21_pieces(
+    spec: CorpusSpec, *, limit: int | None, workers: int | None, progress: bool
+) -> tuple[list[Sequence], list[dict], list[dict]]:
     """Parsed sequences of a music21 corpus, from the sequence cache or parsed now."""
     path = store.cache_path(spec.name, corpus_version(spec.name, limit), "sequences")
     if path.is_file():
@@ -142,8 +151,9 @@ def _music21_pieces(spec: CorpusSpec, *, limit: int | None, workers: int | None,
     n_workers = _workers(workers)
     desc = f"parsing {spec.name}"
     if n_workers <= 1:
-        results = list(_progress(map(_parse_task, tasks), total=len(tasks), desc=desc,
-                                 enabled=progress))
+        results = list(
+            _progress(map(_parse_task, tasks), total=len(tasks), desc=desc, enabled=progress)
+        )
     else:  # unordered, so the progress bar moves as pieces finish; then back in order
         results = [None] * len(tasks)
         with multiprocessing.Pool(n_workers) as pool:
@@ -157,10 +167,15 @@ def _music21_pieces(spec: CorpusSpec, *, limit: int | None, workers: int | None,
             continue
         ts = seq.time_signatures[0] if seq.time_signatures else None
         sequences.append(seq)
-        pieces.append({"key": key, "group": key, "source": spec.name,
-                       "style": f"{ts.numerator}/{ts.denominator}" if ts else "?"})
-    store.save_npz(path, {"pieces": pieces, "skipped": skipped},
-                   **store.pack_sequences(sequences))
+        pieces.append(
+            {
+                "key": key,
+                "group": key,
+                "source": spec.name,
+                "style": f"{ts.numerator}/{ts.denominator}" if ts else "?",
+            }
+        )
+    store.save_npz(path, {"pieces": pieces, "skipped": skipped}, **store.pack_sequences(sequences))
     return sequences, pieces, skipped
 
 
@@ -171,8 +186,9 @@ def _pieces(name: str, *, limit=None, workers=None, progress=True):
     return _music21_pieces(spec, limit=limit, workers=workers, progress=progress)
 
 
-def corpus_sequences(name: str, *, limit: int | None = None, progress: bool = True,
-                     workers: int | None = None) -> Iterator[Sequence]:
+def corpus_sequences(
+    name: str, *, limit: int | None = None, progress: bool = True, workers: int | None = None
+) -> Iterator[Sequence]:
     """Every piece of corpus `name` as a `Sequence` (parsed once, then read from the cache)."""
     sequences, _, _ = _pieces(name, limit=limit, workers=workers, progress=progress)
     yield from sequences
@@ -185,8 +201,14 @@ def _windows_cache(name: str, converter, limit: int | None) -> Path:
     return store.cache_path(name, corpus_version(name, limit), converter.cache_key())
 
 
-def build_windows(name: str, converter, *, limit: int | None = None, progress: bool = True,
-                  workers: int | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+def build_windows(
+    name: str,
+    converter,
+    *,
+    limit: int | None = None,
+    progress: bool = True,
+    workers: int | None = None,
+) -> tuple[dict, dict[str, np.ndarray]]:
     """(meta, stored arrays) of a corpus's windows for `converter`, built and cached if needed.
 
     The arrays hold the windows in their compact stored form (see `store.encode_windows`;
@@ -198,17 +220,24 @@ def build_windows(name: str, converter, *, limit: int | None = None, progress: b
     sequences, pieces, skipped = _pieces(name, limit=limit, workers=workers, progress=progress)
     chunks, owner = [], []
     steps, dim = converter.steps, converter.feature_dim
-    for i, seq in enumerate(_progress(sequences, total=len(sequences),
-                                      desc=f"windows of {name}", enabled=progress)):
+    for i, seq in enumerate(
+        _progress(sequences, total=len(sequences), desc=f"windows of {name}", enabled=progress)
+    ):
         w = converter.windows(seq)  # (n_i, T, D)
         pieces[i] = dict(pieces[i], windows=len(w), split=split_of(pieces[i]["group"]))
         chunks.append(store.encode_windows(w) if len(w) else None)
         owner.append(np.full(len(w), i, dtype=np.int32))
     encoding, arrays = store.concat_encoded([c for c in chunks if c is not None], (steps, dim))
     piece = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int32)
-    meta = {"corpus": name, "version": corpus_version(name, limit),
-            "converter": converter.cache_key(), "shape": [len(piece), steps, dim],
-            "encoding": encoding, "pieces": pieces, "skipped": skipped}
+    meta = {
+        "corpus": name,
+        "version": corpus_version(name, limit),
+        "converter": converter.cache_key(),
+        "shape": [len(piece), steps, dim],
+        "encoding": encoding,
+        "pieces": pieces,
+        "skipped": skipped,
+    }
     store.save_npz(path, meta, piece=piece, **arrays)
     return meta, dict(arrays, piece=piece)
 
@@ -218,8 +247,15 @@ def windows_of(meta: dict, arrays: dict[str, np.ndarray]) -> np.ndarray:
     return store.decode_windows(meta["encoding"], arrays, tuple(meta["shape"]))
 
 
-def load_corpus(name: str, converter, split: str = "train", progress: bool = True, *,
-                limit: int | None = None, workers: int | None = None) -> np.ndarray:
+def load_corpus(
+    name: str,
+    converter,
+    split: str = "train",
+    progress: bool = True,
+    *,
+    limit: int | None = None,
+    workers: int | None = None,
+) -> np.ndarray:
     """Windows of corpus `name` for `converter` in one split: float32 (n, T, D).
 
     `split` is "train", "valid", "test" or "all". `limit` takes only the first pieces (for
@@ -227,8 +263,7 @@ def load_corpus(name: str, converter, split: str = "train", progress: bool = Tru
     """
     if split not in (*SPLITS, "all"):
         raise LatentjamError(f"unknown split {split!r}; choose train, valid, test or all")
-    meta, arrays = build_windows(name, converter, limit=limit, progress=progress,
-                                 workers=workers)
+    meta, arrays = build_windows(name, converter, limit=limit, progress=progress, workers=workers)
     x = windows_of(meta, arrays)
     if split == "all":
         return x
@@ -238,26 +273,44 @@ def load_corpus(name: str, converter, split: str = "train", progress: bool = Tru
     return x[in_split[arrays["piece"]]]
 
 
-def load_corpus_by_source(name: str, converter, split: str = "train", *, exclude: str = "",
-                          only: str = "", progress: bool = True) -> np.ndarray:
+def load_corpus_by_source(
+    name: str,
+    converter,
+    split: str = "train",
+    *,
+    exclude: str = "",
+    only: str = "",
+    progress: bool = True,
+) -> np.ndarray:
     """Like `load_corpus`, keeping only the windows of pieces from one source (`only`) or
     dropping one source (`exclude`); sources as in `corpus info` (e.g. "simutrans")."""
     meta, arrays = build_windows(name, converter, progress=progress)
     x = windows_of(meta, arrays)
-    keep = np.array([(split == "all" or p["split"] == split)
-                     and (not exclude or p["source"] != exclude)
-                     and (not only or p["source"] == only) for p in meta["pieces"]], dtype=bool)
+    keep = np.array(
+        [
+            (split == "all" or p["split"] == split)
+            and (not exclude or p["source"] != exclude)
+            and (not only or p["source"] == only)
+            for p in meta["pieces"]
+        ],
+        dtype=bool,
+    )
     if len(keep) == 0:
         return x[:0]
     return x[keep[arrays["piece"]]]
 
 
-def corpus_report(name: str, converter, *, limit: int | None = None, progress: bool = True,
-                  workers: int | None = None) -> dict:
+def corpus_report(
+    name: str,
+    converter,
+    *,
+    limit: int | None = None,
+    progress: bool = True,
+    workers: int | None = None,
+) -> dict:
     """What a corpus holds for `converter`: pieces, skipped (with reasons), windows per split,
     per source and per style (and per source and split)."""
-    meta, arrays = build_windows(name, converter, limit=limit, progress=progress,
-                                 workers=workers)
+    meta, arrays = build_windows(name, converter, limit=limit, progress=progress, workers=workers)
     piece = arrays["piece"]
     pieces = meta["pieces"]
     by_split, by_source, by_style = Counter(), Counter(), defaultdict(Counter)
@@ -269,8 +322,10 @@ def corpus_report(name: str, converter, *, limit: int | None = None, progress: b
         by_source_split[p["source"]][p["split"]] += p["windows"]
     reasons = Counter(s["reason"] for s in meta["skipped"])
     return {
-        "corpus": name, "description": get_spec(name).description,
-        "version": meta["version"], "converter": meta["converter"],
+        "corpus": name,
+        "description": get_spec(name).description,
+        "version": meta["version"],
+        "converter": meta["converter"],
         "shape": meta["shape"],
         "pieces": len(pieces),
         "pieces_per_split": dict(Counter(p["split"] for p in pieces)),
@@ -280,8 +335,9 @@ def corpus_report(name: str, converter, *, limit: int | None = None, progress: b
         "windows": len(piece),
         "windows_per_split": {s: by_split.get(s, 0) for s in SPLITS},
         "windows_per_source": dict(by_source),
-        "windows_per_source_split": {k: {s: v.get(s, 0) for s in SPLITS}
-                                     for k, v in by_source_split.items()},
+        "windows_per_source_split": {
+            k: {s: v.get(s, 0) for s in SPLITS} for k, v in by_source_split.items()
+        },
         "windows_per_style": {k: dict(sorted(v.items())) for k, v in by_style.items()},
         "cache": str(_windows_cache(name, converter, limit)),
         "window_pieces": len(np.unique(piece)),

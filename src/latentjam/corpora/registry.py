@@ -33,24 +33,32 @@ CORPORA: dict[str, CorpusSpec] = {
         CorpusSpec(
             "ryans-mammoth",
             "Ryan's Mammoth Collection (1883), ~1,060 fiddle tunes in ABC (music21 corpus)",
-            "melody", "ryansMammoth", ("*.abc",),
+            "melody",
+            "ryansMammoth",
+            ("*.abc",),
         ),
         CorpusSpec(
             "oneills1850",
             "O'Neill's Music of Ireland (1903, '1850 melodies'), ~2,000 Irish tunes in ABC "
             "(music21 corpus)",
-            "melody", "oneills1850", ("*.abc",),
+            "melody",
+            "oneills1850",
+            ("*.abc",),
         ),
         CorpusSpec(
             "essen",
             "Essen folksong collection, ~8,500 songs in ABC (music21 corpus; non-commercial "
             "licence, read from the installed music21 and never copied)",
-            "melody", "essenFolksong", ("*.abc",),
+            "melody",
+            "essenFolksong",
+            ("*.abc",),
         ),
         CorpusSpec(
             "bach-chorales",
             "J. S. Bach's four-part chorales, all voices (music21 corpus, bwv*.mxl)",
-            "pianoroll", "bach", ("bwv*.mxl", "bwv*.xml"),
+            "pianoroll",
+            "bach",
+            ("bwv*.mxl", "bwv*.xml"),
         ),
     )
 }

@@ -76,8 +76,10 @@ def concat_encoded(chunks: list[tuple[str, dict]], step_dim: tuple[int, int]):
     if kinds == {"onehot"}:
         return "onehot", {"codes": np.concatenate([a["codes"] for _, a in chunks])}
     if kinds <= {"onehot", "bits"}:
-        bits = [a["bits"] if kind == "bits" else np.packbits(decoded(kind, a).astype(bool), axis=-1)
-                for kind, a in chunks]
+        bits = [
+            a["bits"] if kind == "bits" else np.packbits(decoded(kind, a).astype(bool), axis=-1)
+            for kind, a in chunks
+        ]
         return "bits", {"bits": np.concatenate(bits)}
     return "float32", {"x": np.concatenate([decoded(kind, a) for kind, a in chunks])}
 
@@ -106,10 +108,18 @@ def pack_sequences(sequences: list[Sequence]) -> dict[str, np.ndarray]:
             tid = len(tracks)
             tracks.append((i, int(track.is_drum), int(track.program)))
             names.append(track.name)
-            notes.append(np.stack([
-                np.full(len(track), tid, dtype=np.float64),
-                track.pitch, track.velocity, track.start, track.duration,
-            ], axis=1))
+            notes.append(
+                np.stack(
+                    [
+                        np.full(len(track), tid, dtype=np.float64),
+                        track.pitch,
+                        track.velocity,
+                        track.start,
+                        track.duration,
+                    ],
+                    axis=1,
+                )
+            )
         tempos += [(i, t.beat, t.qpm) for t in seq.tempos]
         sigs += [(i, s.beat, s.numerator, s.denominator) for s in seq.time_signatures]
     return {
@@ -129,15 +139,23 @@ def unpack_sequences(arrays: dict[str, np.ndarray], sources: list[str]) -> list[
     out_tracks: list[list[Track]] = [[] for _ in range(n)]
     for tid, (piece, is_drum, program) in enumerate(tracks):
         cols = by_track[tid]
-        out_tracks[piece].append(Track(
-            cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4], is_drum=bool(is_drum),
-            program=int(program), name=str(arrays["track_names"][tid]),
-        ))
+        out_tracks[piece].append(
+            Track(
+                cols[:, 1],
+                cols[:, 2],
+                cols[:, 3],
+                cols[:, 4],
+                is_drum=bool(is_drum),
+                program=int(program),
+                name=str(arrays["track_names"][tid]),
+            )
+        )
     tempos: list[list[Tempo]] = [[] for _ in range(n)]
     for piece, beat, qpm in arrays["tempos"]:
         tempos[int(piece)].append(Tempo(float(beat), float(qpm)))
     sigs: list[list[TimeSignature]] = [[] for _ in range(n)]
     for piece, beat, num, den in arrays["signatures"]:
         sigs[int(piece)].append(TimeSignature(float(beat), int(num), int(den)))
-    return [Sequence(out_tracks[i], tempos[i], sigs[i], ppq=480, source=sources[i])
-            for i in range(n)]
+    return [
+        Sequence(out_tracks[i], tempos[i], sigs[i], ppq=480, source=sources[i]) for i in range(n)
+    ]

@@ -176,8 +176,14 @@ class _ShardWriter:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, source=source, **arrays)
         os.replace(tmp, self.folder / name)
-        self.shards.append({"file": f"shards/{name}", "split": split, "windows": len(x),
-                            "encoding": str(arrays["encoding"])})
+        self.shards.append(
+            {
+                "file": f"shards/{name}",
+                "split": split,
+                "windows": len(x),
+                "encoding": str(arrays["encoding"]),
+            }
+        )
         self.buffers[split], self.sizes[split] = [], 0
 
 
@@ -233,8 +239,9 @@ def build_dataset(
                 continue
             split = split_of(f.key, valid, test)
             writer.add(split, result.windows, len(entries))
-            entries.append({"path": f.key, "root": f.root, "split": split,
-                            "windows": len(result.windows)})
+            entries.append(
+                {"path": f.key, "root": f.root, "split": split, "windows": len(result.windows)}
+            )
             per_split_files[split] += 1
         for split in SPLITS:
             writer.flush(split)
@@ -260,7 +267,7 @@ def build_dataset(
         "dtype": "float32",
         "sources": [str(Path(s)) for s in sources],
         "split_rule": "sha1(path relative to its source folder): test < "
-                      f"{test}, valid < {test + valid}, else train",
+        f"{test}, valid < {test + valid}, else train",
         "split_fractions": {"train": 1 - valid - test, "valid": valid, "test": test},
         "counts": {
             "files_found": len(files),
@@ -274,8 +281,11 @@ def build_dataset(
         "shards": writer.shards,
         "skipped_report": "skipped.json",
         "files": entries,
-        "build": {"workers": workers, "seconds": round(report.seconds, 3),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        "build": {
+            "workers": workers,
+            "seconds": round(report.seconds, 3),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
     }
     _write_json(out / "skipped.json", report.skipped)
     _write_json(out / "manifest.json", manifest)
@@ -291,5 +301,11 @@ def _write_json(path: Path, data) -> None:
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", desc="converting", disable=not enabled,
-                file=sys.stderr, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        unit="file",
+        desc="converting",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )

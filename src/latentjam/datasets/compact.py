@@ -29,12 +29,15 @@ def encode(kind: str, x: np.ndarray) -> dict[str, np.ndarray]:
 
 def _encode(kind: str, x: np.ndarray) -> dict[str, np.ndarray] | None:
     if kind == "drums" and x.shape[2] == DRUM_DIM:
-        vel = np.rint(x[:, :, N_CLASSES:2 * N_CLASSES] * 127.0)
-        off = np.rint(x[:, :, 2 * N_CLASSES:] * HALF_STEP_TICKS)
+        vel = np.rint(x[:, :, N_CLASSES : 2 * N_CLASSES] * 127.0)
+        off = np.rint(x[:, :, 2 * N_CLASSES :] * HALF_STEP_TICKS)
         if vel.min(initial=0) < 0 or vel.max(initial=0) > 127 or np.abs(off).max(initial=0) > 127:
             return None
-        return {"encoding": np.array("drums"), "vel": vel.astype(np.uint8),
-                "off": off.astype(np.int8)}
+        return {
+            "encoding": np.array("drums"),
+            "vel": vel.astype(np.uint8),
+            "off": off.astype(np.int8),
+        }
     if kind == "melody" and x.shape[2] == MELODY_DIM:
         return {"encoding": np.array("codes"), "codes": x.argmax(axis=2).astype(np.uint8)}
     if kind == "pianoroll":
@@ -53,8 +56,8 @@ def decode(arrays, feature_dim: int) -> np.ndarray:
         x = np.zeros((*vel.shape[:2], DRUM_DIM), dtype=np.float32)
         x[:, :, :N_CLASSES] = vel > 0
         # the same arithmetic as DrumGrid, so the floats are bit-identical
-        x[:, :, N_CLASSES:2 * N_CLASSES] = vel.astype(np.float32) / np.float32(127.0)
-        x[:, :, 2 * N_CLASSES:] = off / np.float32(HALF_STEP_TICKS)
+        x[:, :, N_CLASSES : 2 * N_CLASSES] = vel.astype(np.float32) / np.float32(127.0)
+        x[:, :, 2 * N_CLASSES :] = off / np.float32(HALF_STEP_TICKS)
         return x
     if encoding == "codes":
         return np.eye(MELODY_DIM, dtype=np.float32)[np.asarray(arrays["codes"])]

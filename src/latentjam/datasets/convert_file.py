@@ -17,9 +17,18 @@ MAX_BEATS = 20_000.0  # ~3 hours at 120 qpm: longer "pieces" are corrupt timing,
 
 # Skip categories, in the order the summary prints them.
 REASONS = (
-    "empty", "not MIDI", "too large", "truncated", "corrupt", "absurd tempo", "too long",
+    "empty",
+    "not MIDI",
+    "too large",
+    "truncated",
+    "corrupt",
+    "absurd tempo",
+    "too long",
     "no notes",
-    "no drum notes", "no pitched notes", "no complete window", "internal error",
+    "no drum notes",
+    "no pitched notes",
+    "no complete window",
+    "internal error",
 )
 
 
@@ -33,8 +42,14 @@ class FileResult:
 
 
 def make_converter(
-    kind: str, *, bars: int | None = None, mapping: str = "gm", hop_bars: int = 1,
-    metre: str = "quarters", low: int = 21, high: int = 108,
+    kind: str,
+    *,
+    bars: int | None = None,
+    mapping: str = "gm",
+    hop_bars: int = 1,
+    metre: str = "quarters",
+    low: int = 21,
+    high: int = 108,
 ) -> Converter:
     """The converter a dataset of `kind` uses (`bars` defaults to 2, or 1 for pianoroll)."""
     if kind == "drums":
@@ -93,11 +108,18 @@ def _windows(sequence, converter: Converter) -> FileResult:
     if drums:
         mapped = MAPPINGS[converter.mapping][np.clip(notes.pitch, 0, 127)] >= 0
         if not mapped.any():
-            return FileResult(None, "no drum notes", f"{len(notes)} notes on channel 10, none of "
-                              f"them a pitch of the {converter.mapping} drum map")
+            return FileResult(
+                None,
+                "no drum notes",
+                f"{len(notes)} notes on channel 10, none of "
+                f"them a pitch of the {converter.mapping} drum map",
+            )
     else:
-        low, high = (converter.low, converter.high) if isinstance(
-            converter, PianoRollBars) else (LOW_PITCH, HIGH_PITCH)
+        low, high = (
+            (converter.low, converter.high)
+            if isinstance(converter, PianoRollBars)
+            else (LOW_PITCH, HIGH_PITCH)
+        )
         if not ((notes.pitch >= low) & (notes.pitch <= high)).any():
             return FileResult(None, "no pitched notes", f"no notes in pitch range {low}..{high}")
     if sequence.end > MAX_BEATS:
@@ -107,7 +129,8 @@ def _windows(sequence, converter: Converter) -> FileResult:
         span = f"{converter.steps // 16} bar(s) of 4 quarter notes"
         policy = " in 4/4" if converter.metre == "four-four" else ""
         return FileResult(
-            None, "no complete window",
+            None,
+            "no complete window",
             f"no complete non-empty window of {span}{policy} ({_describe(sequence, converter)})",
         )
     return FileResult(x)

@@ -27,9 +27,7 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     return manifest
 
 
-def load_dataset(
-    folder: str | os.PathLike, split: str = "train", *, with_source: bool = False
-):
+def load_dataset(folder: str | os.PathLike, split: str = "train", *, with_source: bool = False):
     """Windows of one split, (n, T, D) float32 (n may be 0).
 
     With `with_source=True` returns (x, source) where source (n,) int32 indexes

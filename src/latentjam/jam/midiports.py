@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from latentjam.jam.protocol import STEPS_PER_BAR
 
 CLOCKS_PER_BEAT = 24
-GUARD_BEATS = 0.0625        # a quarter of a 16th: the call leaves this early
+GUARD_BEATS = 0.0625  # a quarter of a 16th: the call leaves this early
 EXTERNAL_CLOCK_TIMEOUT = 0.5  # seconds without clock before the internal clock takes over
 DRUM_CHANNEL = 9
 
@@ -88,16 +88,23 @@ class PhraseCollector:
         self.notes = [n for n in self.notes if self.phrase_of(n[0]) > phrase]
         out = []
         for beat, pitch, velocity in mine:
-            pos = (beat - start) * 4.0                  # in 16th steps
+            pos = (beat - start) * 4.0  # in 16th steps
             step = min(max(int(pos + 0.5), 0), steps - 1)
             offset = max(-1.0, min(0.999, 2.0 * (pos - step)))
-            out.append({"pitch": pitch, "velocity": max(1, min(127, velocity)), "step": step,
-                        "offset": round(offset, 4)})
+            out.append(
+                {
+                    "pitch": pitch,
+                    "velocity": max(1, min(127, velocity)),
+                    "step": step,
+                    "offset": round(offset, 4),
+                }
+            )
         return out
 
 
-def reply_schedule(notes: list[dict], phrase_start_beat: float, *, drums: bool = True
-                   ) -> list[tuple[float, str, int, int]]:
+def reply_schedule(
+    notes: list[dict], phrase_start_beat: float, *, drums: bool = True
+) -> list[tuple[float, str, int, int]]:
     """Reply notes -> sorted (beat, "note_on"/"note_off", pitch, velocity) from a phrase start."""
     events = []
     for n in notes:
@@ -146,9 +153,13 @@ class MidiPorts:
             if current > phrase:
                 notes = self.collector.close(phrase)
                 if notes:
-                    call = {"type": "call", "session": "midi", "bars": self.collector.bars,
-                            "qpm": round(min(max(self.clock.qpm, 20.0), 400.0), 3),
-                            "notes": notes}
+                    call = {
+                        "type": "call",
+                        "session": "midi",
+                        "bars": self.collector.bars,
+                        "qpm": round(min(max(self.clock.qpm, 20.0), 400.0), 3),
+                        "notes": notes,
+                    }
                     start = current * self.collector.phrase_beats
                     self.tasks.append(asyncio.create_task(self._answer(call, start)))
                 phrase = current
@@ -161,8 +172,9 @@ class MidiPorts:
         if not event or event.get("type") != "reply":
             return
         channel = DRUM_CHANNEL if self.drums else 0
-        for beat, kind, pitch, velocity in reply_schedule(event["notes"], start_beat,
-                                                          drums=self.drums):
+        for beat, kind, pitch, velocity in reply_schedule(
+            event["notes"], start_beat, drums=self.drums
+        ):
             delay = (beat - self.clock.beat(time.monotonic())) * 60.0 / self.clock.qpm
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -183,17 +195,22 @@ async def start_midi(server, name: str = "latentjam", *, tempo: float = 120.0):
     try:
         import mido
     except ImportError:
-        print("latentjam jam: --midi needs mido and python-rtmidi: pip install 'latentjam[jam]'",
-              flush=True)
+        print(
+            "latentjam jam: --midi needs mido and python-rtmidi: pip install 'latentjam[jam]'",
+            flush=True,
+        )
         return None
     try:
         mido.set_backend("mido.backends.rtmidi")
         outport = mido.open_output(f"{name} out", virtual=True)
         inport = mido.open_input(f"{name} in", virtual=True)
     except Exception as exc:  # rtmidi raises SystemError/RtMidiError without ALSA
-        print(f"latentjam jam: no MIDI subsystem on this machine ({type(exc).__name__}: "
-              f"{str(exc).strip() or 'cannot open virtual ports'}); running without MIDI ports "
-              "(ALSA's sequencer, /dev/snd/seq, is needed on Linux)", flush=True)
+        print(
+            f"latentjam jam: no MIDI subsystem on this machine ({type(exc).__name__}: "
+            f"{str(exc).strip() or 'cannot open virtual ports'}); running without MIDI ports "
+            "(ALSA's sequencer, /dev/snd/seq, is needed on Linux)",
+            flush=True,
+        )
         return None
     ports = MidiPorts(server, inport, outport, tempo=tempo)
     inport.callback = ports.on_message

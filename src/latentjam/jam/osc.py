@@ -34,13 +34,15 @@ def _osc_string(value: bytes) -> bytes:
 
 def build_osc(address: str, text: str) -> bytes:
     """One OSC message with a single string argument (the bytes python-osc's builder makes)."""
-    return b"".join((_osc_string(address.encode("utf-8")), b",s\0\0",
-                     _osc_string(text.encode("utf-8"))))
+    return b"".join(
+        (_osc_string(address.encode("utf-8")), b",s\0\0", _osc_string(text.encode("utf-8")))
+    )
 
 
 def _fast_read(dgram: bytes) -> tuple[str, list] | None:
     """Address and arguments of a message whose arguments are only strings and int32s (what
     python-osc reads from it); None for anything else, which python-osc then reads."""
+
     def string(at: int) -> tuple[str, int]:
         end = dgram.index(b"\0", at)  # (ValueError when unterminated)
         nxt = at + (end - at + 4) // 4 * 4
@@ -62,7 +64,7 @@ def _fast_read(dgram: bytes) -> tuple[str, list] | None:
             else:
                 if at + 4 > len(dgram):
                     return None
-                value, at = int.from_bytes(dgram[at:at + 4], "big", signed=True), at + 4
+                value, at = int.from_bytes(dgram[at : at + 4], "big", signed=True), at + 4
             args.append(value)
         return address, args
     except ValueError:  # (UnicodeDecodeError is one)
@@ -92,10 +94,12 @@ def parse_osc(dgram: bytes) -> tuple[str, str, int | None]:
         address, args = read_osc(dgram)
     except Exception as exc:  # python-osc raises ParseError and assorted decoding errors
         raise ProtocolError("bad_osc", f"not an OSC message: {exc}") from None
-    if not address.startswith(PREFIX) or address[len(PREFIX):] not in ADDRESSES:
-        raise ProtocolError("bad_address", f"unknown OSC address {address!r}; use "
-                            + ", ".join(PREFIX + a for a in ADDRESSES))
-    kind = address[len(PREFIX):]
+    if not address.startswith(PREFIX) or address[len(PREFIX) :] not in ADDRESSES:
+        raise ProtocolError(
+            "bad_address",
+            f"unknown OSC address {address!r}; use " + ", ".join(PREFIX + a for a in ADDRESSES),
+        )
+    kind = address[len(PREFIX) :]
     if kind == "notes":
         return ("notes", *_numbers_call(args))
     port = None
@@ -115,8 +119,9 @@ def parse_osc(dgram: bytes) -> tuple[str, str, int | None]:
 def _numbers_call(args: list) -> tuple[str, int | None]:
     """/latentjam/notes integers -> (call JSON text, reply port or None)."""
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-        raise ProtocolError("bad_osc", "/latentjam/notes takes integers only: "
-                            "[reply_port] pitch velocity step ...")
+        raise ProtocolError(
+            "bad_osc", "/latentjam/notes takes integers only: [reply_port] pitch velocity step ..."
+        )
     port = None
     if len(args) % 3 == 1:
         port, args = args[0], args[1:]
@@ -124,8 +129,10 @@ def _numbers_call(args: list) -> tuple[str, int | None]:
             raise ProtocolError("out_of_range", "the reply port must be in 1..65535")
     elif len(args) % 3:
         raise ProtocolError("bad_osc", "/latentjam/notes needs pitch velocity step triples")
-    notes = [{"pitch": args[i], "velocity": args[i + 1], "step": args[i + 2]}
-             for i in range(0, len(args), 3)]
+    notes = [
+        {"pitch": args[i], "velocity": args[i + 1], "step": args[i + 2]}
+        for i in range(0, len(args), 3)
+    ]
     return encode_event({"type": "call", "notes": notes}), port
 
 
@@ -177,8 +184,10 @@ class _OscProtocol(asyncio.DatagramProtocol):
             if type(port_asked) is int and 1 <= port_asked <= 65535:
                 reply_port = port_asked
             if kind != "notes" and obj is not None and obj.get("type", kind) != kind:
-                raise ProtocolError("bad_type", f"the JSON type {obj.get('type')!r} does not "
-                                    f"match the address {PREFIX}{kind}")
+                raise ProtocolError(
+                    "bad_type",
+                    f"the JSON type {obj.get('type')!r} does not match the address {PREFIX}{kind}",
+                )
             if obj is not None and "type" not in obj:
                 obj = {"type": kind, **obj}
             event = await self.server.handle(client, text if obj is None else obj)
@@ -191,11 +200,18 @@ class _OscProtocol(asyncio.DatagramProtocol):
         else:
             out = build_osc(PREFIX + event["type"], encode_event(event))
         if len(out) > MAX_DATAGRAM:
-            out = build_osc(PREFIX + "error", encode_event({
-                "type": "error", "code": "too_large", **({"id": event["id"]} if "id" in event
-                                                         else {}),
-                "message": f"the reply ({len(out)} bytes) does not fit in one UDP datagram: "
-                           "ask for fewer reply_bars"}))
+            out = build_osc(
+                PREFIX + "error",
+                encode_event(
+                    {
+                        "type": "error",
+                        "code": "too_large",
+                        **({"id": event["id"]} if "id" in event else {}),
+                        "message": f"the reply ({len(out)} bytes) does not fit in one UDP "
+                        "datagram: ask for fewer reply_bars",
+                    }
+                ),
+            )
         self.transport.sendto(out, (host, reply_port))  # only ever back to the sender's host
 
 
@@ -206,8 +222,9 @@ async def start_osc(server, host: str, port: int):
     except ImportError as exc:
         raise missing_extra("python-osc", "jam") from exc
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: _OscProtocol(server),
-                                                       local_addr=(host, port))
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _OscProtocol(server), local_addr=(host, port)
+    )
     bound = transport.get_extra_info("sockname")[1]
     shown = f"[{host}]" if ":" in host else host
     server.urls["osc"] = f"osc.udp://{shown}:{bound}{PREFIX}call"

@@ -15,21 +15,33 @@ from typing import NamedTuple
 
 from latentjam.errors import LatentjamError
 
-MAX_MESSAGE_BYTES = 64 * 1024   # a 2-bar call is ~2 KB; 8 dense bars stay well under this
+MAX_MESSAGE_BYTES = 64 * 1024  # a 2-bar call is ~2 KB; 8 dense bars stay well under this
 MAX_BARS = 8
-STEPS_PER_BAR = 16              # the converters' grid: 16th notes, 16 steps per bar
-MAX_NOTES_PER_STEP = 16         # more simultaneous notes than any kit or hand can play
+STEPS_PER_BAR = 16  # the converters' grid: 16th notes, 16 steps per bar
+MAX_NOTES_PER_STEP = 16  # more simultaneous notes than any kit or hand can play
 MODES = ("call", "continuous")
-ATTRIBUTE_RANGE = 3.0           # attribute nudges are in units of the stored attribute vector
-KNOB_RANGES = {                 # name -> (low, high, default); documented in docs/jam.md
+ATTRIBUTE_RANGE = 3.0  # attribute nudges are in units of the stored attribute vector
+KNOB_RANGES = {  # name -> (low, high, default); documented in docs/jam.md
     "temperature": (0.0, 2.0, 0.5),
     "radius": (0.0, 3.0, 0.3),
     "bits": (0.0, 256.0, None),
 }
 MESSAGE_TYPES = ("hello", "call", "reset", "ping")
 _TOP_KEYS = {
-    "call": {"type", "session", "model", "bars", "reply_bars", "steps_per_bar", "qpm", "notes",
-             "params", "id", "token", "reply_port"},
+    "call": {
+        "type",
+        "session",
+        "model",
+        "bars",
+        "reply_bars",
+        "steps_per_bar",
+        "qpm",
+        "notes",
+        "params",
+        "id",
+        "token",
+        "reply_port",
+    },
     "hello": {"type", "session", "id", "token", "reply_port"},
     "reset": {"type", "session", "id", "token", "reply_port"},
     "ping": {"type", "session", "id", "token", "reply_port"},
@@ -64,8 +76,12 @@ class Note(NamedTuple):
 
     def to_json(self) -> dict:
         """{pitch, velocity, step, offset[, duration]} (values as stored: the session rounds)."""
-        out = {"pitch": self.pitch, "velocity": self.velocity, "step": self.step,
-               "offset": self.offset}
+        out = {
+            "pitch": self.pitch,
+            "velocity": self.velocity,
+            "step": self.step,
+            "offset": self.offset,
+        }
         if self.duration:
             out["duration"] = self.duration
         return out
@@ -77,14 +93,20 @@ class Params:
 
     temperature: float = KNOB_RANGES["temperature"][2]
     radius: float = KNOB_RANGES["radius"][2]
-    bits: float | None = None           # None: no channel (the encoded point goes through as is)
+    bits: float | None = None  # None: no channel (the encoded point goes through as is)
     seed: int | None = None
     nudges: dict[str, float] = field(default_factory=dict)
-    mode: str = "call"                   # "call": answer the call; "continuous": keep walking
+    mode: str = "call"  # "call": answer the call; "continuous": keep walking
 
     def to_json(self) -> dict:
-        return {"temperature": self.temperature, "radius": self.radius, "bits": self.bits,
-                "seed": self.seed, "nudges": dict(self.nudges), "mode": self.mode}
+        return {
+            "temperature": self.temperature,
+            "radius": self.radius,
+            "bits": self.bits,
+            "seed": self.seed,
+            "nudges": dict(self.nudges),
+            "mode": self.mode,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,9 +128,14 @@ class Call:
         return self.bars * STEPS_PER_BAR
 
     def to_json(self) -> dict:
-        return {"model": self.model, "bars": self.bars, "reply_bars": self.reply_bars,
-                "qpm": self.qpm, "notes": [n.to_json() for n in self.notes],
-                "params": self.params.to_json()}
+        return {
+            "model": self.model,
+            "bars": self.bars,
+            "reply_bars": self.reply_bars,
+            "qpm": self.qpm,
+            "notes": [n.to_json() for n in self.notes],
+            "params": self.params.to_json(),
+        }
 
 
 @dataclass(frozen=True)
@@ -175,13 +202,15 @@ def _int(obj: dict, key: str, low: int, high: int, default=None, *, msg_id=None)
             raise ProtocolError("bad_type", f"'{key}' must be an integer, got {value}", msg_id)
         value = int(value)
     if not low <= value <= high:
-        raise ProtocolError("out_of_range", f"'{key}' must be in {low}..{high}, got {value}",
-                            msg_id)
+        raise ProtocolError(
+            "out_of_range", f"'{key}' must be in {low}..{high}, got {value}", msg_id
+        )
     return value
 
 
-def _float(obj: dict, key: str, low: float, high: float, default, *, msg_id=None,
-           high_open: bool = False) -> float:
+def _float(
+    obj: dict, key: str, low: float, high: float, default, *, msg_id=None, high_open: bool = False
+) -> float:
     value = obj.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProtocolError("bad_type", f"'{key}' must be a number", msg_id)
@@ -189,16 +218,21 @@ def _float(obj: dict, key: str, low: float, high: float, default, *, msg_id=None
     ok = math.isfinite(value) and low <= value and (value < high if high_open else value <= high)
     if not ok:
         bracket = ")" if high_open else "]"
-        raise ProtocolError("out_of_range", f"'{key}' must be in [{low}, {high}{bracket}, "
-                            f"got {value}", msg_id)
+        raise ProtocolError(
+            "out_of_range", f"'{key}' must be in [{low}, {high}{bracket}, got {value}", msg_id
+        )
     return value
 
 
 def _check_keys(obj: dict, allowed: set[str], where: str, msg_id) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise ProtocolError("unknown_field", f"unknown field(s) in {where}: {', '.join(unknown)}"
-                            f" (allowed: {', '.join(sorted(allowed))})", msg_id)
+        raise ProtocolError(
+            "unknown_field",
+            f"unknown field(s) in {where}: {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(allowed))})",
+            msg_id,
+        )
 
 
 def _session_name(obj: dict, msg_id) -> str:
@@ -232,10 +266,15 @@ def parse_params(obj, *, attributes=(), msg_id=None) -> Params:
     nudges = {}
     for name in nudges_obj:
         if name not in attributes:
-            raise ProtocolError("unknown_attribute", f"unknown attribute nudge '{name}'"
-                                f" (this model has: {', '.join(attributes) or 'none'})", msg_id)
-        nudges[name] = _float(nudges_obj, name, -ATTRIBUTE_RANGE, ATTRIBUTE_RANGE, 0.0,
-                              msg_id=msg_id)
+            raise ProtocolError(
+                "unknown_attribute",
+                f"unknown attribute nudge '{name}'"
+                f" (this model has: {', '.join(attributes) or 'none'})",
+                msg_id,
+            )
+        nudges[name] = _float(
+            nudges_obj, name, -ATTRIBUTE_RANGE, ATTRIBUTE_RANGE, 0.0, msg_id=msg_id
+        )
     mode = obj.get("mode", "call")
     if mode not in MODES:
         raise ProtocolError("out_of_range", f"'mode' must be one of {', '.join(MODES)}", msg_id)
@@ -248,11 +287,21 @@ def _fast_note(item, steps: int, low_pitch: int, high_pitch: int) -> Note | None
         return None
     pitch, velocity, step = item.get("pitch"), item.get("velocity", 100), item.get("step")
     offset, duration = item.get("offset", 0.0), item.get("duration", 0.0)
-    if not (type(pitch) is int and type(velocity) is int and type(step) is int
-            and type(offset) in (int, float) and type(duration) in (int, float)):
+    if not (
+        type(pitch) is int
+        and type(velocity) is int
+        and type(step) is int
+        and type(offset) in (int, float)
+        and type(duration) in (int, float)
+    ):
         return None
-    if not (low_pitch <= pitch <= high_pitch and 1 <= velocity <= 127 and 0 <= step < steps
-            and -1.0 <= offset < 1.0 and 0.0 <= duration <= steps):  # (NaN fails these too)
+    if not (
+        low_pitch <= pitch <= high_pitch
+        and 1 <= velocity <= 127
+        and 0 <= step < steps
+        and -1.0 <= offset < 1.0
+        and 0.0 <= duration <= steps
+    ):  # (NaN fails these too)
         return None
     return Note(pitch, velocity, step, float(offset), float(duration))
 
@@ -263,8 +312,9 @@ def parse_notes(items, steps: int, *, melody: bool, msg_id=None) -> tuple[Note, 
         raise ProtocolError("bad_type", "'notes' must be a list", msg_id)
     limit = steps * MAX_NOTES_PER_STEP
     if len(items) > limit:
-        raise ProtocolError("too_many_notes", f"{len(items)} notes exceed {limit} for this call",
-                            msg_id)
+        raise ProtocolError(
+            "too_many_notes", f"{len(items)} notes exceed {limit} for this call", msg_id
+        )
     notes = []
     low_pitch = 21 if melody else 0
     high_pitch = 108 if melody else 127
@@ -288,8 +338,9 @@ def parse_notes(items, steps: int, *, melody: bool, msg_id=None) -> tuple[Note, 
     return tuple(notes)
 
 
-def parse_message(raw, *, models: dict[str, dict] | None = None, default_model: str | None = None
-                  ) -> Message:
+def parse_message(
+    raw, *, models: dict[str, dict] | None = None, default_model: str | None = None
+) -> Message:
     """Raw bytes/text (or an already decoded dict) -> a validated `Message`.
 
     `models` maps each served model name to {"kind": "drums"|"melody", "attributes": [...]}; a
@@ -299,13 +350,15 @@ def parse_message(raw, *, models: dict[str, dict] | None = None, default_model: 
     if not isinstance(obj, dict):
         raise ProtocolError("bad_type", "a message must be a JSON object")
     msg_id = obj.get("id")
-    if not (msg_id is None or (isinstance(msg_id, str) and len(msg_id) <= 64)
-            or (isinstance(msg_id, int) and not isinstance(msg_id, bool))):
+    if not (
+        msg_id is None
+        or (isinstance(msg_id, str) and len(msg_id) <= 64)
+        or (isinstance(msg_id, int) and not isinstance(msg_id, bool))
+    ):
         raise ProtocolError("bad_type", "'id' must be a short string or an integer")
     kind = obj.get("type")
     if kind not in MESSAGE_TYPES:
-        raise ProtocolError("bad_type", f"'type' must be one of {', '.join(MESSAGE_TYPES)}",
-                            msg_id)
+        raise ProtocolError("bad_type", f"'type' must be one of {', '.join(MESSAGE_TYPES)}", msg_id)
     _check_keys(obj, _TOP_KEYS[kind], f"a '{kind}' message", msg_id)
     session = _session_name(obj, msg_id)
     token = obj.get("token")
@@ -319,20 +372,24 @@ def parse_message(raw, *, models: dict[str, dict] | None = None, default_model: 
         models = models or {}
         model = obj.get("model", default_model)
         if model is not None and (not isinstance(model, str) or (models and model not in models)):
-            raise ProtocolError("unknown_model", f"model {model!r} is not served here"
-                                f" (served: {', '.join(models) or 'none'})", msg_id)
+            raise ProtocolError(
+                "unknown_model",
+                f"model {model!r} is not served here (served: {', '.join(models) or 'none'})",
+                msg_id,
+            )
         info = models.get(model, {}) if model is not None else {}
         bars = _int(obj, "bars", 1, MAX_BARS, 2, msg_id=msg_id)
         reply_bars = _int(obj, "reply_bars", 1, MAX_BARS, bars, msg_id=msg_id)
-        spb = _int(obj, "steps_per_bar", STEPS_PER_BAR, STEPS_PER_BAR, STEPS_PER_BAR,
-                   msg_id=msg_id)
+        spb = _int(obj, "steps_per_bar", STEPS_PER_BAR, STEPS_PER_BAR, STEPS_PER_BAR, msg_id=msg_id)
         qpm = _float(obj, "qpm", 20.0, 400.0, 120.0, msg_id=msg_id)
         if "notes" not in obj:
             raise ProtocolError("missing_field", "'notes' is required (may be empty)", msg_id)
-        notes = parse_notes(obj["notes"], bars * spb, melody=info.get("kind") == "melody",
-                            msg_id=msg_id)
-        params = parse_params(obj.get("params"), attributes=tuple(info.get("attributes", ())),
-                              msg_id=msg_id)
+        notes = parse_notes(
+            obj["notes"], bars * spb, melody=info.get("kind") == "melody", msg_id=msg_id
+        )
+        params = parse_params(
+            obj.get("params"), attributes=tuple(info.get("attributes", ())), msg_id=msg_id
+        )
         call = Call(model, bars, reply_bars, notes, params, qpm, session, msg_id)
     return Message(kind, session, msg_id, token, reply_port, call)
 

@@ -33,16 +33,16 @@ from latentjam.jam.protocol import (
 )
 from latentjam.jam.session import JamModel, Session, encode_calls, respond_batch, safe_stem
 
-MAX_BATCH = 64                # calls per forward pass
-MAX_SESSIONS = 4096           # all clients together; the least recently used is dropped
+MAX_BATCH = 64  # calls per forward pass
+MAX_SESSIONS = 4096  # all clients together; the least recently used is dropped
 MAX_SESSIONS_PER_CLIENT = 16
-MAX_IN_FLIGHT = 4             # calls per client waiting for the model
-MAX_LINGER_S = 0.030          # longest wait for the rest of a bar's calls before a pass starts
-GAP_S = 0.008                 # ... and stop waiting when no call came for this long
-ENCODE_AHEAD = 16             # while a bar's calls arrive, the model thread encodes each 16
-RECENT_S = 2.0                # clients that called this recently are expected in the next bar
-GIL_SWITCH_S = 0.0005         # the event loop gets the GIL back this often while the model runs
-GC_YOUNG = 7000               # allocations between young-generation collections (Python: 700)
+MAX_IN_FLIGHT = 4  # calls per client waiting for the model
+MAX_LINGER_S = 0.030  # longest wait for the rest of a bar's calls before a pass starts
+GAP_S = 0.008  # ... and stop waiting when no call came for this long
+ENCODE_AHEAD = 16  # while a bar's calls arrive, the model thread encodes each 16
+RECENT_S = 2.0  # clients that called this recently are expected in the next bar
+GIL_SWITCH_S = 0.0005  # the event loop gets the GIL back this often while the model runs
+GC_YOUNG = 7000  # allocations between young-generation collections (Python: 700)
 
 
 def is_loopback(host: str) -> bool:
@@ -104,7 +104,7 @@ class Client:
     authed: bool = False
     limit: RateLimit = field(default_factory=RateLimit)
     in_flight: int = 0
-    limited: int = 0          # messages refused by the rate limit since the flood began
+    limited: int = 0  # messages refused by the rate limit since the flood began
     last_refused: float = 0.0  # monotonic time of the last refusal
 
 
@@ -126,13 +126,13 @@ class ModelWorker:
         self._thread = threading.Thread(target=self._run, name="latentjam-model", daemon=True)
         self.batches = 0
         self.calls = 0
-        self.encoded_ahead = 0               # calls encoded while their bar was still arriving
+        self.encoded_ahead = 0  # calls encoded while their bar was still arriving
         self._recent: dict[str, float] = {}  # client key -> when it last sent a call
-        self._pending: list = []             # (session, call, future, loop) not yet answered
-        self._ahead = 0                      # how many of them went ahead to be encoded
+        self._pending: list = []  # (session, call, future, loop) not yet answered
+        self._ahead = 0  # how many of them went ahead to be encoded
         self._encoded: dict[int, object] = {}  # (model thread) id(future) -> call latents
-        self._first = 0.0                    # when the first pending call came
-        self._expected = 1                   # calls the pending batch waits for
+        self._first = 0.0  # when the first pending call came
+        self._expected = 1  # calls the pending batch waits for
         self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
@@ -163,7 +163,7 @@ class ModelWorker:
             self._flush()
         else:
             if len(self._pending) - self._ahead >= ENCODE_AHEAD:
-                self._queue.put(("encode", self._pending[self._ahead:]))
+                self._queue.put(("encode", self._pending[self._ahead :]))
                 self._ahead = len(self._pending)
             wait = min(GAP_S, self._first + MAX_LINGER_S - now)
             self._timer = loop.call_later(max(wait, 0.0), self._flush)
@@ -278,15 +278,24 @@ def _resolve_all(pairs: list) -> None:
 class JamServer:
     """The shared state behind every transport: models, sessions, auth, limits, recording."""
 
-    def __init__(self, models: dict[str, JamModel], *, host: str = "127.0.0.1",
-                 token: str | None = None, record_dir: str | Path | None = None,
-                 rate: float = 50.0, burst: float = 100.0,
-                 allowed_origins: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        models: dict[str, JamModel],
+        *,
+        host: str = "127.0.0.1",
+        token: str | None = None,
+        record_dir: str | Path | None = None,
+        rate: float = 50.0,
+        burst: float = 100.0,
+        allowed_origins: tuple[str, ...] = (),
+    ):
         if not models:
             raise LatentjamError("the jam needs at least one model")
         if not is_loopback(host) and not token:
-            raise LatentjamError(f"binding to {host} exposes the jam beyond this machine: "
-                                 "pass --token SECRET (clients then send it)")
+            raise LatentjamError(
+                f"binding to {host} exposes the jam beyond this machine: "
+                "pass --token SECRET (clients then send it)"
+            )
         self.models = models
         self.default_model = next(iter(models))
         self.host = host
@@ -302,8 +311,9 @@ class JamServer:
         self.started = time.time()
         self.counts = {"calls": 0, "replies": 0, "errors": 0}
         self.urls: dict[str, str] = {}
-        self._model_info = {name: {"kind": m.kind, "attributes": sorted(m.attributes)}
-                            for name, m in models.items()}
+        self._model_info = {
+            name: {"kind": m.kind, "attributes": sorted(m.attributes)} for name, m in models.items()
+        }
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -330,12 +340,16 @@ class JamServer:
 
     def client(self, key: str, transport: str, *, authed: bool = False) -> Client:
         """A new client record; loopback-only servers without a token need no auth."""
-        return Client(key, transport, authed=authed or not self.token,
-                      limit=RateLimit(self.rate, self.burst))
+        return Client(
+            key, transport, authed=authed or not self.token, limit=RateLimit(self.rate, self.burst)
+        )
 
     def check_token(self, token: str | None) -> bool:
-        return bool(self.token) and isinstance(token, str) and hmac.compare_digest(
-            token.encode(), self.token.encode())
+        return (
+            bool(self.token)
+            and isinstance(token, str)
+            and hmac.compare_digest(token.encode(), self.token.encode())
+        )
 
     def forget(self, client: Client) -> None:
         """Drop a disconnected client's sessions (recorded first when recording)."""
@@ -351,8 +365,9 @@ class JamServer:
         if session is None:
             owned = self._session_keys.setdefault(client.key, set())
             if len(owned) >= MAX_SESSIONS_PER_CLIENT:
-                raise ProtocolError("too_many_sessions",
-                                    f"at most {MAX_SESSIONS_PER_CLIENT} sessions per client")
+                raise ProtocolError(
+                    "too_many_sessions", f"at most {MAX_SESSIONS_PER_CLIENT} sessions per client"
+                )
             if len(self.sessions) >= MAX_SESSIONS:
                 old_key, _ = self.sessions.popitem(last=False)
                 self._session_keys.get(old_key[0], set()).discard(old_key)
@@ -363,17 +378,29 @@ class JamServer:
         return session
 
     def hello(self) -> dict:
-        return {"type": "hello", "server": "latentjam", "protocol": 1,
-                "models": {n: m.info() for n, m in self.models.items()},
-                "default_model": self.default_model,
-                "knobs": {k: {"min": lo, "max": hi, "default": d}
-                          for k, (lo, hi, d) in KNOB_RANGES.items()},
-                "max_bars": MAX_BARS, "max_message_bytes": MAX_MESSAGE_BYTES}
+        return {
+            "type": "hello",
+            "server": "latentjam",
+            "protocol": 1,
+            "models": {n: m.info() for n, m in self.models.items()},
+            "default_model": self.default_model,
+            "knobs": {
+                k: {"min": lo, "max": hi, "default": d} for k, (lo, hi, d) in KNOB_RANGES.items()
+            },
+            "max_bars": MAX_BARS,
+            "max_message_bytes": MAX_MESSAGE_BYTES,
+        }
 
     def health(self) -> dict:
-        return {"status": "ok", "uptime_s": round(time.time() - self.started, 1),
-                "models": sorted(self.models), "sessions": len(self.sessions),
-                "batches": self.worker.batches, **self.counts, "endpoints": self.urls}
+        return {
+            "status": "ok",
+            "uptime_s": round(time.time() - self.started, 1),
+            "models": sorted(self.models),
+            "sessions": len(self.sessions),
+            "batches": self.worker.batches,
+            **self.counts,
+            "endpoints": self.urls,
+        }
 
     # -- messages -------------------------------------------------------------------------
 
@@ -387,8 +414,11 @@ class JamServer:
             self.counts["errors"] += 1
             # reply to the first refusals, then stay silent until the flood stops
             if client.limited <= 10 or client.limited % 100 == 0:
-                event = {"type": "error", "code": "rate_limited",
-                         "message": f"more than {self.rate:g} messages/s: slow down"}
+                event = {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": f"more than {self.rate:g} messages/s: slow down",
+                }
                 msg_id = _quick_id(raw)
                 return event if msg_id is None else {**event, "id": msg_id}
             return None
@@ -398,26 +428,34 @@ class JamServer:
             msg = parse_message(raw, models=self._model_info, default_model=self.default_model)
             if not client.authed:
                 if not self.check_token(msg.token):
-                    raise ProtocolError("unauthorized", "this server needs the right 'token'",
-                                        msg.id)
+                    raise ProtocolError(
+                        "unauthorized", "this server needs the right 'token'", msg.id
+                    )
                 if client.transport != "osc":  # a connection stays authenticated
                     client.authed = True
             if msg.type == "hello":
                 return {**self.hello(), **({"id": msg.id} if msg.id is not None else {})}
             if msg.type == "ping":
-                return {"type": "pong", "time": time.time(),
-                        **({"id": msg.id} if msg.id is not None else {})}
+                return {
+                    "type": "pong",
+                    "time": time.time(),
+                    **({"id": msg.id} if msg.id is not None else {}),
+                }
             if msg.type == "reset":
                 for (ckey, name, _), s in self.sessions.items():
                     if ckey == client.key and name == msg.session:
                         s.reset()
-                return {"type": "reset", "session": msg.session,
-                        **({"id": msg.id} if msg.id is not None else {})}
+                return {
+                    "type": "reset",
+                    "session": msg.session,
+                    **({"id": msg.id} if msg.id is not None else {}),
+                }
             call = msg.call
             model = call.model or self.default_model
             if client.in_flight >= MAX_IN_FLIGHT:
-                raise ProtocolError("busy", f"at most {MAX_IN_FLIGHT} calls in flight per client",
-                                    call.id)
+                raise ProtocolError(
+                    "busy", f"at most {MAX_IN_FLIGHT} calls in flight per client", call.id
+                )
             session = self.session_for(client, msg.session, model)
             self.counts["calls"] += 1
             client.in_flight += 1
@@ -502,10 +540,18 @@ class Recorder:
                     print(f"latentjam jam: could not record {s.name}: {exc}", flush=True)
 
 
-async def serve(server: JamServer, *, port: int = 8765, osc_port: int | None = 9000,
-                tcp_port: int | None = 8766, midi: bool = False, midi_name: str = "latentjam",
-                midi_tempo: float = 120.0,
-                stop: asyncio.Event | None = None, on_ready=None) -> None:
+async def serve(
+    server: JamServer,
+    *,
+    port: int = 8765,
+    osc_port: int | None = 9000,
+    tcp_port: int | None = 8766,
+    midi: bool = False,
+    midi_name: str = "latentjam",
+    midi_tempo: float = 120.0,
+    stop: asyncio.Event | None = None,
+    on_ready=None,
+) -> None:
     """Run every transport of `server` until `stop` is set (or SIGINT/SIGTERM), then close.
 
     A port of 0 picks a free one; None switches that transport off. `on_ready(server)` is

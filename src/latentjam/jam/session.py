@@ -24,9 +24,9 @@ from latentjam.jam.grids import calls_to_drum_windows, drum_windows_to_notes
 from latentjam.jam.protocol import ATTRIBUTE_RANGE, STEPS_PER_BAR, Call, Note, encode_event
 from latentjam.music import Sequence, Tempo, Track
 
-STEP_BEATS = 0.25          # one 16th-note step in quarter notes
-DRUM_NOTE_BEATS = 0.125    # written length of a drum hit (drums ignore it; MIDI needs one)
-CONTINUOUS_PULL = 0.5      # "continuous" mode: how far the walk moves towards each new call
+STEP_BEATS = 0.25  # one 16th-note step in quarter notes
+DRUM_NOTE_BEATS = 0.125  # written length of a drum hit (drums ignore it; MIDI needs one)
+CONTINUOUS_PULL = 0.5  # "continuous" mode: how far the walk moves towards each new call
 
 
 # ------------------------------------------------------------------------------- the model side
@@ -43,9 +43,9 @@ class JamModel:
     """
 
     name: str
-    kind: str                      # "drums" or "melody"
-    model: object                  # an nn.Module with encode / decode
-    converter: object              # latentjam.convert.DrumGrid or MelodyOneHot
+    kind: str  # "drums" or "melody"
+    model: object  # an nn.Module with encode / decode
+    converter: object  # latentjam.convert.DrumGrid or MelodyOneHot
     projection: tuple[np.ndarray, np.ndarray]
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
     latent_variance: np.ndarray | None = None
@@ -93,14 +93,21 @@ class JamModel:
 
     def info(self) -> dict:
         """What a client needs to know to play with this model (sent in the "hello" event)."""
-        info = {"name": self.name, "kind": self.kind, "model_bars": self.model_bars,
-                "latent_dim": self.latent_dim, "attributes": sorted(self.attributes),
-                "projection": self.projection_source}
+        info = {
+            "name": self.name,
+            "kind": self.kind,
+            "model_bars": self.model_bars,
+            "latent_dim": self.latent_dim,
+            "attributes": sorted(self.attributes),
+            "projection": self.projection_source,
+        }
         if self.kind == "drums":
             from latentjam.convert.drums import DRUM_CLASSES, OUTPUT_PITCHES
 
-            info["drum_rows"] = [{"name": n.replace("_", " "), "pitch": p}
-                                 for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)]
+            info["drum_rows"] = [
+                {"name": n.replace("_", " "), "pitch": p}
+                for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)
+            ]
         return info
 
     # -- tensors <-> notes -----------------------------------------------------------------
@@ -110,8 +117,9 @@ class JamModel:
         seq = notes_to_sequence(notes, drums=self.kind == "drums", qpm=qpm, bars=bars)
         n_windows = -(-bars // self.model_bars)
         window_beats = self.model_bars * STEPS_PER_BAR * STEP_BEATS
-        return np.stack([self.converter.to_tensor(seq, start_beat=w * window_beats)
-                         for w in range(n_windows)]).astype(np.float32)
+        return np.stack(
+            [self.converter.to_tensor(seq, start_beat=w * window_beats) for w in range(n_windows)]
+        ).astype(np.float32)
 
     def windows_to_notes(self, windows: np.ndarray, bars: int, qpm: float) -> list[Note]:
         """Decoded windows (n, T, D), played back to back -> notes of the first `bars` bars."""
@@ -143,12 +151,19 @@ class JamModel:
         with torch.inference_mode():
             generator = torch.Generator().manual_seed(int(seed))
             # the fused free run (module's weights and draws, bar embedding folded per bar)
-            out = fast_inference.decode(self.model, zt, generator=generator,
-                                        temperature=max(temperature, 1e-3) if temperature > 0
-                                        else 0.0)
+            out = fast_inference.decode(
+                self.model,
+                zt,
+                generator=generator,
+                temperature=max(temperature, 1e-3) if temperature > 0 else 0.0,
+            )
             if out is None:
-                out = self.model.decode(zt, sample=temperature > 0,
-                                        temperature=max(temperature, 1e-3), generator=generator)
+                out = self.model.decode(
+                    zt,
+                    sample=temperature > 0,
+                    temperature=max(temperature, 1e-3),
+                    generator=generator,
+                )
         return out.float().numpy()
 
     def project(self, z: np.ndarray) -> np.ndarray:
@@ -174,8 +189,9 @@ def _metadata_array(metadata: dict, *keys):
     return None
 
 
-def jam_model_from(model, *, name: str, kind: str | None = None, metadata: dict | None = None,
-                   converter=None) -> JamModel:
+def jam_model_from(
+    model, *, name: str, kind: str | None = None, metadata: dict | None = None, converter=None
+) -> JamModel:
     """Wrap an encode/decode model and its checkpoint metadata into a `JamModel`.
 
     Reads from `metadata` (all optional): "projection" {"mean": (Nz,), "components": (3, Nz)},
@@ -211,8 +227,9 @@ def jam_model_from(model, *, name: str, kind: str | None = None, metadata: dict 
     variance = _metadata_array(metadata, "latent_variance", "channel.variance")
     if variance is None or variance.shape != (latent_dim,):
         variance = np.ones(latent_dim)
-    return JamModel(name, kind, model, converter, (mean, comps), attributes, variance, source,
-                    extents)
+    return JamModel(
+        name, kind, model, converter, (mean, comps), attributes, variance, source, extents
+    )
 
 
 def _converter_for(model, metadata: dict, kind: str | None):
@@ -230,8 +247,10 @@ def _converter_for(model, metadata: dict, kind: str | None):
         return convert.DrumGrid(bars=bars)
     if dim == 90:
         return convert.MelodyOneHot(bars=bars)
-    raise LatentjamError("cannot tell whether this model plays drums or melody; "
-                         "save 'representation' in its metadata")
+    raise LatentjamError(
+        "cannot tell whether this model plays drums or melody; "
+        "save 'representation' in its metadata"
+    )
 
 
 def _latent_dim(model, converter) -> int:
@@ -259,8 +278,9 @@ def load_jam_model(name_or_path: str) -> JamModel:
 # --------------------------------------------------------------------------- notes <-> music
 
 
-def notes_to_sequence(notes, *, drums: bool, qpm: float = 120.0, bars: int | None = None
-                      ) -> Sequence:
+def notes_to_sequence(
+    notes, *, drums: bool, qpm: float = 120.0, bars: int | None = None
+) -> Sequence:
     """Grid notes -> a `Sequence` with one track (onset = (step + offset / 2) steps).
 
     Melody notes without a duration last until the next note (or the end of the call).
@@ -275,10 +295,16 @@ def notes_to_sequence(notes, *, drums: bool, qpm: float = 120.0, bars: int | Non
         elif n.duration > 0:
             durations.append(n.duration * STEP_BEATS)
         else:
-            later = [s for s in starts[i + 1:] if s > starts[i]]
+            later = [s for s in starts[i + 1 :] if s > starts[i]]
             durations.append(max((later[0] if later else end) - starts[i], STEP_BEATS / 4))
-    track = Track([n.pitch for n in notes], [n.velocity for n in notes], starts, durations,
-                  is_drum=drums, name="call")
+    track = Track(
+        [n.pitch for n in notes],
+        [n.velocity for n in notes],
+        starts,
+        durations,
+        is_drum=drums,
+        name="call",
+    )
     return Sequence([track], tempos=[Tempo(0.0, qpm)])
 
 
@@ -286,16 +312,24 @@ def sequence_to_notes(seq: Sequence, *, drums: bool, step_shift: int = 0) -> lis
     """A `Sequence` -> grid notes: nearest step, micro-timing offset in half-steps, duration."""
     tracks = [t for t in seq.tracks if t.is_drum == drums]
     track = tracks[0] if len(tracks) == 1 else seq.merged(drums=drums)
-    pos = track.start / STEP_BEATS                                    # (n,) in steps
+    pos = track.start / STEP_BEATS  # (n,) in steps
     step = np.floor(pos + 0.5).astype(np.int64)
     offset = np.clip(2.0 * (pos - step), -1.0, 0.999)
     early = step < 0
     step[early], offset[early] = 0, -1.0
     duration = (np.zeros(len(pos)) if drums else track.duration / STEP_BEATS).round(4)
     velocity = np.clip(track.velocity, 1, 127)
-    return [Note(p, v, st + step_shift, o, d) for p, v, st, o, d in zip(
-        track.pitch.tolist(), velocity.tolist(), step.tolist(), offset.round(4).tolist(),
-        duration.tolist(), strict=True)]
+    return [
+        Note(p, v, st + step_shift, o, d)
+        for p, v, st, o, d in zip(
+            track.pitch.tolist(),
+            velocity.tolist(),
+            step.tolist(),
+            offset.round(4).tolist(),
+            duration.tolist(),
+            strict=True,
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------ the sessions
@@ -310,10 +344,10 @@ class Exchange(NamedTuple):
     that pause a bar (measured: none in 120 bars of 32 calls, against two of 16-22 ms).
     """
 
-    call_json: str                 # Call.to_json() as JSON: model, bars, reply_bars, qpm, notes..
-    reply_json: str                # the reply notes (Note.to_json() of each) as JSON
-    call_latent: np.ndarray        # (Nz,) mean of the call windows' posterior means
-    reply_latent: np.ndarray       # (Nz,) mean of the reply windows' latents
+    call_json: str  # Call.to_json() as JSON: model, bars, reply_bars, qpm, notes..
+    reply_json: str  # the reply notes (Note.to_json() of each) as JSON
+    call_latent: np.ndarray  # (Nz,) mean of the call windows' posterior means
+    reply_latent: np.ndarray  # (Nz,) mean of the reply windows' latents
     call_position: tuple[float, float, float]
     reply_position: tuple[float, float, float]
     seed: int
@@ -332,20 +366,31 @@ class Exchange(NamedTuple):
 
     def to_json(self) -> dict:
         call = self.call
-        return {"time": self.time, "call": call, "seed": self.seed,
-                "reply": {"bars": call["reply_bars"], "notes": self.reply_notes},
-                "latent": {"call": self.call_latent.round(6).tolist(),
-                           "reply": self.reply_latent.round(6).tolist()},
-                "position": {"call": list(self.call_position),
-                             "reply": list(self.reply_position)},
-                "model_ms": round(self.model_ms, 3)}
+        return {
+            "time": self.time,
+            "call": call,
+            "seed": self.seed,
+            "reply": {"bars": call["reply_bars"], "notes": self.reply_notes},
+            "latent": {
+                "call": self.call_latent.round(6).tolist(),
+                "reply": self.reply_latent.round(6).tolist(),
+            },
+            "position": {"call": list(self.call_position), "reply": list(self.reply_position)},
+            "model_ms": round(self.model_ms, 3),
+        }
 
 
 class Session:
     """One player's conversation with the model: its random stream, trajectory and history."""
 
-    def __init__(self, jam_model: JamModel, name: str = "default", *, seed: int | None = None,
-                 max_history: int = 10_000):
+    def __init__(
+        self,
+        jam_model: JamModel,
+        name: str = "default",
+        *,
+        seed: int | None = None,
+        max_history: int = 10_000,
+    ):
         self.jam_model = jam_model
         self.name = name
         self.history: list[Exchange] = []
@@ -367,8 +412,12 @@ class Session:
     def to_json(self) -> dict:
         """The whole history as JSON-ready data (enough to replay every exchange)."""
         m = self.jam_model
-        return {"format": "latentjam-jam-session/1", "session": self.name, "model": m.info(),
-                "exchanges": [e.to_json() for e in self.history]}
+        return {
+            "format": "latentjam-jam-session/1",
+            "session": self.name,
+            "model": m.info(),
+            "exchanges": [e.to_json() for e in self.history],
+        }
 
     def to_sequence(self) -> Sequence:
         """The history laid out in time: each call followed by its reply; two drum/melody tracks."""
@@ -387,10 +436,21 @@ class Session:
             rows = []
             for notes, at in parts:
                 part = notes_to_sequence(notes, drums=drums, qpm=qpm).tracks[0]
-                rows.extend(zip(part.pitch.tolist(), part.velocity.tolist(),
-                                (part.start + at).tolist(), part.duration.tolist(), strict=True))
-            track = Track.from_notes(rows, is_drum=drums, name=label,
-                                     program=0 if drums else (0 if label == "human" else 11))
+                rows.extend(
+                    zip(
+                        part.pitch.tolist(),
+                        part.velocity.tolist(),
+                        (part.start + at).tolist(),
+                        part.duration.tolist(),
+                        strict=True,
+                    )
+                )
+            track = Track.from_notes(
+                rows,
+                is_drum=drums,
+                name=label,
+                program=0 if drums else (0 if label == "human" else 11),
+            )
             tracks.append(track)
         return Sequence(tracks, tempos=[Tempo(0.0, qpm)])
 
@@ -427,14 +487,15 @@ def atomic_write(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data)
 
 
-def _channel(mu: np.ndarray, bits: float, variance: np.ndarray, rng: np.random.Generator
-             ) -> np.ndarray:
+def _channel(
+    mu: np.ndarray, bits: float, variance: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """One latent (Nz,) through the bit-budget channel: `bits` spread over the dimensions by
     exact reverse water-filling on `variance`, then the Gaussian test channel (zero-rate
     dimensions send the prior mean 0)."""
     from latentjam import channel
 
-    alloc = channel.exact_allocation(variance, bits)                 # (Nz,)
+    alloc = channel.exact_allocation(variance, bits)  # (Nz,)
     return channel.gaussian_channel(mu[None], alloc, variance, 0.0, rng)[0]
 
 
@@ -445,12 +506,17 @@ def encode_calls(jam_model: JamModel, calls: list[Call]) -> list[np.ndarray]:
     mb = jam_model.model_bars
     n_windows = [-(-call.bars // mb) for call in calls]
     if jam_model.drum_mapping is not None:  # drums: every call's grid in one numpy pass
-        x = calls_to_drum_windows([call.notes for call in calls], n_windows,
-                                  int(jam_model.converter.steps), jam_model.drum_mapping)
+        x = calls_to_drum_windows(
+            [call.notes for call in calls],
+            n_windows,
+            int(jam_model.converter.steps),
+            jam_model.drum_mapping,
+        )
     else:
-        x = np.concatenate([jam_model.notes_to_windows(call.notes, call.bars, call.qpm)
-                            for call in calls])                       # (sum n_i, T, D)
-    mu_all, _ = jam_model.encode(x)                                   # (sum n_i, Nz)
+        x = np.concatenate(
+            [jam_model.notes_to_windows(call.notes, call.bars, call.qpm) for call in calls]
+        )  # (sum n_i, T, D)
+    mu_all, _ = jam_model.encode(x)  # (sum n_i, Nz)
     return np.split(mu_all, np.cumsum(n_windows)[:-1])
 
 
@@ -463,37 +529,39 @@ def _silent(jam_model: JamModel, windows: np.ndarray) -> np.ndarray:
     return ~(onsets > 0.5).reshape(len(windows), -1).any(axis=1)
 
 
-def _fill_silent_windows(jam_model: JamModel, z_all: np.ndarray, decoded: np.ndarray, items,
-                         plans) -> None:
+def _fill_silent_windows(
+    jam_model: JamModel, z_all: np.ndarray, decoded: np.ndarray, items, plans
+) -> None:
     """A reply is never silent: each window that decoded to no note is drawn again a step
     denser (along the density vector when the model has one, else further out), up to
     SILENT_RETRIES times; `z_all` and `decoded` are updated in place."""
     temperature_of = np.zeros(len(z_all))
     seed_of = np.zeros(len(z_all), dtype=np.int64)
     for (_, call), (seed, _, _, start, n) in zip(items, plans, strict=True):
-        temperature_of[start:start + n] = call.params.temperature
-        seed_of[start:start + n] = seed
+        temperature_of[start : start + n] = call.params.temperature
+        seed_of[start : start + n] = seed
     for attempt in range(1, SILENT_RETRIES + 1):
         rows = np.flatnonzero(_silent(jam_model, decoded))
         if not len(rows):
             return
         if "density" in jam_model.attributes:
-            z_new = np.stack([jam_model.nudge(z_all[r], {"density": float(attempt)})
-                              for r in rows])
+            z_new = np.stack([jam_model.nudge(z_all[r], {"density": float(attempt)}) for r in rows])
         else:
             z_new = z_all[rows] * (1.0 + 0.5 * attempt)
         for temperature in np.unique(temperature_of[rows]):
             sub = rows[temperature_of[rows] == temperature]
             pick = np.isin(rows, sub)
-            out = jam_model.decode(z_new[pick], temperature=float(temperature),
-                                   seed=int(seed_of[sub[0]]) + attempt)
+            out = jam_model.decode(
+                z_new[pick], temperature=float(temperature), seed=int(seed_of[sub[0]]) + attempt
+            )
             took = ~_silent(jam_model, out)
             decoded[sub[took]] = out[took]
             z_all[sub[took]] = z_new[pick][took]
 
 
-def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
-                  encoded: list[np.ndarray | None] | None = None) -> list[dict]:
+def respond_batch(
+    items: list[tuple[Session, Call]], on_reply=None, encoded: list[np.ndarray | None] | None = None
+) -> list[dict]:
     """Answer many calls (from any sessions of one model) with one encode and one decode pass.
 
     Per call: windows -> mu (the call point: mean over its windows); the centre is mu (mode
@@ -521,7 +589,7 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
         p = call.params
         seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
         rng = np.random.default_rng(seed)
-        call_mu = mus[i].mean(axis=0)                                  # (Nz,)
+        call_mu = mus[i].mean(axis=0)  # (Nz,)
         centre = call_mu
         if p.mode == "continuous" and session.last_reply_latent is not None:
             last = session.last_reply_latent
@@ -534,47 +602,74 @@ def respond_batch(items: list[tuple[Session, Call]], on_reply=None,
         z = centre[None] + p.radius * rng.standard_normal((n_reply, centre.shape[0]))
         plans.append((seed, rng, call_mu, len(z_rows), n_reply))
         z_rows.extend(z)
-    z_all = np.asarray(z_rows)                                        # (sum m_i, Nz)
-    decoded = np.zeros((len(z_all), jam_model.converter.steps, jam_model.converter.feature_dim),
-                       dtype=np.float32)                              # (sum m_i, T, D)
+    z_all = np.asarray(z_rows)  # (sum m_i, Nz)
+    decoded = np.zeros(
+        (len(z_all), jam_model.converter.steps, jam_model.converter.feature_dim), dtype=np.float32
+    )  # (sum m_i, T, D)
     by_temperature: dict[float, list[int]] = {}
     for (_, call), plan in zip(items, plans, strict=True):
         rows = range(plan[3], plan[3] + plan[4])
         by_temperature.setdefault(call.params.temperature, []).extend(rows)
     for temperature, rows in by_temperature.items():
-        first_seed = next(p[0] for (_, c), p in zip(items, plans, strict=True)
-                          if c.params.temperature == temperature)
+        first_seed = next(
+            p[0]
+            for (_, c), p in zip(items, plans, strict=True)
+            if c.params.temperature == temperature
+        )
         decoded[rows] = jam_model.decode(z_all[rows], temperature=temperature, seed=first_seed)
     _fill_silent_windows(jam_model, z_all, decoded, items, plans)
     model_ms = (time.perf_counter() - t0) * 1000.0
-    spans = [(plan[3], plan[4], call.reply_bars * STEPS_PER_BAR)
-             for (_, call), plan in zip(items, plans, strict=True)]
+    spans = [
+        (plan[3], plan[4], call.reply_bars * STEPS_PER_BAR)
+        for (_, call), plan in zip(items, plans, strict=True)
+    ]
     if jam_model.drum_mapping is not None:
         replies = drum_windows_to_notes(decoded, spans)
     else:
-        replies = [[n.to_json() for n in jam_model.windows_to_notes(
-            decoded[start:start + n], call.reply_bars, call.qpm)]
-            for (_, call), (start, n, _) in zip(items, spans, strict=True)]
-    call_mus = np.stack([plan[2] for plan in plans])                  # (B, Nz)
-    reply_latents = np.stack([z_all[start:start + n].mean(axis=0) for start, n, _ in spans])
+        replies = [
+            [
+                n.to_json()
+                for n in jam_model.windows_to_notes(
+                    decoded[start : start + n], call.reply_bars, call.qpm
+                )
+            ]
+            for (_, call), (start, n, _) in zip(items, spans, strict=True)
+        ]
+    call_mus = np.stack([plan[2] for plan in plans])  # (B, Nz)
+    reply_latents = np.stack([z_all[start : start + n].mean(axis=0) for start, n, _ in spans])
     positions = jam_model.project(np.concatenate([call_mus, reply_latents])).round(5).tolist()
     now = time.time()
     events = []
-    for i, ((session, call), (seed, _, call_mu, _, _)) in enumerate(
-            zip(items, plans, strict=True)):
+    for i, ((session, call), (seed, _, call_mu, _, _)) in enumerate(zip(items, plans, strict=True)):
         reply_notes, reply_latent = replies[i], reply_latents[i]
         pos = (positions[i], positions[len(items) + i])
-        exchange = Exchange(encode_event(call.to_json()), encode_event(reply_notes), call_mu,
-                            reply_latent, tuple(pos[0]), tuple(pos[1]), seed, model_ms, now)
+        exchange = Exchange(
+            encode_event(call.to_json()),
+            encode_event(reply_notes),
+            call_mu,
+            reply_latent,
+            tuple(pos[0]),
+            tuple(pos[1]),
+            seed,
+            model_ms,
+            now,
+        )
         session.last_reply_latent = reply_latent
         session.history.append(exchange)
         if len(session.history) > session.max_history:
             del session.history[0]
-        event = {"type": "reply", "session": session.name, "model": jam_model.name,
-                 "bars": call.reply_bars, "steps_per_bar": STEPS_PER_BAR,
-                 "notes": reply_notes,
-                 "position": {"call": pos[0], "reply": pos[1]}, "seed": seed,
-                 "exchange": len(session.history), "model_ms": round(model_ms, 3)}
+        event = {
+            "type": "reply",
+            "session": session.name,
+            "model": jam_model.name,
+            "bars": call.reply_bars,
+            "steps_per_bar": STEPS_PER_BAR,
+            "notes": reply_notes,
+            "position": {"call": pos[0], "reply": pos[1]},
+            "seed": seed,
+            "exchange": len(session.history),
+            "model_ms": round(model_ms, 3),
+        }
         if call.id is not None:
             event["id"] = call.id
         events.append(event)
@@ -594,8 +689,15 @@ def replay(history: dict, jam_model: JamModel) -> list[dict]:
         c = dict(ex["call"])
         params = dict(c.get("params") or {})
         params["seed"] = ex["seed"]
-        msg = {"type": "call", "session": session.name, "model": jam_model.name,
-               "bars": c["bars"], "reply_bars": c["reply_bars"], "qpm": c["qpm"],
-               "notes": c["notes"], "params": params}
+        msg = {
+            "type": "call",
+            "session": session.name,
+            "model": jam_model.name,
+            "bars": c["bars"],
+            "reply_bars": c["reply_bars"],
+            "qpm": c["qpm"],
+            "notes": c["notes"],
+            "params": params,
+        }
         out.append(session.respond(parse_message(msg, models=models).call))
     return out

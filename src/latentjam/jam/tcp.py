@@ -8,8 +8,11 @@ import itertools
 from latentjam.jam.protocol import MAX_MESSAGE_BYTES, encode_event
 
 _ids = itertools.count(1)
-_TOO_LONG = {"type": "error", "code": "too_large",
-             "message": f"a line longer than {MAX_MESSAGE_BYTES} bytes (skipped)"}
+_TOO_LONG = {
+    "type": "error",
+    "code": "too_large",
+    "message": f"a line longer than {MAX_MESSAGE_BYTES} bytes (skipped)",
+}
 
 
 class TcpListener:
@@ -53,7 +56,7 @@ async def start_tcp(server, host: str, port: int) -> TcpListener:
                             buf.clear()
                         break
                     line = bytes(buf[:cut]).rstrip(b"\r")
-                    del buf[:cut + 1]
+                    del buf[: cut + 1]
                     if skipping:
                         skipping = False
                         continue

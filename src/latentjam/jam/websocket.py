@@ -73,19 +73,25 @@ async def start_websocket(server, host: str, port: int):
             return _response(connection, 200, static_file(name), STATIC_TYPES[name])
         if path == "/ws":
             if not _origin_allowed(request.headers, server.allowed_origins):
-                return _response(connection, 403, b"this page may not drive the jam\n",
-                                 "text/plain; charset=utf-8")
+                return _response(
+                    connection,
+                    403,
+                    b"this page may not drive the jam\n",
+                    "text/plain; charset=utf-8",
+                )
             token = (parse_qs(url.query).get("token") or [None])[0]
             if server.token and not server.check_token(token):
-                return _response(connection, 401, b"this jam needs ?token=...\n",
-                                 "text/plain; charset=utf-8")
+                return _response(
+                    connection, 401, b"this jam needs ?token=...\n", "text/plain; charset=utf-8"
+                )
             connection.latentjam_authed = True
             return None  # go on with the WebSocket handshake
         return _response(connection, 404, b"not found\n", "text/plain; charset=utf-8")
 
     async def handler(connection):
-        client = server.client(f"ws{next(_ids)}", "websocket",
-                               authed=getattr(connection, "latentjam_authed", False))
+        client = server.client(
+            f"ws{next(_ids)}", "websocket", authed=getattr(connection, "latentjam_authed", False)
+        )
         try:
             await connection.send(encode_event(server.hello()))
             async for raw in connection:
@@ -97,9 +103,18 @@ async def start_websocket(server, host: str, port: int):
         finally:
             server.forget(client)
 
-    ws = await serve(handler, host, port, process_request=process_request,
-                     max_size=4 * MAX_MESSAGE_BYTES, max_queue=16, compression=None,
-                     ping_interval=20, ping_timeout=20, server_header="latentjam")
+    ws = await serve(
+        handler,
+        host,
+        port,
+        process_request=process_request,
+        max_size=4 * MAX_MESSAGE_BYTES,
+        max_queue=16,
+        compression=None,
+        ping_interval=20,
+        ping_timeout=20,
+        server_header="latentjam",
+    )
     bound = ws.sockets[0].getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     server.urls["page"] = f"http://{shown}:{bound}/"  # /health shows these: never the token

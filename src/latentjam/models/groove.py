@@ -58,8 +58,12 @@ class GrooveVAE(nn.Module):
         self.config = config = config or GrooveConfig()
         self.encoder = nn.GRU(3 * CLASSES, config.hidden, batch_first=True, bidirectional=True)
         self.to_latent = nn.Linear(2 * config.hidden, 2 * config.latent_dim)
-        self.decoder = nn.GRU(CLASSES + config.latent_dim + config.steps_per_bar, config.hidden,
-                              batch_first=True, bidirectional=True)
+        self.decoder = nn.GRU(
+            CLASSES + config.latent_dim + config.steps_per_bar,
+            config.hidden,
+            batch_first=True,
+            bidirectional=True,
+        )
         position = torch.eye(config.steps_per_bar).repeat(config.bars, 1)  # (T, 16) one-hot
         self.register_buffer("position", position, persistent=False)
         self.out = nn.Linear(2 * config.hidden, 2 * CLASSES)
@@ -101,7 +105,7 @@ class GrooveVAE(nn.Module):
         return torch.sigmoid(vel), torch.tanh(off)
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """"recon": MSE of velocities + offsets at the hits; "kl": KL(q(z|x) || N(0, I)) per
+        """ "recon": MSE of velocities + offsets at the hits; "kl": KL(q(z|x) || N(0, I)) per
         element; "loss" = recon + beta * kl. x: full grids (B, T, 27).
 
         In training mode a `style_dropout` share of the windows is decoded from z = 0 instead
@@ -115,17 +119,28 @@ class GrooveVAE(nn.Module):
         hits = x[..., :CLASSES]
         vel, off = self.decode(hits, z)
         count = hits.sum().clamp_min(1.0)
-        vel_err = ((vel - x[..., CLASSES:2 * CLASSES]) ** 2 * hits).sum() / count
-        off_err = ((off - x[..., 2 * CLASSES:]) ** 2 * hits).sum() / count
+        vel_err = ((vel - x[..., CLASSES : 2 * CLASSES]) ** 2 * hits).sum() / count
+        off_err = ((off - x[..., 2 * CLASSES :]) ** 2 * hits).sum() / count
         kl = 0.5 * (mu**2 + sigma**2 - 1.0 - 2.0 * torch.log(sigma)).sum(-1).mean()
         kl = kl / (self.config.steps * CLASSES)
         recon = vel_err + off_err
-        return {"recon": recon, "kl": kl, "loss": recon + self.config.beta * kl,
-                "velocity_mse": vel_err.detach(), "offset_mse": off_err.detach()}
+        return {
+            "recon": recon,
+            "kl": kl,
+            "loss": recon + self.config.beta * kl,
+            "velocity_mse": vel_err.detach(),
+            "offset_mse": off_err.detach(),
+        }
 
     @torch.no_grad()
-    def humanize_grids(self, grids: np.ndarray, *, temperature: float = 0.0,
-                       seed: int | None = None, batch: int = 256) -> np.ndarray:
+    def humanize_grids(
+        self,
+        grids: np.ndarray,
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        batch: int = 256,
+    ) -> np.ndarray:
         """Drum grids (n, T, 27) -> the same hits with predicted velocities and offsets.
 
         Only the hit columns of the input are read. z ~ N(0, temperature^2 I), one per window
@@ -139,8 +154,8 @@ class GrooveVAE(nn.Module):
         self.eval()
         out = []
         for i in range(0, len(x), batch):
-            h = torch.from_numpy(hits[i:i + batch])
-            vel, off = self.decode(h, z[i:i + batch])
+            h = torch.from_numpy(hits[i : i + batch])
+            vel, off = self.decode(h, z[i : i + batch])
             out.append(torch.cat([h, vel * h, off * h], dim=-1).numpy())
         self.train(was_training)
         return np.concatenate(out) if out else np.zeros((0, *x.shape[1:]), np.float32)

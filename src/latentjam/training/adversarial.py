@@ -158,8 +158,8 @@ def train(
         out = generator.losses(x)
         loss = out["loss"]
         warm = step > config.warmup_steps or (
-            config.warmup_seconds is not None
-            and time.monotonic() - start > config.warmup_seconds)
+            config.warmup_seconds is not None and time.monotonic() - start > config.warmup_seconds
+        )
         adversarial = discriminator is not None and warm
         if adversarial:
             x_hat = out["x_hat"]

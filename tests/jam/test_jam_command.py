@@ -144,3 +144,42 @@ def test_readme_jam_options_record_the_session(tmp_path):
     midis = list(rec.rglob("*.mid"))
     assert midis and sum(len(t) for t in read_midi(midis[0]).tracks) >= 2
     assert list(rec.rglob("*.json"))
+
+
+@pytest.mark.slow
+def test_after_kill_9_every_answered_exchange_is_in_the_journal(tmp_path):
+    import socket
+
+    rec = tmp_path / "jams"
+    proc, lines = start(["--record", str(rec), "--port", "0", "--osc-port", "0", "--tcp-port", "0"])
+    answered = 0
+    try:
+        tcp = next(ln.split("tcp://")[1] for ln in lines if "TCP line-JSON:" in ln)
+        host, port = tcp.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            stream = sock.makefile("rw")
+            stream.readline()  # hello
+            for i in range(40):
+                stream.write(
+                    json.dumps(
+                        {
+                            "type": "call",
+                            "session": "busy",
+                            "id": i,
+                            "notes": [{"pitch": 36, "velocity": 100, "step": i % 32}],
+                        }
+                    )
+                    + "\n"
+                )
+                stream.flush()
+                if json.loads(stream.readline())["type"] == "reply":
+                    answered += 1
+            proc.send_signal(signal.SIGKILL)  # no chance to write anything more
+            proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (journal,) = list(rec.rglob("*.jsonl"))
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert answered == 40 and len(entries) == answered
+    assert [e["call"]["notes"][0]["step"] for e in entries] == [i % 32 for i in range(40)]

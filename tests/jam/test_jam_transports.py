@@ -384,13 +384,15 @@ def test_record_writes_every_exchange(tiny_drums, tmp_path, jam_factory):
         for seed in range(3):
             c.send({**CALL, "session": "rec", "params": {"seed": seed}})
             valid_reply(c.recv())
-        time.sleep(0.3)
         (run,) = list(tmp_path.iterdir())  # one folder per server run
-        files = sorted(p.name for p in run.iterdir())
-        assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".mid")
-        history = json.loads((run / files[0]).read_text())
-        assert len(history["exchanges"]) == 3
+        (journal,) = list(run.glob("*.jsonl"))  # written before each reply went out
+        lines = [json.loads(line) for line in journal.read_text().splitlines()]
+        assert [line["exchange"] for line in lines] == [1, 2, 3]
+        assert all(line["session"].endswith("rec") and line["reply"]["notes"] for line in lines)
         c.close()
+        time.sleep(0.5)  # the client left: its full MIDI + JSON are written
+        history = json.loads(next(run.glob("*.json")).read_text())
+        assert len(history["exchanges"]) == 3 and list(run.glob("*.mid"))
     with RunningJam({"drums": tiny_drums}, record_dir=tmp_path) as jam:  # a restart
         c = TcpClient(jam.port("tcp"))
         c.send({**CALL, "session": "rec"})

@@ -260,13 +260,13 @@ class ModelWorker:
         else:
             self.batches += 1
             self.calls += len(group)
+        if self._on_done is not None and events and events[0].get("type") == "reply":
+            self._on_done([s for s, _, _, _ in group])  # journaled before anyone hears it
         by_loop: dict[int, tuple] = {}
         for (_, _, fut, loop), event in zip(group, events, strict=True):
             by_loop.setdefault(id(loop), (loop, []))[1].append((fut, event))
         for loop, pairs in by_loop.values():  # one wake-up of each event loop per batch
             loop.call_soon_threadsafe(_resolve_all, pairs)
-        if self._on_done is not None and events and events[0].get("type") == "reply":
-            self._on_done([s for s, _, _, _ in group])
 
 
 def _resolve_all(pairs: list) -> None:
@@ -306,7 +306,7 @@ class JamServer:
         self.rate, self.burst = rate, burst
         self.sessions: OrderedDict[tuple, Session] = OrderedDict()
         self._session_keys: dict[str, set] = {}
-        self.worker = ModelWorker(on_done=self._record if self.record_dir else None)
+        self.worker = ModelWorker(on_done=self._journal if self.record_dir else None)
         self.recorder = Recorder(self.record_dir) if self.record_dir else None
         self.started = time.time()
         self.counts = {"calls": 0, "replies": 0, "errors": 0}
@@ -483,6 +483,11 @@ class JamServer:
         """Queue sessions for the recorder thread (files are written off the model thread)."""
         self.recorder.submit(sessions)
 
+    def _journal(self, sessions: list[Session]) -> None:
+        """Append each session's newest exchange to its journal (model thread, before the
+        replies are released): after a kill -9 every answered exchange is on disk."""
+        self.recorder.journal(sessions)
+
 
 def _fresh_run_folder(directory: Path) -> Path:
     """A new sub-folder of `directory` named by the start time (UTC), made exclusively."""
@@ -501,7 +506,12 @@ def _fresh_run_folder(directory: Path) -> Path:
 
 
 class Recorder:
-    """A thread writing session histories (MIDI + JSON) to a folder, latest state wins."""
+    """Session recordings in a folder of their own per server run.
+
+    Every exchange is appended at once to `<stem>.jsonl` (one JSON line per exchange, flushed
+    to the operating system before the reply is sent). The full MIDI + JSON of a session are
+    written by a thread when its client leaves and when the server stops, never per exchange.
+    """
 
     def __init__(self, directory: Path):
         self.directory = _fresh_run_folder(directory)  # a restart never overwrites a jam
@@ -510,6 +520,25 @@ class Recorder:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="latentjam-record", daemon=True)
         self._thread.start()
+
+    def journal(self, sessions: list[Session]) -> None:
+        """Append the newest exchange of each session to its journal file (opened, written and
+        closed per line: no handle stays open, and the line is with the OS when this returns)."""
+        for s in sessions:
+            if not s.history:
+                continue
+            path = self.directory / f"{safe_stem(f'{s.name}-{s.jam_model.name}')}.jsonl"
+            line = {
+                "session": s.name,
+                "model": s.jam_model.name,
+                "exchange": len(s.history),
+                **s.history[-1].to_json(),
+            }
+            try:
+                with path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(line, allow_nan=False) + "\n")
+            except (OSError, ValueError) as exc:  # a full disk must not stop the jam
+                print(f"latentjam jam: could not journal {s.name}: {exc}", flush=True)
 
     def submit(self, sessions: list[Session]) -> None:
         with self._lock:

@@ -499,3 +499,45 @@ def test_every_interface_prints_reachable_addresses():
 
     addresses = _machine_addresses()
     assert addresses[-1] == "127.0.0.1" and "0.0.0.0" not in addresses
+
+
+def _replies(client, wait: float = 1.0) -> list[bytes]:
+    client.sock.settimeout(wait)
+    got = []
+    try:
+        while True:
+            got.append(client.sock.recv(65536))
+    except TimeoutError:
+        return got
+
+
+def test_osc_unknown_type_tag_is_bad_osc(running_jam):
+    c = OscClient(running_jam.port("osc"))
+    c.send_raw(b"/latentjam/call\0" + b",X\0\0")
+    address, event = c.recv()
+    assert address == "/latentjam/error" and event["code"] == "bad_osc"
+
+
+def test_malformed_osc_floods_are_rate_limited(tiny_drums, jam_factory):
+    RunningJam = jam_factory
+    with RunningJam({"drums": tiny_drums}, rate=5.0, burst=5.0) as jam:
+        c = OscClient(jam.port("osc"))
+        for _ in range(200):
+            c.send_raw(b"/latentjam/call\0,X\0\0")
+        assert len(_replies(c)) < 40  # was one error reply per datagram (200 of 200)
+
+
+def test_unauthenticated_osc_errors_are_never_larger_than_the_request(tiny_drums, jam_factory):
+    RunningJam = jam_factory
+    with RunningJam({"drums": tiny_drums}, token="s3cret") as jam:
+        c = OscClient(jam.port("osc"))
+        small = b"/latentjam/ping\0"  # 16 bytes, no token
+        c.send_raw(small)
+        for reply in _replies(c):
+            assert len(reply) <= len(small)
+        from latentjam.jam.osc import build_osc
+
+        request = build_osc("/latentjam/call", json.dumps(CALL))  # a real call, no token
+        c.send_raw(request)
+        replies = _replies(c)
+        assert replies and all(len(r) <= len(request) for r in replies)

@@ -71,11 +71,28 @@ def _fast_read(dgram: bytes) -> tuple[str, list] | None:
         return None
 
 
+# OSC 1.0 type tags and the common extensions python-osc reads; anything else is refused
+KNOWN_TAGS = frozenset("ifsbhtdcrmTFNI[]")
+
+
+def _type_tags(dgram: bytes) -> str:
+    """The type-tag string of a message ("" when it has none)."""
+    end = dgram.find(b"\0")
+    at = (end + 4) // 4 * 4 if end >= 0 else len(dgram)
+    if at >= len(dgram) or dgram[at : at + 1] != b",":
+        return ""
+    stop = dgram.find(b"\0", at)
+    return dgram[at + 1 : stop if stop >= 0 else len(dgram)].decode("ascii", "replace")
+
+
 def read_osc(dgram: bytes) -> tuple[str, list]:
     """A datagram -> (address, arguments); raises (python-osc's errors) when malformed."""
     fast = _fast_read(dgram)
     if fast is not None:
         return fast
+    unknown = set(_type_tags(dgram)) - KNOWN_TAGS
+    if unknown:
+        raise ValueError(f"unknown OSC type tag(s) {''.join(sorted(unknown))!r}")
     from pythonosc.osc_message import OscMessage
 
     msg = OscMessage(dgram)
@@ -192,6 +209,10 @@ class _OscProtocol(asyncio.DatagramProtocol):
                 obj = {"type": kind, **obj}
             event = await self.server.handle(client, text if obj is None else obj)
         except ProtocolError as exc:
+            # a malformed datagram is still a message: it spends the sender's rate allowance
+            # (a flood of garbage goes silent like any other flood)
+            if not client.limit.allow():
+                return
             event = error_event(exc)
         if event is None or self.transport is None:
             return
@@ -212,6 +233,14 @@ class _OscProtocol(asyncio.DatagramProtocol):
                     }
                 ),
             )
+        if event["type"] == "error" and self.server.token and len(out) > len(data):
+            # a server reachable from a network never answers a stranger with more bytes than
+            # it sent (no UDP amplification): just the error code, or nothing
+            out = build_osc(
+                PREFIX + "error", encode_event({"type": "error", "code": event.get("code")})
+            )
+            if len(out) > len(data):
+                return
         self.transport.sendto(out, (host, reply_port))  # only ever back to the sender's host
 
 

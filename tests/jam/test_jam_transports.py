@@ -541,3 +541,36 @@ def test_unauthenticated_osc_errors_are_never_larger_than_the_request(tiny_drums
         c.send_raw(request)
         replies = _replies(c)
         assert replies and all(len(r) <= len(request) for r in replies)
+
+
+def test_tcp_strangers_get_a_deadline_and_connections_are_capped(
+    tiny_drums, jam_factory, monkeypatch
+):
+    import latentjam.jam.tcp as tcp
+
+    monkeypatch.setattr(tcp, "AUTH_DEADLINE_S", 2.0)
+    monkeypatch.setattr(tcp, "MAX_PER_ADDRESS", 3)
+    RunningJam = jam_factory
+    with RunningJam({"drums": tiny_drums}, token="s3cret") as jam:
+        port = jam.port("tcp")
+        idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+        hello = json.loads(idle.makefile().readline())
+        assert hello == {"type": "hello", "token_required": True}  # nothing about the server
+        idle.settimeout(10)
+        t0 = time.monotonic()
+        assert idle.recv(100) == b""  # closed: no token within the deadline
+        assert 1.5 < time.monotonic() - t0 < 8
+        idle.close()
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
+        for s in held:
+            s.makefile().readline()
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        assert extra.recv(100) == b""  # over the per-address cap
+        extra.close()
+        player = held[0]
+        stream = player.makefile("rw")
+        stream.write(json.dumps({**CALL, "token": "s3cret"}) + "\n")
+        stream.flush()
+        valid_reply(json.loads(stream.readline()))
+        for s in held:
+            s.close()

@@ -8,6 +8,9 @@ import itertools
 from latentjam.jam.protocol import MAX_MESSAGE_BYTES, encode_event
 
 _ids = itertools.count(1)
+MAX_CONNECTIONS = 256  # open TCP connections in all
+MAX_PER_ADDRESS = 32  # ... and from one address
+AUTH_DEADLINE_S = 10.0  # a token server closes a connection not authenticated by then
 _TOO_LONG = {
     "type": "error",
     "code": "too_large",
@@ -21,6 +24,7 @@ class TcpListener:
     def __init__(self):
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
+        self.per_address: dict[str, int] = {}
 
     async def aclose(self) -> None:
         self.server.close()
@@ -37,14 +41,32 @@ async def start_tcp(server, host: str, port: int) -> TcpListener:
         writer.write((encode_event(event) + "\n").encode())
         await writer.drain()
 
+    async def read(reader: asyncio.StreamReader, client) -> bytes:
+        if client.authed:
+            return await reader.read(65536)
+        # a stranger on a token server: authenticate in time or be closed
+        return await asyncio.wait_for(reader.read(65536), AUTH_DEADLINE_S)
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "?"
+        if (
+            len(listener.writers) >= MAX_CONNECTIONS
+            or listener.per_address.get(address, 0) >= MAX_PER_ADDRESS
+        ):
+            writer.close()  # over the caps: no reply, no traceback, no session
+            return
+        listener.per_address[address] = listener.per_address.get(address, 0) + 1
         client = server.client(f"tcp{next(_ids)}", "tcp")
         listener.writers.add(writer)
         buf = bytearray()
         skipping = False  # inside an over-long line: drop bytes up to its newline
         try:
-            await send(writer, server.hello())
-            while chunk := await reader.read(65536):
+            if client.authed:
+                await send(writer, server.hello())
+            else:  # nothing about the server before the token
+                await send(writer, {"type": "hello", "token_required": True})
+            while chunk := await read(reader, client):
                 buf += chunk
                 while True:
                     cut = buf.find(b"\n")
@@ -65,9 +87,12 @@ async def start_tcp(server, host: str, port: int) -> TcpListener:
                     event = await server.handle(client, line)
                     if event is not None:
                         await send(writer, event)
-        except ConnectionError:
+        except (ConnectionError, TimeoutError):
             pass
         finally:
+            listener.per_address[address] -= 1
+            if not listener.per_address[address]:
+                del listener.per_address[address]
             listener.writers.discard(writer)
             server.forget(client)
             writer.close()

@@ -116,3 +116,31 @@ def test_click_send_see_reply_and_trajectory(browser, drums_model, jam_factory):
         assert canvas.get_attribute("data-points") == "6"
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
+
+
+def test_the_page_takes_knob_ranges_from_the_server_and_names_as_text(
+    browser, tiny_drums, jam_factory
+):
+    RunningJam = jam_factory
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    evil = '<img src=x onerror="window.pwned=1">'
+    tiny_drums.attributes[evil] = tiny_drums.attributes.get("density", None) or __import__(
+        "numpy"
+    ).ones(tiny_drums.latent_dim)
+    try:
+        with RunningJam({"drums": tiny_drums}) as jam:
+            browser.get(jam.server.urls["page"])
+            wait = WebDriverWait(browser, 20)
+            wait.until(
+                lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open"
+            )
+            assert browser.find_element(By.ID, "bits").get_attribute("max") == "256"
+            sliders = browser.find_elements(By.CSS_SELECTOR, "#nudges input")
+            assert sliders and all(s.get_attribute("max") == "3" for s in sliders)
+            assert evil in browser.find_element(By.ID, "nudges").text  # shown as text
+            assert not browser.execute_script("return window.pwned || null")
+            assert not browser.find_elements(By.CSS_SELECTOR, "#nudges img")
+    finally:
+        del tiny_drums.attributes[evil]

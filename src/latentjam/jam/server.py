@@ -24,6 +24,7 @@ from pathlib import Path
 
 from latentjam.errors import LatentjamError
 from latentjam.jam.protocol import (
+    ATTRIBUTE_RANGE,
     KNOB_RANGES,
     MAX_BARS,
     MAX_MESSAGE_BYTES,
@@ -387,6 +388,7 @@ class JamServer:
             "knobs": {
                 k: {"min": lo, "max": hi, "default": d} for k, (lo, hi, d) in KNOB_RANGES.items()
             },
+            "attribute_range": ATTRIBUTE_RANGE,
             "max_bars": MAX_BARS,
             "max_message_bytes": MAX_MESSAGE_BYTES,
         }

@@ -64,6 +64,10 @@ function onHello(msg) {
     sel.appendChild(o);
   }
   sel.value = msg.default_model;
+  for (const [name, knob] of Object.entries(msg.knobs || {})) {  // the server's own ranges
+    const input = document.getElementById(name);
+    if (input && knob.max !== null && knob.max !== undefined) { input.min = knob.min; input.max = knob.max; }
+  }
   chooseModel(msg.default_model);
   setStatus("connected", "open");
 }
@@ -75,9 +79,14 @@ function chooseModel(name) {
   const box = document.getElementById("nudges");
   box.innerHTML = "";
   for (const attr of info.attributes || []) {
+    // built node by node: a name sent by the server is text, never markup
     const label = document.createElement("label");
-    label.innerHTML = `${attr} <input type="range" min="-2" max="2" step="0.1" value="0" data-attr="${attr}"> <output>0</output>`;
-    const input = label.querySelector("input"), out = label.querySelector("output");
+    const input = document.createElement("input"), out = document.createElement("output");
+    const range = state.hello.attribute_range || 3;
+    Object.assign(input, { type: "range", min: -range, max: range, step: 0.1, value: 0 });
+    input.dataset.attr = attr;
+    out.textContent = "0";
+    label.append(document.createTextNode(`${attr} `), input, document.createTextNode(" "), out);
     input.addEventListener("input", () => { out.textContent = input.value; });
     box.appendChild(label);
   }

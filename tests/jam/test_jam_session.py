@@ -342,3 +342,35 @@ def test_a_sustained_flood_goes_silent_and_refusals_echo_the_id(tiny_drums, monk
     refusals = [a for a in answers if a and a.get("code") == "rate_limited"]
     assert 10 <= len(refusals) <= 15  # the first ten, then silence (and every 100th)
     assert all(r["id"].startswith("m") for r in refusals)
+
+
+def test_idle_sessions_and_osc_senders_are_dropped(tiny_drums, monkeypatch):
+    import time
+
+    import latentjam.jam.server as srv
+    from latentjam.jam.osc import OSC_IDLE_S, _OscProtocol
+    from latentjam.jam.server import JamServer
+
+    server = JamServer({"drums": tiny_drums})
+    try:
+        clock = [1000.0]
+        monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+        a = server.client("a", "tcp")
+        server.session_for(a, "old", "drums")
+        clock[0] += srv.SESSION_IDLE_S + 1
+        b = server.client("b", "tcp")
+        server.session_for(b, "new", "drums")
+        assert [s.name for s in server.sessions.values()] == ["b/new"]
+        osc = _OscProtocol(server)
+        for port in range(20):
+            key = f"osc:127.0.0.1:{port}"
+            osc.clients[key] = server.client(key, "osc")
+            server.session_for(osc.clients[key], "default", "drums")
+            osc.seen[key] = clock[0]
+        clock[0] += OSC_IDLE_S + 1
+        osc._forget_idle(clock[0])
+        assert not osc.clients and not osc.seen
+        assert not any(k[0].startswith("osc:") for k in server.sessions)
+    finally:
+        monkeypatch.undo()
+        server.close()

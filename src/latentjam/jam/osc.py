@@ -12,6 +12,7 @@ pitch velocity step (a 2-bar call with default knobs), optionally preceded by th
 from __future__ import annotations
 
 import asyncio
+import time
 
 from latentjam.errors import missing_extra
 from latentjam.jam.protocol import (
@@ -164,11 +165,30 @@ def numbers_reply(event: dict) -> bytes:
     return builder.build().dgram
 
 
+OSC_IDLE_S = 600.0  # an OSC sender silent this long is forgotten (its sessions recorded)
+
+
 class _OscProtocol(asyncio.DatagramProtocol):
     def __init__(self, server):
         self.server = server
         self.transport = None
         self.clients: dict = {}
+        self.seen: dict[str, float] = {}  # key -> last datagram (monotonic)
+        self._swept = time.monotonic()
+
+    def _forget_idle(self, now: float, keep: int | None = None) -> None:
+        """Forget senders idle for OSC_IDLE_S (UDP has no "disconnect"); with `keep`, also the
+        least recently heard beyond that many."""
+        order = sorted(self.seen, key=self.seen.get)
+        drop = [k for k in order if now - self.seen[k] > OSC_IDLE_S]
+        if keep is not None and len(order) - len(drop) > keep:
+            rest = [k for k in order if k not in set(drop)]
+            drop += rest[: len(rest) - keep]
+        for key in drop:
+            self.seen.pop(key, None)
+            client = self.clients.pop(key, None)
+            if client is not None:
+                self.server.forget(client)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -180,10 +200,15 @@ class _OscProtocol(asyncio.DatagramProtocol):
         host, port = addr[0], addr[1]
         key = f"osc:{host}:{port}"
         client = self.clients.get(key)
+        now = time.monotonic()
         if client is None:
-            if len(self.clients) > 4096:
-                self.clients.clear()
+            if len(self.clients) >= 4096:
+                self._forget_idle(now, keep=2048)
             client = self.clients[key] = self.server.client(key, "osc")
+        self.seen[key] = now
+        if now - self._swept > 60.0:  # about once a minute
+            self._swept = now
+            self._forget_idle(now)
         reply_port = port
         kind = None
         try:

@@ -37,6 +37,7 @@ from latentjam.jam.session import JamModel, Session, encode_calls, respond_batch
 MAX_BATCH = 64  # calls per forward pass
 MAX_SESSIONS = 4096  # all clients together; the least recently used is dropped
 MAX_SESSIONS_PER_CLIENT = 16
+SESSION_IDLE_S = 600.0  # a session unused this long is dropped (recorded first)
 MAX_IN_FLIGHT = 4  # calls per client waiting for the model
 MAX_LINGER_S = 0.030  # longest wait for the rest of a bar's calls before a pass starts
 GAP_S = 0.008  # ... and stop waiting when no call came for this long
@@ -306,6 +307,7 @@ class JamServer:
         self.record_dir = Path(record_dir) if record_dir else None
         self.rate, self.burst = rate, burst
         self.sessions: OrderedDict[tuple, Session] = OrderedDict()
+        self._last_used: dict[tuple, float] = {}
         self._session_keys: dict[str, set] = {}
         self.worker = ModelWorker(on_done=self._journal if self.record_dir else None)
         self.recorder = Recorder(self.record_dir) if self.record_dir else None
@@ -357,6 +359,8 @@ class JamServer:
         self.worker.forget(client.key)
         keys = self._session_keys.pop(client.key, set())
         gone = [self.sessions.pop(k) for k in keys if k in self.sessions]
+        for k in keys:
+            self._last_used.pop(k, None)
         if self.record_dir and gone:
             self._record(gone)
 
@@ -371,12 +375,29 @@ class JamServer:
                 )
             if len(self.sessions) >= MAX_SESSIONS:
                 old_key, _ = self.sessions.popitem(last=False)
+                self._last_used.pop(old_key, None)
                 self._session_keys.get(old_key[0], set()).discard(old_key)
             session = Session(self.models[model], name=f"{client.key}/{name}")
             self.sessions[key] = session
             owned.add(key)
         self.sessions.move_to_end(key)
+        now = time.monotonic()
+        self._last_used[key] = now
+        self._expire_idle(now)
         return session
+
+    def _expire_idle(self, now: float) -> None:
+        """Drop sessions idle for SESSION_IDLE_S (the least recently used come first)."""
+        gone = []
+        while self.sessions:
+            key = next(iter(self.sessions))
+            if now - self._last_used.get(key, now) <= SESSION_IDLE_S:
+                break
+            gone.append(self.sessions.pop(key))
+            self._last_used.pop(key, None)
+            self._session_keys.get(key[0], set()).discard(key)
+        if gone and self.record_dir:
+            self._record(gone)
 
     def hello(self) -> dict:
         return {

@@ -183,3 +183,44 @@ def test_after_kill_9_every_answered_exchange_is_in_the_journal(tmp_path):
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     assert answered == 40 and len(entries) == answered
     assert [e["call"]["notes"][0]["step"] for e in entries] == [i % 32 for i in range(40)]
+
+
+@pytest.mark.slow
+def test_jam_replay_command_reruns_a_recorded_session(tmp_path, capsys):
+    import socket
+
+    from latentjam.cli import main
+
+    rec = tmp_path / "jams"
+    proc, lines = start(["--record", str(rec), "--port", "0", "--osc-port", "0", "--tcp-port", "0"])
+    long_name = "a-very-long-session-name-for-a-stage-" + "x" * 20  # 57 characters
+    try:
+        tcp = next(ln.split("tcp://")[1] for ln in lines if "TCP line-JSON:" in ln)
+        host, port = tcp.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            stream = sock.makefile("rw")
+            stream.readline()
+            for seed in range(3):
+                stream.write(
+                    json.dumps(
+                        {
+                            "type": "call",
+                            "session": long_name,
+                            "notes": [
+                                {"pitch": 36, "velocity": 100, "step": 0},
+                                {"pitch": 38, "velocity": 90, "step": 4},
+                            ],
+                            "params": {"seed": seed, "temperature": 0},
+                        }
+                    )
+                    + "\n"
+                )
+                stream.flush()
+                assert json.loads(stream.readline())["type"] == "reply"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert main(["jam", "replay", str(rec), "--out", str(tmp_path / "again")]) == 0
+    printed = capsys.readouterr().out
+    assert "3 of 3 replies identical" in printed
+    assert list((tmp_path / "again").glob("*.json"))

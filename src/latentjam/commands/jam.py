@@ -15,6 +15,15 @@ def register(subparsers) -> None:
         "ports. Binds 127.0.0.1; any other address needs --token. Stop with Ctrl-C.",
     )
     p.add_argument(
+        "action",
+        nargs="?",
+        choices=("replay",),
+        help="replay PATH: re-run a recorded session (.json or .jsonl journal, or a recording "
+        "folder) with its seeds and say whether the replies come out the same",
+    )
+    p.add_argument("path", nargs="?", help="what `replay` reads")
+    p.add_argument("--out", metavar="DIR", help="replay: write the replayed sessions here")
+    p.add_argument(
         "--model",
         default="drums",
         help="shipped model name(s) or checkpoint path(s), comma-separated (default: drums)",
@@ -57,8 +66,46 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def run_replay(args: argparse.Namespace) -> int:
+    """`latentjam jam replay PATH`: re-run recorded sessions with their seeds."""
+    import json
+    from pathlib import Path
+
+    from latentjam.errors import LatentjamError
+    from latentjam.jam.session import load_jam_model, read_recording, replay, safe_stem
+
+    if not args.path:
+        raise LatentjamError("jam replay needs a recording: a .json, a .jsonl or a folder")
+    histories = read_recording(Path(args.path))
+    models: dict = {}
+    same = total = 0
+    for history in histories:
+        name = history.get("model") or args.model.split(",")[0]
+        name = name.get("name", args.model) if isinstance(name, dict) else str(name)
+        if name not in models:
+            models[name] = load_jam_model(name)
+        replies = replay(history, models[name])
+        recorded = [e["reply"]["notes"] for e in history["exchanges"]]
+        matches = sum(r["notes"] == n for r, n in zip(replies, recorded, strict=True))
+        same, total = same + matches, total + len(recorded)
+        print(
+            f"{history.get('session', '?')}: {len(recorded)} exchanges, "
+            f"{matches} replies identical to the recording"
+        )
+        if args.out:
+            folder = Path(args.out)
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = safe_stem(f"{history.get('session', 'replay')}-replay")
+            text = json.dumps({"session": history.get("session"), "replies": replies}, indent=1)
+            (folder / f"{stem}.json").write_text(text)
+    print(f"{same} of {total} replies identical (temperature-0 calls replay exactly)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the model(s), start every transport, serve until Ctrl-C / SIGTERM."""
+    if args.action == "replay":
+        return run_replay(args)
     import asyncio
 
     from latentjam.errors import LatentjamError

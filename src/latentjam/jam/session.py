@@ -678,11 +678,40 @@ def respond_batch(
     return events
 
 
+def read_recording(path: Path) -> list[dict]:
+    """Session histories {"session", "model", "exchanges"} from a recording: a session's
+    .json, its .jsonl journal (one exchange per line), or a folder of them (journals win)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.rglob("*.jsonl")) or sorted(path.rglob("*.json"))
+        if not files:
+            raise LatentjamError(f"{path}: no .json or .jsonl recordings in it")
+        return [h for f in files for h in read_recording(f)]
+    if not path.is_file():
+        raise LatentjamError(f"{path}: no such recording")
+    try:
+        if path.suffix == ".jsonl":
+            lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            if not lines:
+                return []
+            return [
+                {
+                    "session": lines[0].get("session"),
+                    "model": lines[0].get("model"),
+                    "exchanges": lines,
+                }
+            ]
+        data = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        raise LatentjamError(f"{path}: not a jam recording ({exc})") from None
+    return [data]
+
+
 def replay(history: dict, jam_model: JamModel) -> list[dict]:
     """Re-run every call of a saved history (same seeds) in a fresh session; returns the replies."""
     from latentjam.jam.protocol import parse_message
 
-    session = Session(jam_model, str(history.get("session", "replay")))
+    session = Session(jam_model, "replay")  # recorded names can be longer than a message allows
     models = {jam_model.name: {"kind": jam_model.kind, "attributes": sorted(jam_model.attributes)}}
     out = []
     for ex in history.get("exchanges", []):

@@ -374,3 +374,12 @@ def test_idle_sessions_and_osc_senders_are_dropped(tiny_drums, monkeypatch):
     finally:
         monkeypatch.undo()
         server.close()
+
+
+def test_recorded_midi_follows_tempo_changes(tiny_drums, tmp_path):
+    s = Session(tiny_drums, "tempo")
+    for qpm in (100, 100, 140):
+        s.respond(make_call(tiny_drums, qpm=qpm, params={"seed": 1, "temperature": 0}))
+    midi_path, _ = s.save(tmp_path)
+    tempos = [(round(t.beat), round(t.qpm)) for t in read_midi(midi_path).tempos]
+    assert tempos == [(0, 100), (32, 140)]  # two exchanges of 2 + 2 bars at 100, then 140

@@ -424,9 +424,12 @@ class Session:
         drums = self.jam_model.kind == "drums"
         qpm = self.history[0].call["qpm"] if self.history else 120.0
         calls, replies = [], []
+        tempos = [Tempo(0.0, qpm)]
         cursor = 0.0
         for e in self.history:
             call = e.call
+            if call["qpm"] != tempos[-1].qpm:  # the players changed tempo: so does the file
+                tempos.append(Tempo(cursor, call["qpm"]))
             calls.append(([Note(**n) for n in call["notes"]], cursor))
             cursor += call["bars"] * STEPS_PER_BAR * STEP_BEATS
             replies.append(([Note(**n) for n in e.reply_notes], cursor))
@@ -452,7 +455,7 @@ class Session:
                 program=0 if drums else (0 if label == "human" else 11),
             )
             tracks.append(track)
-        return Sequence(tracks, tempos=[Tempo(0.0, qpm)])
+        return Sequence(tracks, tempos=tempos)
 
     def save(self, directory: str | os.PathLike, stem: str | None = None) -> tuple[Path, Path]:
         """Write the history as `<stem>.mid` + `<stem>.json` (atomically); returns both paths."""

@@ -33,7 +33,7 @@ def test_calls_encoded_ahead_are_answered_as_if_alone(tiny_drums, monkeypatch):
 
     async def bar():
         for c in range(n):  # n players called in the last seconds: the bar waits for n calls
-            worker._recent[f"p{c}"] = time.monotonic()
+            worker._recent[f"p{c}"] = (time.monotonic(), server.RECENT_S)
         sessions = [Session(tiny_drums, f"s{c}") for c in range(n)]
         futures = [worker.submit(sessions[c], _call(c), f"p{c}") for c in range(ENCODE_AHEAD)]
         for _ in range(200):  # the first ENCODE_AHEAD went ahead and get encoded meanwhile
@@ -74,3 +74,32 @@ def test_a_lone_player_does_not_wait(tiny_drums):
     assert event["type"] == "reply"
     assert worker.encoded_ahead == 0
     assert seconds < 0.5
+
+
+def test_players_calling_every_two_bars_at_120_bpm_are_one_batch(tiny_drums, monkeypatch):
+    """A 2-bar call at 120 bpm comes every 4 s: the next bar still waits for every player."""
+    from latentjam.jam import server
+
+    monkeypatch.setattr(server, "GAP_S", 5.0)
+    monkeypatch.setattr(server, "MAX_LINGER_S", 5.0)
+    clock = [500.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    worker = ModelWorker()
+    n = 6
+    sessions = [Session(tiny_drums, f"s{c}") for c in range(n)]
+
+    async def bars():
+        for c in range(n):  # the first bar: nobody is known yet, the batches are cut short
+            worker.submit(sessions[c], _call(c), f"p{c}")
+        worker._flush()  # (the gap timer ends the first bar)
+        worker._queue.queue.clear()
+        clock[0] += 4.0  # every player's next 2-bar call, 4 s later
+        for c in range(n):
+            worker.submit(sessions[c], _call(c), f"p{c}")
+        return [len(item[1]) for item in list(worker._queue.queue)]
+
+    try:
+        sizes = asyncio.run(bars())
+    finally:
+        monkeypatch.undo()
+    assert sizes == [n]  # one pass for the whole bar (was several: RECENT_S is 2 s)

@@ -42,7 +42,8 @@ MAX_IN_FLIGHT = 4  # calls per client waiting for the model
 MAX_LINGER_S = 0.030  # longest wait for the rest of a bar's calls before a pass starts
 GAP_S = 0.008  # ... and stop waiting when no call came for this long
 ENCODE_AHEAD = 16  # while a bar's calls arrive, the model thread encodes each 16
-RECENT_S = 2.0  # clients that called this recently are expected in the next bar
+RECENT_S = 2.0  # clients that called this recently are expected in the next bar ...
+PERIOD_SLACK = 1.25  # ... or within 1.25 x their own call's length at its tempo, if longer
 GIL_SWITCH_S = 0.0005  # the event loop gets the GIL back this often while the model runs
 GC_YOUNG = 7000  # allocations between young-generation collections (Python: 700)
 
@@ -129,7 +130,8 @@ class ModelWorker:
         self.batches = 0
         self.calls = 0
         self.encoded_ahead = 0  # calls encoded while their bar was still arriving
-        self._recent: dict[str, float] = {}  # client key -> when it last sent a call
+        # client key -> (when it last sent a call, how long it stays expected)
+        self._recent: dict[str, tuple[float, float]] = {}
         self._pending: list = []  # (session, call, future, loop) not yet answered
         self._ahead = 0  # how many of them went ahead to be encoded
         self._encoded: dict[int, object] = {}  # (model thread) id(future) -> call latents
@@ -144,17 +146,20 @@ class ModelWorker:
         """Queue one call (on the event loop); the returned future resolves to its reply event.
 
         Calls of one bar arrive together: while they keep coming (gaps < GAP_S, at most
-        MAX_LINGER_S after the first), the batch waits until every client that played in the
-        last RECENT_S seconds has its call in; a lone player never waits.
+        MAX_LINGER_S after the first), the batch waits until every client that played within
+        its own call's length (at the call's tempo, at least RECENT_S) has its call in; a lone
+        player never waits.
         """
         loop = asyncio.get_running_loop()
         now = time.monotonic()
-        self._recent[client_key] = now
+        # a player calling every N bars at its tempo is expected again one call-length later
+        period = call.bars * 4 * 60.0 / max(float(call.qpm), 1.0)  # seconds (4-beat bars)
+        self._recent[client_key] = (now, max(RECENT_S, PERIOD_SLACK * period))
         fut = loop.create_future()
         if not self._pending:
             self._first = now
-            for key, seen in list(self._recent.items()):
-                if seen < now - RECENT_S:
+            for key, (seen, horizon) in list(self._recent.items()):
+                if seen < now - horizon:
                     del self._recent[key]
             self._expected = len(self._recent)
         self._pending.append((session, call, fut, loop))

@@ -272,9 +272,22 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer calls, one round (< 1 minute)")
     ap.add_argument("--model", default="drums", help="shipped model name or model file")
     ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=None,
+        help="seconds from one call of a client to its next (default 0.05; musical tempo: "
+        "4.0 = a 2-bar call every 2 bars at 120 bpm, 2.0 = every bar)",
+    )
+    ap.add_argument("--calls", type=int, default=None, help="calls per client and phase")
     args = ap.parse_args(argv)
+    global PACE
+    if args.pace:
+        PACE = args.pace
     rounds = args.rounds or (1 if args.quick else 3)
     calls = {1: 60 if args.quick else 200, 32: 12 if args.quick else 40}
+    if args.calls:
+        calls = {1: args.calls, 32: args.calls}
 
     forward_floor(args.model, 1, 1)  # load the model for the floor now, then keep the
     gc.collect()  # collector away from it: a full collection with torch
@@ -394,7 +407,10 @@ def main(argv=None) -> int:
         "quick": args.quick,
         "command": "python benchmarks/jam_latency.py"
         + (" --quick" if args.quick else "")
-        + (f" --model {args.model}" if args.model != "drums" else ""),
+        + (f" --model {args.model}" if args.model != "drums" else "")
+        + (f" --pace {args.pace:g}" if args.pace else "")
+        + (f" --calls {args.calls}" if args.calls else "")
+        + (f" --rounds {args.rounds}" if args.rounds else ""),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {
             "platform": platform.platform(),
@@ -414,8 +430,9 @@ def main(argv=None) -> int:
         "rows": rows,
         "targets": targets,
     }
-    write_results(RESULTS, out)
-    print(f"\nwrote {RESULTS}")
+    path = RESULTS if PACE == 0.05 else RESULTS.with_name(f"jam_latency_pace{PACE:g}.json")
+    written = write_results(path, out)
+    print(f"\nwrote {written}")
     return 0
 
 

@@ -25,12 +25,14 @@ def test_clock_follows_midi_clock_and_its_tempo():
         t += 60.0 / 90.0 / CLOCKS_PER_BEAT
     assert clock.qpm == pytest.approx(90.0, rel=1e-6)
     last = t - 60.0 / 90.0 / CLOCKS_PER_BEAT
-    assert clock.beat(last) == pytest.approx(4.0)
+    # the first clock was beat 0, so the last of 4 x 24 clocks is one tick before beat 4
+    assert clock.beat(last) == pytest.approx(4.0 - 1 / CLOCKS_PER_BEAT)
     clock.feed("stop", t)
     clock.feed("clock", t)  # ignored while stopped
-    assert clock.ticks == 4 * CLOCKS_PER_BEAT
+    assert clock.ticks == 4 * CLOCKS_PER_BEAT - 1
     clock.feed("start", t)
-    assert clock.ticks == 0
+    clock.feed("clock", t + 1.0)
+    assert clock.ticks == 0  # the first clock after Start is beat 0
 
 
 def test_phrases_collect_notes_on_the_grid():
@@ -133,3 +135,71 @@ def test_bridge_turns_a_played_phrase_into_a_reply_on_the_output(tiny_drums):
     assert [n.pitch for n in played] == [36] * 4
     assert all(abs(n.step - 4 * i) <= 1 for i, n in enumerate(played))
     assert len(notes) == len(session.history[0].reply_notes)
+
+
+def test_first_clock_after_start_is_beat_zero_and_song_position_moves_it():
+    clock = PhraseClock(qpm=120.0)
+    clock.feed("start", 10.0)
+    clock.feed("clock", 10.0)
+    assert clock.beat(10.0) == pytest.approx(0.0)  # was one tick (1/24 beat, ~21 ms) late
+    clock.feed("stop", 11.0)
+    clock.feed("songpos", 11.0, position=16)  # bar 2 (16 sixteenths)
+    clock.feed("continue", 11.0)
+    clock.feed("clock", 11.5)
+    assert clock.beat(11.5) == pytest.approx(4.0)
+
+
+def test_the_bridge_sends_position_and_start_and_restarts_phrases(tiny_drums):
+    import time
+
+    import mido
+    from mido.ports import BaseInput, BaseOutput
+
+    from latentjam.jam.midiports import MidiPorts
+    from latentjam.jam.server import JamServer
+
+    class Capture(BaseOutput):
+        def _open(self, **kwargs):
+            self.sent = []
+
+        def _send(self, msg):
+            self.sent.append(msg)
+
+    class Silent(BaseInput):
+        def _receive(self, block=True):
+            return None
+
+    server = JamServer({"drums": tiny_drums})
+    server.start()
+
+    async def play():
+        out = Capture()
+        ports = MidiPorts(server, Silent(), out, tempo=480.0)
+        task = asyncio.create_task(ports.run())
+        await asyncio.sleep(0.2)
+        first = [m.type for m in out.sent[:2]]
+        # a DAW takes over: clock far into the song, then Stop + Start
+        t = time.monotonic()
+        for k in range(24 * 40):  # 40 beats of external clock, delivered at once
+            ports.clock.feed("clock", t + k * 1e-5)
+        ports.clock.feed("stop", time.monotonic())
+        ports.clock.feed("start", time.monotonic())
+        for k in range(24 * 4):  # one bar of clock after Start at 480 qpm
+            ports.clock.feed("clock", time.monotonic())
+            if k == 30:
+                ports.on_message(mido.Message("note_on", channel=9, note=36, velocity=100))
+            await asyncio.sleep(60 / 480 / 24)
+        for _ in range(24 * 8):
+            ports.clock.feed("clock", time.monotonic())
+            await asyncio.sleep(60 / 480 / 24)
+        await asyncio.sleep(0.3)
+        task.cancel()
+        ports.close()
+        return first
+
+    try:
+        first = asyncio.run(play())
+    finally:
+        server.close()
+    assert first == ["songpos", "start"]
+    assert server.counts["calls"] == 1  # answered right after the restart, not 40 beats later

@@ -37,10 +37,14 @@ class PhraseClock:
     def external(self) -> bool:
         return time.monotonic() - self.last_clock < EXTERNAL_CLOCK_TIMEOUT
 
-    def feed(self, kind: str, now: float) -> None:
-        """Follow a realtime message: "clock", "start", "stop" or "continue"."""
+    def feed(self, kind: str, now: float, position: int | None = None) -> None:
+        """Follow a realtime message: "clock", "start", "stop", "continue" or "songpos" (with
+        `position` in 16ths). As the MIDI specification has it, the first clock after Start
+        (or after a Song Position Pointer) marks that position itself, not one tick later."""
         if kind == "start":
-            self.ticks, self.running = 0, True
+            self.ticks, self.running = -1, True  # the next clock is tick 0: beat 0
+        elif kind == "songpos" and position is not None:
+            self.ticks = position * (CLOCKS_PER_BEAT // 4) - 1
         elif kind == "stop":
             self.running = False
         elif kind == "continue":
@@ -134,6 +138,8 @@ class MidiPorts:
     def _handle(self, msg, now: float) -> None:
         if msg.type in ("clock", "start", "stop", "continue"):
             self.clock.feed(msg.type, now)
+        elif msg.type == "songpos":
+            self.clock.feed("songpos", now, position=msg.pos)
         elif msg.type == "note_on" and msg.velocity > 0:
             self.collector.add(self.clock.beat(now), msg.note, msg.velocity)
 
@@ -142,14 +148,22 @@ class MidiPorts:
 
         phrase = self.collector.phrase_of(self.clock.beat(time.monotonic()))
         next_clock = 0
+        started = False
         while True:
             now = time.monotonic()
             beat = self.clock.beat(now)
             if not self.clock.external:  # be the clock ourselves
+                if not started:  # a DAW that follows us finds bar 1: position 0, then Start
+                    self.outport.send(mido.Message("songpos", pos=0))
+                    self.outport.send(mido.Message("start"))
+                    started = True
                 while next_clock <= beat * CLOCKS_PER_BEAT:
                     self.outport.send(mido.Message("clock"))
                     next_clock += 1
             current = self.collector.phrase_of(beat)
+            if current < phrase:  # Start (or a jump back): the phrases count from here again
+                self.collector.notes = []
+                phrase = current
             if current > phrase:
                 notes = self.collector.close(phrase)
                 if notes:

@@ -42,6 +42,12 @@ def register(subparsers) -> None:
         help="open virtual MIDI ports 'latentjam in/out' with MIDI clock",
     )
     p.add_argument(
+        "--midi-api",
+        choices=("alsa", "jack", "coremidi"),
+        default=None,
+        help="the MIDI system for --midi (default: rtmidi's own choice, ALSA on Linux)",
+    )
+    p.add_argument(
         "--tempo",
         type=float,
         default=120.0,
@@ -169,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 tcp_port=None if args.no_tcp else args.tcp_port,
                 midi=args.midi,
                 midi_tempo=args.tempo,
+                midi_api=args.midi_api,
                 on_ready=ready,
             )
         )

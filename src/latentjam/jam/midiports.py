@@ -204,8 +204,14 @@ class MidiPorts:
                 pass
 
 
-async def start_midi(server, name: str = "latentjam", *, tempo: float = 120.0):
-    """Open virtual ports "<name> in" / "<name> out"; None (with a clear message) without MIDI."""
+MIDI_APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE"}
+
+
+async def start_midi(
+    server, name: str = "latentjam", *, tempo: float = 120.0, api: str | None = None
+):
+    """Open virtual ports "<name> in" / "<name> out" through rtmidi's `api` ("alsa", "jack",
+    "coremidi"; None: rtmidi's default); None (with a clear message) without that MIDI system."""
     try:
         import mido
     except ImportError:
@@ -214,21 +220,29 @@ async def start_midi(server, name: str = "latentjam", *, tempo: float = 120.0):
             flush=True,
         )
         return None
+    backend_name = "mido.backends.rtmidi" + (f"/{MIDI_APIS[api]}" if api else "")
     try:
-        mido.set_backend("mido.backends.rtmidi")
-        outport = mido.open_output(f"{name} out", virtual=True)
-        inport = mido.open_input(f"{name} in", virtual=True)
-    except Exception as exc:  # rtmidi raises SystemError/RtMidiError without ALSA
+        backend = mido.Backend(backend_name, load=True)
+        outport = backend.open_output(f"{name} out", virtual=True, client_name=name)
+        inport = backend.open_input(f"{name} in", virtual=True, client_name=name)
+    except Exception as exc:  # rtmidi raises SystemError/RtMidiError without the MIDI system
+        needs = {
+            None: "ALSA's sequencer, /dev/snd/seq, is needed on Linux",
+            "alsa": "ALSA's sequencer, /dev/snd/seq, is needed",
+            "jack": "a running JACK server is needed, e.g. jackd -d dummy",
+            "coremidi": "CoreMIDI exists on macOS only",
+        }[api]
         print(
             f"latentjam jam: no MIDI subsystem on this machine ({type(exc).__name__}: "
             f"{str(exc).strip() or 'cannot open virtual ports'}); running without MIDI ports "
-            "(ALSA's sequencer, /dev/snd/seq, is needed on Linux)",
+            f"({needs})",
             flush=True,
         )
         return None
     ports = MidiPorts(server, inport, outport, tempo=tempo)
     inport.callback = ports.on_message
     ports.tasks.append(asyncio.create_task(ports.run()))
-    server.urls["midi"] = f"in: '{name} in', out: '{name} out' (clock at {tempo:g} qpm "
+    server.urls["midi"] = f"in: '{name} in', out: '{name} out'" + (f" on {api}" if api else "")
+    server.urls["midi"] += f" (clock at {tempo:g} qpm "
     server.urls["midi"] += "unless one arrives)"
     return ports

@@ -606,6 +606,7 @@ async def serve(
     midi: bool = False,
     midi_name: str = "latentjam",
     midi_tempo: float = 120.0,
+    midi_api: str | None = None,
     stop: asyncio.Event | None = None,
     on_ready=None,
 ) -> None:
@@ -658,7 +659,7 @@ async def serve(
         if midi:
             from latentjam.jam.midiports import start_midi
 
-            ports = await start_midi(server, midi_name, tempo=midi_tempo)
+            ports = await start_midi(server, midi_name, tempo=midi_tempo, api=midi_api)
             if ports is not None:
                 closers.append(ports.close)
         if on_ready is not None:

@@ -224,3 +224,40 @@ def test_jam_replay_command_reruns_a_recorded_session(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "3 of 3 replies identical" in printed
     assert list((tmp_path / "again").glob("*.json"))
+
+
+@pytest.mark.slow
+def test_readme_jam_on_every_interface_with_a_token():
+    """`latentjam jam --host 0.0.0.0 --token SECRET` as the README shows it (free ports)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    proc, lines = start(
+        [
+            "--host",
+            "0.0.0.0",
+            "--token",
+            "SECRET",
+            "--port",
+            "0",
+            "--osc-port",
+            "0",
+            "--tcp-port",
+            "0",
+        ]
+    )
+    try:
+        page_line = next(ln for ln in lines if "open the page:" in ln)
+        pages = page_line.split("open the page:")[1].split()
+        assert pages and all(p.endswith("?token=SECRET") for p in pages)
+        assert not any("0.0.0.0" in p for p in pages)  # addresses another machine can open
+        local = next(p for p in pages if "127.0.0.1" in p)
+        base = local.split("?")[0]
+        ws = base.replace("http://", "ws://") + "ws"
+        with pytest.raises(InvalidStatus):
+            connect(ws, open_timeout=10)  # no token: refused
+        with connect(ws + "?token=SECRET", open_timeout=10) as conn:
+            assert json.loads(conn.recv(timeout=10))["type"] == "hello"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

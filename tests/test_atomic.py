@@ -29,9 +29,8 @@ def test_wav_and_jam_recordings_are_readable_by_others(tmp_path):
     old = os.umask(0o022)
     try:
         wav = write_audio(tmp_path / "x.wav", np.zeros(1600, np.float32), 16000)
-        from latentjam.jam.session import atomic_write
-
-        atomic_write(tmp_path / "s.json", b"{}")
+        # what a jam recording is written with
+        atomic_write_bytes(tmp_path / "s.json", b"{}")
     finally:
         os.umask(old)
     assert _mode(wav) == 0o644 and _mode(tmp_path / "s.json") == 0o644

@@ -459,6 +459,7 @@ class Session:
 
     def save(self, directory: str | os.PathLike, stem: str | None = None) -> tuple[Path, Path]:
         """Write the history as `<stem>.mid` + `<stem>.json` (atomically); returns both paths."""
+        from latentjam.atomic import atomic_write_bytes
         from latentjam.midi import to_midi_bytes
 
         directory = Path(directory)
@@ -466,8 +467,8 @@ class Session:
         stem = stem or safe_stem(self.name)
         json_path, midi_path = directory / f"{stem}.json", directory / f"{stem}.mid"
         text = json.dumps(self.to_json(), indent=1, allow_nan=False)
-        atomic_write(json_path, text.encode("utf-8"))
-        atomic_write(midi_path, to_midi_bytes(self.to_sequence()))
+        atomic_write_bytes(json_path, text.encode("utf-8"))
+        atomic_write_bytes(midi_path, to_midi_bytes(self.to_sequence()))
         return midi_path, json_path
 
 
@@ -481,13 +482,6 @@ def safe_stem(name: str) -> str:
         return name
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
     return f"{clean[:48] or 'session'}-{digest}"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and os.replace."""
-    from latentjam.atomic import atomic_write_bytes
-
-    atomic_write_bytes(path, data)
 
 
 def _channel(

@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         for setting in settings:
             if setting.startswith("init="):
                 cmd += ["--init-from", setting[len("init=") :]]
+            elif setting.startswith("augment="):
+                cmd += ["--augment", setting[len("augment=") :]]
             else:
                 cmd += ["--set", setting]
         out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         "--job",
         action="append",
         required=True,
-        help="PRESET:SEED[:DATA[:SET;SET...[:LABEL]]]; SET is PART.FIELD=VALUE or init=MODEL",
+        help="PRESET:SEED[:DATA[:SET;SET...[:LABEL]]]; "
+        "SET is PART.FIELD=VALUE, init=MODEL or augment=NAME",
     )
     p = sub.add_parser("pack")
     p.add_argument("--runs", required=True)

@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--init-from", metavar="MODEL", help="start from this model file's weights (same shape)"
     )
+    p.add_argument(
+        "--augment",
+        choices=("none", "transpose", "variation"),
+        help="training-batch augmentation (default: the preset's): transpose (melodies), "
+        "variation (drums: hi-hats swapped between grooves, hits dropped, loudness)",
+    )
     p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
     p.add_argument("--num-nodes", type=int, default=1)
     p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
@@ -109,14 +115,19 @@ def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[
 
 
 def make_augmentation(name: str) -> Any:
-    """The training-batch transform called `name` ("" for none, "transpose" for melodies)."""
+    """The training-batch transform called `name`: "" for none, "transpose" for melodies,
+    "variation" for drum grids (hi-hats swapped between grooves, hits dropped, loudness)."""
     if not name:
         return None
     if name == "transpose":
         from latentjam.convert.melody import random_transpose
 
         return random_transpose
-    raise LatentjamError(f"unknown augmentation {name!r} (expected 'transpose')")
+    if name == "variation":
+        from latentjam.convert.drums import random_drum_variation
+
+        return random_drum_variation
+    raise LatentjamError(f"unknown augmentation {name!r} (expected 'transpose' or 'variation')")
 
 
 def load_arrays(
@@ -182,6 +193,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     preset = get_preset(args.preset)
     model_cfg, obj_cfg, train_cfg = preset.model, preset.objective, preset.train
+    augment = preset.augment if args.augment is None else args.augment.replace("none", "")
     if args.resume:  # the run's own configs win over the preset
         ckpt = checkpoint_path(args.out)
         if not ckpt.exists():
@@ -190,6 +202,7 @@ def run_train(args: argparse.Namespace) -> int:
         model_cfg = RecurrentVAEConfig.from_dict(saved["model_config"])
         obj_cfg = ObjectiveConfig.from_dict(saved["objective_config"])
         train_cfg = TrainConfig.from_dict(saved["train_config"])
+        augment = saved.get("data", {}).get("augment", augment)
     changes = {
         k: v
         for k, v in (
@@ -213,7 +226,11 @@ def run_train(args: argparse.Namespace) -> int:
     if len(train) == 0:
         raise LatentjamError("the training split is empty")
     description.update(
-        preset=preset.name, n_train=len(train), n_valid=len(valid), data_kind=model_cfg.data
+        preset=preset.name,
+        n_train=len(train),
+        n_valid=len(valid),
+        data_kind=model_cfg.data,
+        augment=augment,
     )
     torch.manual_seed(train_cfg.seed)
     model = RecurrentVAE(model_cfg)
@@ -235,7 +252,7 @@ def run_train(args: argparse.Namespace) -> int:
         valid if len(valid) else None,
         batch_size=train_cfg.batch_size,
         seed=train_cfg.seed,
-        transform=make_augmentation(preset.augment),
+        transform=make_augmentation(augment),
     )
     devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
     ckpt = fit(

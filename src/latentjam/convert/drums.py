@@ -209,3 +209,47 @@ class DrumGrid:
         return Sequence(
             [track], [Tempo(0.0, float(qpm))], [TimeSignature(0.0, 4, 4)], ppq=grid.TICKS_PER_BEAT
         )
+
+
+# Classes that keep time (hi-hats and ride): swapped between grooves by `random_drum_variation`.
+TIMEKEEPING = tuple(DRUM_CLASSES.index(n) for n in ("closed_hihat", "open_hihat", "ride"))
+
+
+def random_drum_variation(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    swap: float = 0.5,
+    drop: float = 0.1,
+    loudness: float = 0.2,
+) -> np.ndarray:
+    """New grooves from a batch (B, T, 27) of drum grids (training-time augmentation).
+
+    Per window: with probability `swap` its hi-hat / ride parts (hits, velocities, offsets) are
+    taken from another window of the batch; each hit is then dropped with probability `drop`
+    (windows keep at least one hit); all velocities are scaled by one factor exp(N(0,
+    `loudness`)), clipped to [1/127, 1]. Returns a new array of the same shape.
+    """
+    out = np.array(x, dtype=np.float32, copy=True)
+    b = len(out)
+    cols = np.asarray(TIMEKEEPING)
+    cols = np.concatenate([cols, cols + N_CLASSES, cols + 2 * N_CLASSES])
+    donors = rng.integers(0, b, b)
+    swapped = rng.random(b) < swap
+    mixed = out[:, :, cols].copy()  # (B, T, 9)
+    mixed[swapped] = np.asarray(x, dtype=np.float32)[donors[swapped]][:, :, cols]
+    out[:, :, cols] = mixed
+    hits = out[:, :, :N_CLASSES] > 0.5  # (B, T, 9)
+    dropped = hits & (rng.random(hits.shape) < drop)
+    keep_one = hits.sum(axis=(1, 2)) - dropped.sum(axis=(1, 2)) < 1  # (B,)
+    dropped[keep_one] = False
+    for part in range(3):
+        block = out[:, :, part * N_CLASSES : (part + 1) * N_CLASSES]
+        block[dropped] = 0.0
+    factor = np.exp(rng.normal(0.0, loudness, (b, 1, 1))).astype(np.float32)
+    vel = out[:, :, N_CLASSES : 2 * N_CLASSES]
+    hits = out[:, :, :N_CLASSES] > 0.5
+    out[:, :, N_CLASSES : 2 * N_CLASSES] = np.where(
+        hits, np.clip(vel * factor, 1.0 / 127.0, 1.0), 0.0
+    )
+    return out

@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "mel_vae": "latentjam.models.mel_vae:MelVAE",
     "wave_vae": "latentjam.models.wave_vae:WaveVAE",
     "groove_vae": "latentjam.models.groove:GrooveVAE",
+    "drumify_vae": "latentjam.models.drumify:DrumifyVAE",
 }
 
 

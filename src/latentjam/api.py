@@ -603,25 +603,35 @@ def concatenate(pieces: list[Sequence], spacing_beats: float) -> Sequence:
 
 # ------------------------------------------------------------------------------------ humanize
 
-_GROOVE: dict[str, Any] = {}
+_LOADED: dict[tuple[str, str], Any] = {}
+
+
+def _load_kind(name_or_path: str | os.PathLike, kind: str, task: str) -> Any:
+    """A shipped or saved model of one `kind`, loaded once per process (eval mode)."""
+    from latentjam.models.registry import build_model
+    from latentjam.pretrained import model_path, read_model_file
+
+    key = str(model_path(name_or_path))
+    if (key, kind) not in _LOADED:
+        data = read_model_file(key)
+        config = dict(data["config"])
+        if config.get("kind") != kind:
+            raise LatentjamError(f"{key} is a {config.get('kind')!r} model, not a {task} model")
+        model = build_model(config)
+        model.load_state_dict({k: v.float() for k, v in data["state_dict"].items()})
+        model.metadata = dict(data.get("metadata") or {})
+        _LOADED[key, kind] = model.eval()
+    return _LOADED[key, kind]
 
 
 def load_groove(name_or_path: str | os.PathLike = "humanize"):
     """The humanize (groove) model, shipped name or file, loaded once per process (eval mode)."""
-    from latentjam.models.groove import GrooveVAE
-    from latentjam.pretrained import model_path, read_model_file
+    return _load_kind(name_or_path, "groove_vae", "humanize")
 
-    key = str(model_path(name_or_path))
-    if key not in _GROOVE:
-        data = read_model_file(key)
-        config = dict(data["config"])
-        if config.get("kind") != "groove_vae":
-            raise LatentjamError(f"{key} is a {config.get('kind')!r} model, not a humanize model")
-        model = GrooveVAE.from_config(config)
-        model.load_state_dict({k: v.float() for k, v in data["state_dict"].items()})
-        model.metadata = dict(data.get("metadata") or {})
-        _GROOVE[key] = model.eval()
-    return _GROOVE[key]
+
+def load_drumify(name_or_path: str | os.PathLike = "drumify"):
+    """The drumify (tap -> groove) model, shipped name or file, loaded once per process."""
+    return _load_kind(name_or_path, "drumify_vae", "drumify")
 
 
 def humanize(
@@ -652,6 +662,53 @@ def humanize(
     return concatenate([grid.from_tensor(g, qpm=qpm) for g in out], grid.steps / STEPS_PER_BEAT)
 
 
+def tapped(seq: Sequence) -> Sequence:
+    """Every note of `seq` (drums and pitched) as one tapped voice: a drum track of kicks with
+    the notes' starts and velocities, tempo and metre of `seq`."""
+    notes = [t for t in seq.tracks if len(t)]
+    if not notes:
+        raise LatentjamError(f"{seq.source or 'the piece'} has no notes at all")
+    track = Track(
+        np.full(sum(len(t) for t in notes), 36, dtype=np.int64),
+        np.concatenate([t.velocity for t in notes]),
+        np.concatenate([t.start for t in notes]),
+        np.concatenate([t.duration for t in notes]),
+        is_drum=True,
+        name="taps",
+    )
+    return Sequence(
+        [track], list(seq.tempos), list(seq.time_signatures), ppq=seq.ppq, source=seq.source
+    )
+
+
+def drumify(
+    x: MusicLike,
+    *,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    model: str | os.PathLike | Any = "drumify",
+) -> Sequence:
+    """A full drum groove that keeps the rhythm of `x` (GrooVAE's tap-to-drums, Drumify).
+
+    x: MIDI path or Sequence; all its notes (any channel, any pitch) are read as one tapped
+    voice: their 16th steps, velocities and micro-timing. temperature 0 gives the model's most
+    typical groove for the taps; > 0 samples a groove style (seeded). Every tap gets a hit.
+    Returns the drum part at the tempo of the input.
+    """
+    from latentjam.convert import DrumGrid
+    from latentjam.models.drumify import DrumifyVAE, taps_of
+
+    if temperature < 0 or not np.isfinite(temperature):
+        raise LatentjamError(f"temperature must be >= 0 (got {temperature})")
+    net = load_drumify(model) if not isinstance(model, DrumifyVAE) else model
+    grid = DrumGrid(bars=int(net.config.bars))
+    seq = read_music(x)
+    w = piece_windows(tapped(seq), grid, "drums", "drumify")  # (n, T, 27), all kicks
+    out = net.drumify(taps_of(w), temperature=temperature, seed=seed)  # (n, T, 27)
+    qpm = float(seq.qpm_at(0.0))
+    return concatenate([grid.from_tensor(g, qpm=qpm) for g in out], grid.steps / STEPS_PER_BEAT)
+
+
 def shipped_models() -> list[dict[str, Any]]:
     """The shipped models: name, path, card path and the card's title."""
     from latentjam.pretrained import list_models
@@ -664,6 +721,7 @@ __all__ = [
     "check_tensor",
     "concatenate",
     "converter_for",
+    "drumify",
     "humanize",
     "load",
     "piece_windows",

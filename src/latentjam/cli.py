@@ -16,7 +16,7 @@ COMMAND_MODULES = (
     "data",  # data build / data info
     "corpus",  # corpus list / build / info (bundled drums, music21 melodies)
     "train",  # train, evaluate
-    "explore",  # models, sample, reconstruct, interpolate, attribute, map, humanize
+    "explore",  # models, sample, reconstruct, interpolate, attribute, map, humanize, drumify
     "improvise",  # improvise, analyze
     "jam",  # jam
     "audio",  # audio train / reconstruct / sample / interpolate

@@ -285,3 +285,19 @@ def test_a_missing_or_folder_input_is_named_before_the_model_loads(tmp_path, cap
         err = capsys.readouterr().err
         assert str(bad) in err and "Traceback" not in err
         assert ("a folder" in err) == bad.is_dir()
+
+
+@pytest.mark.slow
+def test_drumify_command_turns_a_melody_into_a_groove_that_keeps_its_rhythm(
+    midi_dir, tmp_path, capsys
+):
+    tune = midi_dir.parent / "convert" / "m21_ryans_arkansastraveller.mid"  # a fiddle tune
+    out = tmp_path / "grooved.mid"
+    assert main(["drumify", str(tune), "--out", str(out)]) == 0
+    assert "notes read as taps" in capsys.readouterr().out
+    groove = read_midi(out)
+    assert [t.is_drum for t in groove.tracks] == [True] and out.with_suffix(".png").is_file()
+    melody = read_midi(tune)
+    steps = {round(b * 4) for t in melody.tracks for b in t.start}  # 16th steps of the tune
+    assert steps <= {round(b * 4) for b in groove.tracks[0].start}  # every one is a hit
+    assert len(set(groove.tracks[0].pitch.tolist())) >= 2  # more than one instrument

@@ -95,3 +95,24 @@ def test_no_drums_gives_no_windows_and_bad_settings_raise():
         DrumGrid(mapping="tr808")
     with pytest.raises(LatentjamError, match="metre"):
         DrumGrid(metre="waltz")
+
+
+def test_random_drum_variation_makes_plausible_new_grooves(midi_dir):
+    from latentjam.convert.drums import TIMEKEEPING, random_drum_variation
+    from latentjam.midi import read_midi
+
+    x = DrumGrid().windows(read_midi(midi_dir / "mma_pflib_8beat1.mid"))
+    y = random_drum_variation(x, np.random.default_rng(5), swap=1.0, drop=0.2)
+    assert y.shape == x.shape and y.dtype == np.float32
+    hits = y[..., :9] > 0.5
+    assert np.all((y[..., 9:18] > 0) == hits)  # a velocity exactly where there is a hit
+    assert np.all(y[..., 18:][~hits] == 0)
+    assert np.all(hits.sum(axis=(1, 2)) >= 1)
+    other = [c for c in range(9) if c not in TIMEKEEPING]
+    assert np.all(y[..., other] <= x[..., other])  # kick, snare, toms, crash: only dropped
+    assert (y[..., :9] > 0.5).sum() < (x[..., :9] > 0.5).sum()
+    np.testing.assert_array_equal(
+        y, random_drum_variation(x, np.random.default_rng(5), swap=1.0, drop=0.2)
+    )
+    same = random_drum_variation(x, np.random.default_rng(5), swap=0.0, drop=0.0, loudness=0.0)
+    np.testing.assert_allclose(same, x)

@@ -1,4 +1,4 @@
-"""`latentjam models|sample|reconstruct|interpolate|attribute|map|humanize`: explore a model.
+"""`latentjam models|sample|reconstruct|interpolate|attribute|map|humanize|drumify`: explore.
 
 Each music command writes MIDI files, a PNG of what it made (drum grid or piano roll) and, with
 `--audio`, a WAV rendered offline through a General MIDI soundfont. Heavy imports (torch, the
@@ -99,6 +99,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="humanize", help="humanize model name or file")
     p.add_argument("--audio", action="store_true", help="also render a WAV")
     p.set_defaults(func=run_humanize)
+
+    p = subparsers.add_parser(
+        "drumify", help="turn a tapped rhythm (any MIDI notes) into a full drum groove"
+    )
+    p.add_argument("input", help="MIDI file: all its notes, any channel, are read as taps")
+    p.add_argument("--out", required=True, help="MIDI file to write (PNG and WAV beside it)")
+    p.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=0.0,
+        help="0: the most typical groove for the taps; > 0: sample a groove style",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default="drumify", help="drumify model name or file")
+    p.add_argument("--audio", action="store_true", help="also render a WAV")
+    p.set_defaults(func=run_drumify)
 
 
 def _model_arg(p: argparse.ArgumentParser, default: str = "drums") -> None:
@@ -410,6 +426,31 @@ def run_map(args: argparse.Namespace) -> int:
     )
     print(f"encoded {len(z)} windows of the {model.corpus_name()!r} corpus")
     _report([path])
+    return 0
+
+
+def run_drumify(args: argparse.Namespace) -> int:
+    """Turn the rhythm of any MIDI file into a full drum groove."""
+    from latentjam.api import drumify, read_music, tapped
+    from latentjam.plots import plot_sequences
+
+    path = Path(args.out)
+    if path.suffix.lower() not in (".mid", ".midi"):
+        raise LatentjamError(f"--out should be a .mid file, got {path.name}")
+    original = read_music(args.input)
+    out = drumify(original, temperature=args.temperature, seed=args.seed, model=args.model)
+    hits = sum(len(t) for t in out.tracks)
+    written = _write(out, path, audio=args.audio)
+    written.append(
+        plot_sequences(
+            [tapped(original), out],
+            path.with_suffix(".png"),
+            titles=["taps", "drumified"],
+            drums=True,
+        )
+    )
+    print(f"{sum(len(t) for t in original.tracks)} notes read as taps -> {hits} drum hits")
+    _report(written)
     return 0
 
 

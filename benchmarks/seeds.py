@@ -5,6 +5,8 @@ The runs are `scripts/train_on_gpu.py` run folders named PRESET-sSEED (same reci
 and wall-time budget for both objectives):
 
     python benchmarks/seeds.py --runs runs/gpu --json benchmarks/results/seeds.json [--quick]
+    python benchmarks/seeds.py --runs runs/gpu3 --suffix=-aug \\
+        --json benchmarks/results/seeds_drums_aug.json
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ PAPER = {  # table 2: (FM-Music-VAE, MusicVAE) at the same latent size
 KINDS = {"drums": ("drums", "drums-baseline"), "melody": ("melody", "melody-baseline")}
 
 
-def evaluate_runs(runs: Path, quick: bool) -> dict[str, list[dict]]:
+def evaluate_runs(runs: Path, quick: bool, suffix: str = "") -> dict[str, list[dict]]:
     """{preset: [summary of each seed's run]} on the preset corpus's test split."""
     import torch
 
@@ -39,7 +41,7 @@ def evaluate_runs(runs: Path, quick: bool) -> dict[str, list[dict]]:
     for fm, base in KINDS.values():
         for preset in (fm, base):
             corpus = get_preset(preset).corpus
-            for run in sorted(runs.glob(f"{preset}-s[0-9]")):
+            for run in sorted(runs.glob(f"{preset}-s[0-9]{suffix}")):
                 model = load_model(run / "model.pt")
                 test = load_corpus(corpus, make_converter(model.config.data), "test", False)
                 t0 = time.time()
@@ -86,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", required=True)
     ap.add_argument("--json", required=True)
     ap.add_argument("--quick", action="store_true", help="reduced protocol (500 samples)")
+    ap.add_argument("--suffix", default="", help="run folders PRESET-sSEED + this")
     args = ap.parse_args(argv)
-    rows = evaluate_runs(Path(args.runs), args.quick)
+    rows = evaluate_runs(Path(args.runs), args.quick, args.suffix)
     text = table(rows)
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"quick": args.quick, "runs": rows, "table": text}, indent=2))
+    result = {"quick": args.quick, "suffix": args.suffix, "runs": rows, "table": text}
+    path.write_text(json.dumps(result, indent=2))
     print(text)
     return 0
 

@@ -9,7 +9,7 @@ first="one NVIDIA H200 GPU, side by side with 13 other runs"
 second="one NVIDIA H200 GPU, side by side with 5 other runs"
 follow="(scripts/train_followups_on_gpu.sh)"
 python scripts/train_pretrained.py --package-only --runs runs/gpu --run-suffix=-s0 \
-  --only melody-baseline --trained-on "$first"
+  --only melody-baseline --trained-on "$first" --history "(scripts/train_shipped_on_gpu.sh)"
 third="one NVIDIA H200 GPU, side by side with 10 other runs and the drumify training"
 round3="(scripts/train_round3_on_gpu.sh)"
 python scripts/train_pretrained.py --package-only --runs runs/gpu3 --run-suffix=-s0-cont3 \

@@ -182,10 +182,7 @@ def _training_line(meta: dict, t: dict) -> str:
             head + f"; CPU time {meta.get('cpu_seconds') or 0:.0f} s (wall "
             f"{meta.get('wall_seconds') or 0:.0f} s on 2 shared cores)"
         )
-    return head + (
-        f"; {meta.get('wall_seconds') or 0:.0f} s wall on {meta['trained_on']} "
-        "(`scripts/train_shipped_on_gpu.sh`)"
-    )
+    return head + f"; {meta.get('wall_seconds') or 0:.0f} s wall on {meta['trained_on']}"
 
 
 def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> None:
@@ -268,9 +265,9 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         "",
         "Reproduce: "
         + (
-            "`scripts/train_shipped_on_gpu.sh` on a GPU machine (see its header), then "
-            "`python scripts/train_pretrained.py --package-only --runs runs/gpu --run-suffix=-s0 "
-            f"--only {name}`; on a CPU alone: `python scripts/train_pretrained.py --only {name}` "
+            "the GPU scripts named above (`scripts/train_*_on_gpu.sh`, see their headers), "
+            "then the lines of `scripts/package_gpu_models.sh` that package this model; "
+            f"on a CPU alone: `python scripts/train_pretrained.py --only {name}` "
             "(the same preset, without a wall-time cut)"
             if meta.get("trained_on", "CPU") != "CPU"
             else f"`python scripts/train_pretrained.py --only {name}`"

@@ -131,9 +131,20 @@ def make_augmentation(name: str) -> Any:
 
 
 def load_arrays(
-    *, data: str | None, corpus: str | None, converter: Any, splits: tuple[str, ...]
+    *,
+    data: str | None,
+    corpus: str | None,
+    converter: Any,
+    splits: tuple[str, ...],
+    stream: str | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """Arrays (N, T, D) for each split plus a description of where they came from."""
+    """Windows (N, T, D) for each split plus a description of where they came from.
+
+    Dense float32 arrays by default. With `stream=KIND` ("drums", "melody", ...) the training
+    path: a dataset directory is memory-mapped from its compact stream cache, a .npy file is
+    memory-mapped as it is, and a bundled corpus is held compactly; each split is then read
+    one batch at a time (`latentjam.datasets.stream`).
+    """
     import numpy as np
 
     if data:
@@ -141,14 +152,28 @@ def load_arrays(
         if path.is_dir():
             from latentjam.datasets import load_dataset
 
-            arrays = [np.asarray(load_dataset(path, split), dtype=np.float32) for split in splits]
+            if stream:
+                from latentjam.datasets.stream import stream_split
+
+                arrays = [stream_split(path, split) for split in splits]
+            else:
+                arrays = [
+                    np.asarray(load_dataset(path, split), dtype=np.float32) for split in splits
+                ]
             return arrays, {"source": f"dataset:{path.resolve()}", "splits": list(splits)}
         if path.suffix in (".npy", ".npz") and path.is_file():
-            raw = np.load(path)
-            x = raw["x"] if path.suffix == ".npz" else raw
-            x = np.asarray(x, dtype=np.float32)
+            if stream and path.suffix == ".npy":
+                from latentjam.datasets.stream import ArrayWindows
+
+                x = ArrayWindows(np.load(path, mmap_mode="r"))
+            else:
+                raw = np.load(path)
+                x = raw["x"] if path.suffix == ".npz" else raw
+                x = np.asarray(x, dtype=np.float32)
             # plain arrays: the first split gets everything, the others nothing
-            arrays = [x if i == 0 else x[:0] for i in range(len(splits))]
+            arrays = [
+                x if i == 0 else np.zeros((0, *x.shape[1:]), np.float32) for i in range(len(splits))
+            ]
             return arrays, {"source": f"array:{path.resolve()}", "splits": [splits[0]]}
         raise LatentjamError(f"--data {data}: not a dataset directory or a .npy/.npz file")
     from latentjam.corpora import load_corpus
@@ -156,6 +181,10 @@ def load_arrays(
     arrays = [
         np.asarray(load_corpus(corpus, converter, split), dtype=np.float32) for split in splits
     ]
+    if stream:
+        from latentjam.datasets.stream import CompactWindows
+
+        arrays = [CompactWindows.from_dense(stream, x) for x in arrays]
     return arrays, {
         "source": f"corpus:{corpus}",
         "converter": converter.cache_key(),
@@ -220,7 +249,11 @@ def run_train(args: argparse.Namespace) -> int:
     converter = make_converter(model_cfg.data, model_cfg.bars)
     corpus = args.corpus or (None if args.data else preset.corpus)
     (train, valid), description = load_arrays(
-        data=args.data, corpus=corpus, converter=converter, splits=("train", "valid")
+        data=args.data,
+        corpus=corpus,
+        converter=converter,
+        splits=("train", "valid"),
+        stream=model_cfg.data,
     )
     _check_shape(train, model_cfg, "the training data")
     if len(train) == 0:

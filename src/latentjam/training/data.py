@@ -1,8 +1,14 @@
-"""Lightning data module over plain arrays (N, T, D): a step-indexed, resumable batch order."""
+"""Lightning data module over windows (N, T, D): a step-indexed, resumable batch order.
+
+The windows are a float32 array, or any object with `__len__`, `shape` and `take(indices) ->
+float32 (len, T, D)` (e.g. `latentjam.datasets.stream.CompactWindows`, memory-mapped compact
+shards decoded one batch at a time): only one batch is ever decoded per step.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import lightning as L
 import numpy as np
@@ -11,6 +17,30 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 # A batch transform: (batch (B, T, D) float32, rng) -> batch of the same shape (augmentation).
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+class Windows(Protocol):
+    """What the data module reads windows from besides a plain array."""
+
+    shape: tuple[int, int, int]
+
+    def __len__(self) -> int: ...
+
+    def take(self, indices: Any) -> np.ndarray: ...
+
+
+def _as_windows(x: Any) -> torch.Tensor | Windows:
+    """A dense array -> a float32 tensor; a `take`-able source is kept as it is."""
+    if hasattr(x, "take") and not isinstance(x, (np.ndarray, torch.Tensor)):
+        return x
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
+
+
+def _gather(data: torch.Tensor | Windows, indices: list[int]) -> torch.Tensor:
+    """Rows `indices` of `data` as a float32 tensor (B, T, D)."""
+    if isinstance(data, torch.Tensor):
+        return data[indices]
+    return torch.from_numpy(np.ascontiguousarray(data.take(indices), dtype=np.float32))
 
 
 class StepBatchSampler:
@@ -65,7 +95,7 @@ class StepBatches(Dataset):
     """
 
     def __init__(
-        self, data: torch.Tensor, sampler: StepBatchSampler, transform: Transform | None
+        self, data: torch.Tensor | Windows, sampler: StepBatchSampler, transform: Transform | None
     ) -> None:
         self.data, self.sampler, self.transform = data, sampler, transform
 
@@ -73,7 +103,7 @@ class StepBatches(Dataset):
         return 2**62
 
     def __getitem__(self, step: int) -> torch.Tensor:
-        batch = self.data[self.sampler.batch(step)]  # (B, T, D)
+        batch = _gather(self.data, self.sampler.batch(step))  # (B, T, D)
         if self.transform is None:
             return batch
         rng = np.random.default_rng([self.sampler.seed, step, self.sampler.rank, 7])
@@ -97,13 +127,29 @@ def _unwrap(items: list[torch.Tensor]) -> list[torch.Tensor]:
     return [items[0]]
 
 
+class _Chunks(Dataset):
+    """Validation batches of a `take`-able source: item i is rows [i B, (i + 1) B)."""
+
+    def __init__(self, data: Windows, batch_size: int) -> None:
+        self.data, self.batch_size = data, batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+    def __getitem__(self, i: int) -> list[torch.Tensor]:
+        rows = list(range(i * self.batch_size, min((i + 1) * self.batch_size, len(self.data))))
+        return [_gather(self.data, rows)]
+
+
 class ArrayDataModule(L.LightningDataModule):
-    """Train / valid arrays (N, T, D) float32 -> resumable infinite train batches, finite valid."""
+    """Train / valid windows (N, T, D) -> resumable infinite train batches, finite valid.
+
+    Either split is a float32 array or a `Windows` source (decoded one batch at a time)."""
 
     def __init__(
         self,
-        train: np.ndarray,
-        valid: np.ndarray | None = None,
+        train: np.ndarray | Windows,
+        valid: np.ndarray | Windows | None = None,
         *,
         batch_size: int = 64,
         seed: int = 0,
@@ -111,16 +157,12 @@ class ArrayDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.transform = transform
-        if train.ndim != 3 or len(train) == 0:
+        if len(train.shape) != 3 or len(train) == 0:
             raise ValueError(
                 f"training data must be a non-empty (N, T, D) array, got {train.shape}"
             )
-        self.train = torch.as_tensor(np.asarray(train, dtype=np.float32))
-        self.valid = (
-            None
-            if valid is None or len(valid) == 0
-            else torch.as_tensor(np.asarray(valid, dtype=np.float32))
-        )
+        self.train = _as_windows(train)
+        self.valid = None if valid is None or len(valid) == 0 else _as_windows(valid)
         self.batch_size, self.seed = batch_size, seed
 
     def _global_step(self) -> int:
@@ -145,4 +187,6 @@ class ArrayDataModule(L.LightningDataModule):
         """Sequential validation batches (empty when there is no validation data)."""
         if self.valid is None:
             return []
+        if not isinstance(self.valid, torch.Tensor):
+            return DataLoader(_Chunks(self.valid, self.batch_size), batch_size=None)
         return DataLoader(TensorDataset(self.valid), batch_size=self.batch_size, shuffle=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +121,7 @@ def _write_npy_atomic(path: Path, parts: list[np.ndarray]) -> None:
     """Concatenate `parts` along axis 0 into one .npy at `path`, written to a temporary file
     and renamed."""
     n = sum(len(p) for p in parts)
-    tmp = path.with_name(path.name + ".part")
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.part")  # one per writer: ranks race
     out = np.lib.format.open_memmap(
         tmp, mode="w+", dtype=parts[0].dtype, shape=(n, *parts[0].shape[1:])
     )
@@ -184,7 +185,7 @@ def _build_cache(folder: Path, manifest: dict, split: str, cache: Path, want: di
         n = sum(len(c) for c in chunks)
     meta = {**want, "encoding": encodings.pop() if encodings else "float32"}
     meta.update(arrays=sorted(parts), n=n)
-    tmp = cache / f"{split}.json.part"
+    tmp = cache / f"{split}.json.{uuid.uuid4().hex[:12]}.part"
     tmp.write_text(json.dumps(meta))
     os.replace(tmp, cache / f"{split}.json")
     return meta
@@ -201,7 +202,7 @@ def _dense_cache(folder: Path, manifest: dict, split: str, cache: Path, want: di
     cache.mkdir(parents=True, exist_ok=True)
     _write_npy_atomic(cache / f"{split}.x.npy", chunks)
     meta = {**want, "encoding": "float32", "arrays": ["x"], "n": sum(len(c) for c in chunks)}
-    tmp = cache / f"{split}.json.part"
+    tmp = cache / f"{split}.json.{uuid.uuid4().hex[:12]}.part"
     tmp.write_text(json.dumps(meta))
     os.replace(tmp, cache / f"{split}.json")
     return meta

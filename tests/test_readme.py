@@ -22,6 +22,7 @@ FILES = {
     "b.mid": FIX / "midi" / "openmsx_5432gone.mid",
     "groove.mid": FIX / "convert" / "mma_rock.mid",
     "quantised.mid": FIX / "convert" / "mma_waltz.mid",
+    "tune.mid": FIX / "convert" / "m21_ryans_arkansastraveller.mid",
 }
 SKIPPED = ("latentjam map",)  # parses Ryan's Mammoth (minutes); `map` has its own test
 
@@ -79,6 +80,16 @@ def test_readme_explore_commands_give_real_output(tmp_path, monkeypatch):
     denser = [_notes(Path(f"out/denser/density_{k}.mid")) for k in ("-1", "+0", "+1")]
     assert denser[-1] > denser[0] > 0
     _check_humanized(read_midi("played.mid"))
+    _check_drumified(read_midi("grooved.mid"))
+
+
+def _check_drumified(groove) -> None:
+    """A drum part with every 16th step of the tune's notes hit, more than one instrument."""
+    tune = read_midi(FILES["tune.mid"])
+    assert [t.is_drum for t in groove.tracks] == [True]
+    steps = {round(b * 4) for t in tune.tracks for b in t.start}
+    assert steps <= {round(b * 4) for b in groove.tracks[0].start}
+    assert len(set(groove.tracks[0].pitch.tolist())) > 1
 
 
 def _check_humanized(played) -> None:
@@ -102,3 +113,4 @@ def test_readme_python_block_gives_real_music(tmp_path, monkeypatch):
     denser = [sum(len(t) for t in s.tracks) for s in scope["denser"]]
     assert denser[-1] > denser[0] > 0
     _check_humanized(scope["played"])
+    _check_drumified(scope["groove"])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fourth GPU round (the last minutes of the 2026-12-04 device budget): the melody FM model
 # continued once more from its shipped weights, at two learning rates (the better one on the
-# validation split ships). Same setup as scripts/train_round3_on_gpu.sh.
+# validation split ships). Same setup as scripts/train_round3_on_gpu.sh. Result: both lost
+# validation exact pitch (0.707 -> 0.668 / 0.688); nothing from this round ships.
 set -euo pipefail
 MINUTES=${MINUTES:-3.6}
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1

@@ -41,6 +41,14 @@ def drums_model():
 
 
 @pytest.fixture(scope="session")
+def melody_model():
+    """The shipped "melody" model."""
+    from latentjam.jam.session import load_jam_model
+
+    return load_jam_model("melody")
+
+
+@pytest.fixture(scope="session")
 def tiny_model_file(tmp_path_factory, tiny_drums):
     """The small drum model saved as a model file (what `latentjam jam --model PATH` loads)."""
     from latentjam.pretrained import save_model

@@ -375,6 +375,16 @@ def test_token_required_off_loopback(tiny_drums, jam_factory):
         assert osc.recv()[0] == "/latentjam/reply"
         health = urllib.request.urlopen(f"http://127.0.0.1:{ws_port}/health", timeout=10).read()
         assert b"s3cret" not in health
+        # the page and its files need the token too; the page fetches them with it
+        base = f"http://127.0.0.1:{ws_port}"
+        for path in ("/", "/index.html", "/jam.js", "/jam.css", "/jam.js?token=wrong"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=10)
+            assert refused.value.code == 401
+        page = urllib.request.urlopen(base + "/?token=s3cret", timeout=10).read()
+        assert b'src="jam.js?token=s3cret"' in page and b'href="jam.css?token=s3cret"' in page
+        script = urllib.request.urlopen(base + "/jam.js?token=s3cret", timeout=10).read()
+        assert b"latentjam jam page" in script
 
 
 def test_record_writes_every_exchange(tiny_drums, tmp_path, jam_factory):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from urllib.parse import quote
 
 
 def register(subparsers) -> None:
@@ -143,11 +144,11 @@ def run(args: argparse.Namespace) -> int:
     )
 
     def ready(srv: JamServer) -> None:
-        page = srv.urls["page"] + (f"?token={srv.token}" if srv.token else "")
+        page = srv.urls["page"] + (f"?token={quote(srv.token, safe='')}" if srv.token else "")
         if args.host in ("0.0.0.0", "::", ""):  # every interface: name the reachable addresses
             port = srv.urls["page"].rsplit(":", 1)[1]
             page = "  ".join(
-                f"http://{a}:{port}" + (f"?token={srv.token}" if srv.token else "")
+                f"http://{a}:{port}" + (f"?token={quote(srv.token, safe='')}" if srv.token else "")
                 for a in _machine_addresses()
             )
         names = ", ".join(f"{n} ({m.kind}, {m.latent_dim}-D)" for n, m in srv.models.items())

@@ -100,6 +100,7 @@ class JamModel:
             "latent_dim": self.latent_dim,
             "attributes": sorted(self.attributes),
             "projection": self.projection_source,
+            "attribute_directions": self.attribute_directions(),
         }
         if self.kind == "drums":
             from latentjam.convert.drums import DRUM_CLASSES, OUTPUT_PITCHES
@@ -109,6 +110,18 @@ class JamModel:
                 for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)
             ]
         return info
+
+    def attribute_directions(self) -> dict[str, list[float]]:
+        """Each attribute vector seen in the 3-D view: its projection, unit length (x, y, z);
+        the page labels its axes with the attribute each one follows most."""
+        out = {}
+        components = self.projection[1]  # (3, Nz)
+        for name, vector in sorted(self.attributes.items()):
+            d = components @ np.asarray(vector, dtype=np.float64)  # (3,)
+            norm = float(np.linalg.norm(d))
+            if norm > 0 and np.isfinite(norm):
+                out[name] = [round(float(v) / norm, 4) for v in d]
+        return out
 
     # -- tensors <-> notes -----------------------------------------------------------------
 

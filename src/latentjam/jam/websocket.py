@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from importlib import resources
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from latentjam.errors import missing_extra
 from latentjam.jam.protocol import MAX_MESSAGE_BYTES, encode_event
@@ -16,6 +16,9 @@ STATIC_TYPES = {
     "jam.css": "text/css; charset=utf-8",
 }
 _ids = itertools.count(1)
+
+
+PAGE_PATHS = ("/", "/index.html", "/jam.js", "/jam.css", "/static/jam.js", "/static/jam.css")
 
 
 def static_file(name: str) -> bytes:
@@ -61,15 +64,25 @@ async def start_websocket(server, host: str, port: int):
     def process_request(connection, request):
         url = urlsplit(request.path)
         path = url.path
+        token = (parse_qs(url.query).get("token") or [None])[0]
         if path == "/health":
-            token = (parse_qs(url.query).get("token") or [None])[0]
             full = not server.token or server.check_token(token)  # counts only with the token
             body = server.health() if full else {"status": "ok"}
             return _response(connection, 200, json.dumps(body).encode(), "application/json")
-        if path in ("/", "/index.html"):
-            return _response(connection, 200, static_file("index.html"), STATIC_TYPES["index.html"])
         name = path.rsplit("/", 1)[-1]
-        if path in ("/jam.js", "/jam.css", "/static/jam.js", "/static/jam.css"):
+        page = path in PAGE_PATHS
+        if page and server.token and not server.check_token(token):
+            return _response(  # a token server shows nothing of itself without the token
+                connection, 401, b"this jam needs ?token=...\n", "text/plain; charset=utf-8"
+            )
+        if path in ("/", "/index.html"):
+            body = static_file("index.html")
+            if server.token:  # the page's own files are fetched with the token too
+                q = quote(token, safe="").encode()
+                body = body.replace(b'href="jam.css"', b'href="jam.css?token=' + q + b'"')
+                body = body.replace(b'src="jam.js"', b'src="jam.js?token=' + q + b'"')
+            return _response(connection, 200, body, STATIC_TYPES["index.html"])
+        if page:
             return _response(connection, 200, static_file(name), STATIC_TYPES[name])
         if path == "/ws":
             if not _origin_allowed(request.headers, server.allowed_origins):
@@ -79,7 +92,6 @@ async def start_websocket(server, host: str, port: int):
                     b"this page may not drive the jam\n",
                     "text/plain; charset=utf-8",
                 )
-            token = (parse_qs(url.query).get("token") or [None])[0]
             if server.token and not server.check_token(token):
                 return _response(
                     connection, 401, b"this jam needs ?token=...\n", "text/plain; charset=utf-8"

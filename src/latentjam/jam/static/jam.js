@@ -15,17 +15,24 @@ const GM_TO_ROW = {};             // incoming MIDI drum pitch -> row (the conver
  [22, 42, 44, 54, 68, 69, 70, 71, 73, 78, 80], [26, 46, 67, 72, 74, 79, 81],
  [29, 41, 43, 45, 61, 64, 84], [47, 48, 60, 63, 77, 86, 87], [30, 50, 62, 76, 83],
  [49, 52, 55, 57, 58], [51, 53, 59, 82]].forEach((ps, row) => ps.forEach(p => { GM_TO_ROW[p] = row; }));
-const MELODY_ROWS = [];           // one octave and a fifth, top row highest
-for (let p = 79; p >= 60; p--) MELODY_ROWS.push({ name: "C C# D D# E F F# G G# A A# B".split(" ")[p % 12] + (Math.floor(p / 12) - 1), pitch: p });
-const PAD_KEYS = "asdfghjkl";
+const MELODY_ROWS = [];           // three octaves, C3 to C6, top row highest
+for (let p = 84; p >= 48; p--) MELODY_ROWS.push({ name: "C C# D D# E F F# G G# A A# B".split(" ")[p % 12] + (Math.floor(p / 12) - 1), pitch: p });
+const PAD_KEYS = "asdfghjkl";     // drums: one key per row
+const NUDGE_WORDS = { density: "sparser ↔ denser", velocity: "softer ↔ louder",
+                      offset: "timing: earlier ↔ later", pitch: "lower ↔ higher" };
+const PIANO_KEYS = "awsedftgyhujkolp;";  // melody: a piano keyboard from C (a) to E above (;)
 
 const state = {
   ws: null, hello: null, model: null, kind: "drums", rows: DRUM_ROWS,
   call: [], reply: [],            // call[row][step] = velocity (0 = off); reply: list of notes
+  live: [],                       // pad hits of the phrase being played: {row, step, velocity}
+  octave: 60, lastCall: null,     // melody keys: the pitch of "a"; the last call sent
   playing: false, phrase: 0, replies: 0, pending: null, sentPhrase: -1,
   trajectory: { call: [], reply: [] }, midiOut: null, seq: 1,
 };
 window.latentjam = state;         // for the browser end-to-end test and the curious
+const view = { yaw: 0.6, pitch: 0.35, dragging: false, lx: 0, ly: 0, centre: null, extent: 0 };
+state.view = view;
 
 // ------------------------------------------------------------------------------ connection
 const token = new URLSearchParams(location.search).get("token");
@@ -76,6 +83,8 @@ function chooseModel(name) {
   const info = state.hello.models[name];
   state.model = name; state.kind = info.kind;
   state.rows = info.kind === "drums" ? (info.drum_rows || DRUM_ROWS) : MELODY_ROWS;
+  state.directions = info.attribute_directions || {};
+  showHint();
   const box = document.getElementById("nudges");
   box.innerHTML = "";
   for (const attr of info.attributes || []) {
@@ -86,23 +95,34 @@ function chooseModel(name) {
     Object.assign(input, { type: "range", min: -range, max: range, step: 0.1, value: 0 });
     input.dataset.attr = attr;
     out.textContent = "0";
-    label.append(document.createTextNode(`${attr} `), input, document.createTextNode(" "), out);
+    const says = NUDGE_WORDS[attr] ? ` (${NUDGE_WORDS[attr]})` : "";
+    label.title = `move the reply along the model's ${attr} vector`;
+    label.append(document.createTextNode(`${attr}${says} `), input, document.createTextNode(" "), out);
     input.addEventListener("input", () => { out.textContent = input.value; });
     box.appendChild(label);
   }
   buildGrids();
 }
 
+function showHint() {
+  const hint = document.getElementById("call-hint");
+  hint.textContent = state.kind === "drums"
+    ? "click cells, or play the pads: A S D F G H J K L (shift: accent); Web MIDI if a device is connected"
+    : `click cells, or play the keys: A W S E D F T G Y H U J K O L P ; from ${noteName(state.octave)} (Z / X: octave down / up); Web MIDI if a device is connected`;
+}
+function noteName(p) { return "C C# D D# E F F# G G# A A# B".split(" ")[p % 12] + (Math.floor(p / 12) - 1); }
+
 // -------------------------------------------------------------------------------- the grids
 function buildGrids() {
   state.call = state.rows.map(() => new Array(STEPS).fill(0));
-  state.reply = [];
+  state.reply = []; state.live = [];
   for (const id of ["grid-call", "grid-reply"]) {
     const grid = document.getElementById(id);
     grid.innerHTML = "";
     state.rows.forEach((row, r) => {
       const label = document.createElement("div");
-      label.className = "label"; label.textContent = (id === "grid-call" && state.kind === "drums" ? `${PAD_KEYS[r] || ""} · ` : "") + row.name;
+      const key = id === "grid-call" ? keyOfRow(r) : "";
+      label.className = "label"; label.textContent = (key ? `${key.toUpperCase()} · ` : "") + row.name;
       grid.appendChild(label);
       for (let s = 0; s < STEPS; s++) {
         const c = document.createElement("div");
@@ -114,15 +134,45 @@ function buildGrids() {
     });
   }
 }
+function keyOfRow(r) {          // the computer key that plays row r ("" if none)
+  if (state.kind === "drums") return PAD_KEYS[r] || "";
+  return PIANO_KEYS[state.rows[r].pitch - state.octave] || "";
+}
+// A cell shows its note: brightness = velocity, a tick left or right of centre = micro-timing
+// (offset in half-steps), "held" cells = the rest of a long note.
+function paint(el, velocity, offset) {
+  el.classList.add("on");
+  el.style.setProperty("--v", (Math.max(1, velocity) / 127).toFixed(3));
+  el.style.setProperty("--dx", Math.max(-1, Math.min(1, offset || 0)).toFixed(3));
+  el.dataset.velocity = String(velocity); el.dataset.offset = String(offset || 0);
+}
+function unpaint(el) {
+  el.classList.remove("on", "held", "live");
+  delete el.dataset.velocity; delete el.dataset.offset;
+}
+function buildLabels() {         // the call grid's row labels (the keys move with the octave)
+  document.querySelectorAll("#grid-call .label").forEach((label, r) => {
+    const key = keyOfRow(r);
+    label.textContent = (key ? `${key.toUpperCase()} · ` : "") + state.rows[r].name;
+  });
+}
 function cell(gridId, r, s) { return document.querySelector(`#${gridId} .cell[data-row="${r}"][data-step="${s}"]`); }
 function toggleCell(r, s, velocity) {
   const on = velocity ? true : !state.call[r][s];
   state.call[r][s] = on ? (velocity || 100) : 0;
-  cell("grid-call", r, s).classList.toggle("on", on);
+  if (on) paint(cell("grid-call", r, s), state.call[r][s], 0); else unpaint(cell("grid-call", r, s));
   if (on) { ensureAudio(); playRow(r, audio ? audio.currentTime : 0, state.call[r][s]); }
 }
 function clearCall() {
-  state.call.forEach((row, r) => row.forEach((_, s) => { row[s] = 0; cell("grid-call", r, s).classList.remove("on"); }));
+  state.call.forEach((row, r) => row.forEach((_, s) => { row[s] = 0; unpaint(cell("grid-call", r, s)); }));
+  state.live = [];
+}
+function clearLive() {            // a new phrase of yours: last phrase's pad hits are gone
+  for (const h of state.live) {
+    const el = cell("grid-call", h.row, h.step);
+    if (state.call[h.row][h.step]) paint(el, state.call[h.row][h.step], 0); else unpaint(el);
+  }
+  state.live = [];
 }
 function rowOfPitch(pitch) {
   if (state.kind === "drums") {
@@ -136,18 +186,29 @@ function rowOfPitch(pitch) {
   return state.rows.findIndex(r => r.pitch === p);
 }
 function showReply(notes) {
-  document.querySelectorAll("#grid-reply .cell.on").forEach(c => c.classList.remove("on"));
+  document.querySelectorAll("#grid-reply .cell.on").forEach(unpaint);
   for (const n of notes) {
     const r = rowOfPitch(n.pitch);
-    if (r >= 0 && n.step < STEPS) cell("grid-reply", r, n.step).classList.add("on");
+    if (r < 0 || n.step >= STEPS) continue;
+    paint(cell("grid-reply", r, n.step), n.velocity, n.offset);
+    if (state.kind !== "drums") {  // a melody note's length: the steps it is held
+      const last = Math.min(STEPS, n.step + Math.max(1, Math.round(n.duration || 1)));
+      for (let s = n.step + 1; s < last; s++) cell("grid-reply", r, s).classList.add("on", "held");
+    }
   }
 }
 
 // ------------------------------------------------------------------------------ the calls
-function callNotes() {
-  const notes = [];
+function callNotes() {           // the clicked pattern plus this phrase's pad hits (with timing)
+  const notes = [], taken = new Set();
+  for (const h of state.live) {
+    const key = `${h.row}:${h.step}`;
+    if (taken.has(key)) continue;
+    taken.add(key);
+    notes.push({ pitch: state.rows[h.row].pitch, velocity: h.velocity, step: h.step, offset: h.offset });
+  }
   state.call.forEach((row, r) => row.forEach((v, s) => {
-    if (v) notes.push({ pitch: state.rows[r].pitch, velocity: v, step: s, offset: 0 });
+    if (v && !taken.has(`${r}:${s}`)) notes.push({ pitch: state.rows[r].pitch, velocity: v, step: s, offset: 0 });
   }));
   return notes;
 }
@@ -160,6 +221,7 @@ function sendCall() {
                    mode: document.getElementById("mode").value, nudges };
   const msg = { type: "call", id: state.seq++, model: state.model, bars: PHRASE_BARS,
                 qpm: knobValue("tempo"), notes: callNotes(), params };
+  state.lastCall = msg;
   if (send(msg)) { state.pending = msg.id; document.getElementById("reply-info").textContent = "thinking…"; }
 }
 function onReply(msg) {
@@ -242,7 +304,9 @@ function click(t, accent) { tone(t, accent ? 1800 : 1200, accent ? 1700 : 1100, 
 
 // ---------------------------------------------------------------- transport (bar-locked)
 // Phrases alternate: you (the grid, plus live pads) -> the model's reply -> you -> ...
-// The call leaves one 16th before its phrase ends, so the reply is back before the downbeat.
+// The call leaves half a 16th before its phrase ends (a hit later than that belongs to the next
+// phrase), and the model's first steps are scheduled only once its reply is back (or at the
+// last moment), so a hit in the last 16th is in the call and the reply is still on the beat.
 let sched = null;
 function stepSeconds() { return 60 / knobValue("tempo") / 4; }
 function startTransport() {
@@ -270,22 +334,26 @@ function currentStep() {          // absolute 16th since the count-in ended (may
   return Math.floor((audio.currentTime - sched.t0) / stepSeconds());
 }
 function tick() {
-  const sp = stepSeconds(), horizon = audio.currentTime + 0.12;
-  while (sched.t0 + sched.next * sp < horizon) {
+  const sp = stepSeconds(), now = audio.currentTime;
+  if (sched.sendAt !== undefined && now >= sched.sendAt - 0.004) { sched.sendAt = undefined; sendCall(); }
+  while (true) {
     const abs = sched.next, t = sched.t0 + abs * sp;
     const phrase = Math.floor(abs / STEPS), s = abs % STEPS;
+    const waiting = phrase % 2 === 1 && (sched.sendAt !== undefined || state.pending !== null);
+    if (t >= now + (waiting ? 0.03 : 0.12)) break;   // a short horizon while the reply is out
     if (phrase % 2 === 0) {       // your phrase: play the grid
+      if (s === 0) clearLive();
       state.call.forEach((row, r) => { if (row[s]) playRow(r, t, row[s]); });
-      if (s === STEPS - 1 && state.sentPhrase !== phrase) { state.sentPhrase = phrase; sendCall(); }
+      if (s === STEPS - 1 && state.sentPhrase !== phrase) { state.sentPhrase = phrase; sched.sendAt = t + sp / 2; }
     } else {                      // the model's phrase: play its last reply
       for (const n of state.reply) if (n.step === s) playNote(n.pitch, t + (n.offset || 0) * sp / 2, n.velocity, (n.duration || 1) * sp);
     }
     sched.next += 1;
   }
-  const now = currentStep();
+  const step = currentStep();
   document.querySelectorAll(".cell.now").forEach(c => c.classList.remove("now"));
-  if (now < 0) { document.getElementById("beat").textContent = `count-in ${Math.floor((now + 16) / 4) + 1}`; return; }
-  const phrase = Math.floor(now / STEPS), s = now % STEPS;
+  if (step < 0) { document.getElementById("beat").textContent = `count-in ${Math.floor((step + 16) / 4) + 1}`; return; }
+  const phrase = Math.floor(step / STEPS), s = step % STEPS;
   const who = phrase % 2 === 0 ? "grid-call" : "grid-reply";
   document.getElementById("beat").textContent = `${who === "grid-call" ? "you" : "model"} · bar ${Math.floor(s / 16) + 1} · beat ${Math.floor((s % 16) / 4) + 1}`;
   document.querySelectorAll(`#${who} .cell[data-step="${s}"]`).forEach(c => c.classList.add("now"));
@@ -295,15 +363,26 @@ function pad(row, velocity) {
   if (row < 0 || row >= state.rows.length) return;
   ensureAudio();
   playRow(row, audio.currentTime, velocity);
-  if (state.playing && audio.currentTime >= sched.t0) {
+  if (state.playing && audio.currentTime >= sched.t0 - stepSeconds() / 2) {
     const pos = (audio.currentTime - sched.t0) / stepSeconds();
     const abs = Math.round(pos), phrase = Math.floor(abs / STEPS);
-    if (phrase % 2 === 0) { const s = abs % STEPS; state.call[row][s] = velocity; cell("grid-call", row, s).classList.add("on"); }
+    if (phrase % 2 === 0) {       // lands on this phrase's call, with its timing, until the phrase ends
+      const s = abs % STEPS, offset = Math.max(-1, Math.min(0.99, (pos - abs) * 2));
+      state.live.push({ row, step: s, velocity, offset });
+      const el = cell("grid-call", row, s);
+      paint(el, velocity, offset); el.classList.add("live");
+    }
   }
 }
 document.addEventListener("keydown", (e) => {
   if (e.repeat || e.target.tagName === "INPUT" || e.target.tagName === "SELECT") return;
-  const r = PAD_KEYS.indexOf(e.key.toLowerCase());
+  const key = e.key.toLowerCase();
+  if (state.kind !== "drums" && (key === "z" || key === "x")) {
+    state.octave = Math.max(48, Math.min(72, state.octave + (key === "z" ? -12 : 12)));
+    showHint(); buildLabels(); e.preventDefault(); return;
+  }
+  const r = state.kind === "drums" ? PAD_KEYS.indexOf(key)
+    : (PIANO_KEYS.indexOf(key) >= 0 ? rowOfPitch(state.octave + PIANO_KEYS.indexOf(key)) : -1);
   if (r >= 0) { pad(r, e.shiftKey ? 127 : 100); e.preventDefault(); }
   else if (e.key === " ") { state.playing ? stopTransport() : startTransport(); e.preventDefault(); }
 });
@@ -329,7 +408,9 @@ function setupMidi() {
 }
 
 // ------------------------------------------------------------------ the 3-D trajectory view
-const view = { yaw: 0.6, pitch: 0.35, dragging: false, lx: 0, ly: 0 };
+// The view keeps its centre (the first exchange) and only zooms out when a point would leave
+// it, so a reply moves on a still map. Axis ends are named by the attribute vector (from the
+// hello) that each axis follows most, e.g. "density +".
 function project3(p, scale, w, h) {
   const [x, y, z] = p;
   const cy = Math.cos(view.yaw), sy = Math.sin(view.yaw), cp = Math.cos(view.pitch), sp = Math.sin(view.pitch);
@@ -338,39 +419,76 @@ function project3(p, scale, w, h) {
   const f = 3.2 / (3.2 + z2 * scale);                      // simple perspective
   return [w / 2 + x1 * scale * f * w * 0.33, h / 2 - y2 * scale * f * h * 0.45, f];
 }
+function fitView(all) {
+  if (!all.length) { view.centre = null; view.extent = 0; return; }
+  if (!view.centre) {
+    const first = all.length > 1 ? [state.trajectory.call[0], state.trajectory.reply[0]].filter(Boolean) : all;
+    view.centre = [0, 1, 2].map(k => first.reduce((a, p) => a + p[k], 0) / first.length);
+  }
+  let need = 0.25;
+  for (const p of all) for (let k = 0; k < 3; k++) need = Math.max(need, Math.abs(p[k] - view.centre[k]));
+  if (need > view.extent) view.extent = need * 1.5;        // zoom out with room to spare, never in
+}
+function axisNames() {            // axis -> [attribute, sign]: each attribute names one axis at most
+  const pairs = [];
+  for (const [name, d] of Object.entries(state.directions || {})) {
+    for (let k = 0; k < 3; k++) if (Math.abs(d[k]) > 0.5) pairs.push([Math.abs(d[k]), k, name, d[k] > 0]);
+  }
+  pairs.sort((a, b) => b[0] - a[0]);
+  const out = {}, used = new Set();
+  for (const [, k, name, positive] of pairs) {
+    if (k in out || used.has(name)) continue;
+    out[k] = [name, positive]; used.add(name);
+  }
+  return out;
+}
 function drawSpace() {
   const c = document.getElementById("space"), g = c.getContext("2d"), w = c.width, h = c.height;
   g.clearRect(0, 0, w, h);
-  // centre the view on the players' points and zoom to their spread (the projection's origin,
-  // the training corpus' mean, may be far away from a given groove)
   const all = state.trajectory.call.concat(state.trajectory.reply);
-  const centre = [0, 1, 2].map(k => (all.length ? all.reduce((a, p) => a + p[k], 0) / all.length : 0));
-  let extent = 1e-6;
-  for (const p of all) for (let k = 0; k < 3; k++) extent = Math.max(extent, Math.abs(p[k] - centre[k]));
-  const scale = 1 / Math.max(extent, 0.25);
+  fitView(all);
+  const centre = view.centre || [0, 0, 0], scale = 1 / Math.max(view.extent, 0.25);
   const at = (p) => project3([p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]], scale, w, h);
-  g.fillStyle = "#5a6272";
-  g.fillText(`centre (${centre.map(v => v.toFixed(2)).join(", ")}) · half-width ${(1 / scale).toFixed(2)}`, 8, h - 8);
-  g.lineWidth = 1; g.strokeStyle = "#39404d";            // axes
+  g.font = "12px system-ui, sans-serif";
+  g.fillStyle = "#8a93a3";
+  g.fillText("each dot is two bars · close dots sound alike · a dashed line joins a call to its reply", 8, h - 8);
+  g.lineWidth = 1; g.strokeStyle = "#39404d";            // axes, named by attribute where one fits
+  const names = axisNames();
   [[1, 0, 0], [0, 1, 0], [0, 0, 1]].forEach((a, i) => {
     const p0 = project3(a.map(v => -v / scale), scale, w, h), p1 = project3(a.map(v => v / scale), scale, w, h);
     g.beginPath(); g.moveTo(p0[0], p0[1]); g.lineTo(p1[0], p1[1]); g.stroke();
-    g.fillStyle = "#5a6272"; g.fillText("PC" + (i + 1), p1[0] + 3, p1[1]);
+    const named = names[i];
+    if (named) {
+      g.fillStyle = "#8a93a3";
+      g.fillText(`${named[0]} ${named[1] ? "+" : "−"}`, p1[0] + 3, p1[1]);
+      g.fillText(`${named[0]} ${named[1] ? "−" : "+"}`, p0[0] + 3, p0[1]);
+    }
   });
+  g.setLineDash([4, 3]); g.strokeStyle = "#8a93a3"; g.globalAlpha = 0.8;   // call -> reply links
+  state.trajectory.call.forEach((p, i) => {
+    const q = state.trajectory.reply[i]; if (!q) return;
+    const a = at(p), b = at(q);
+    g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.stroke();
+  });
+  g.setLineDash([]); g.globalAlpha = 1;
   const colours = { call: "#4fa3ff", reply: "#ff9b42" };
   for (const who of ["call", "reply"]) {
     const pts = state.trajectory[who].map(at);
     g.strokeStyle = colours[who]; g.globalAlpha = 0.6; g.beginPath();
     pts.forEach((p, i) => (i ? g.lineTo(p[0], p[1]) : g.moveTo(p[0], p[1]))); g.stroke();
     g.globalAlpha = 1; g.fillStyle = colours[who];
-    pts.forEach((p, i) => { g.beginPath(); g.arc(p[0], p[1], (i === pts.length - 1 ? 5 : 3) * p[2], 0, 7); g.fill(); });
+    const seen = new Map();                                // identical points: one dot, "×n"
+    pts.forEach((p, i) => {
+      const key = `${Math.round(p[0])},${Math.round(p[1])}`;
+      seen.set(key, (seen.get(key) || 0) + 1);
+      g.beginPath(); g.arc(p[0], p[1], (i === pts.length - 1 ? 6 : 3.5) * p[2], 0, 7); g.fill();
+    });
+    for (const [key, n] of seen) {
+      if (n < 2) continue;
+      const [x, y] = key.split(",").map(Number);
+      g.fillText(`×${n}`, x + 7, y + (who === "call" ? -6 : 12));
+    }
   }
-  g.strokeStyle = "#2a2f38";                              // link each call to its reply
-  state.trajectory.call.forEach((p, i) => {
-    const q = state.trajectory.reply[i]; if (!q) return;
-    const a = at(p), b = at(q);
-    g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.stroke();
-  });
 }
 function setupSpace() {
   const c = document.getElementById("space");
@@ -396,7 +514,7 @@ function setupControls() {
   document.getElementById("send").addEventListener("click", () => sendCall());
   document.getElementById("clear").addEventListener("click", () => clearCall());
   document.getElementById("reset").addEventListener("click", () => {
-    send({ type: "reset" }); state.trajectory = { call: [], reply: [] };
+    send({ type: "reset" }); state.trajectory = { call: [], reply: [] }; view.centre = null; view.extent = 0;
     document.getElementById("space").dataset.points = "0"; drawSpace();
   });
 }

@@ -1,4 +1,4 @@
-"""The `latentjam` command: one sub-command module per job, imported only when it is used."""
+"""The `latentjam` command: one sub-command module per job; heavy imports happen in the handler."""
 
 from __future__ import annotations
 

@@ -383,3 +383,20 @@ def test_recorded_midi_follows_tempo_changes(tiny_drums, tmp_path):
     midi_path, _ = s.save(tmp_path)
     tempos = [(round(t.beat), round(t.qpm)) for t in read_midi(midi_path).tempos]
     assert tempos == [(0, 100), (32, 140)]  # two exchanges of 2 + 2 bars at 100, then 140
+
+
+def test_the_jam_reads_a_model_with_the_public_api_s_converter(tiny_drums):
+    """A drum model trained on Roland-mapped data (the Groove MIDI Dataset's kit) keeps its
+    mapping in the jam, as in `latentjam.api`: pitch 45 is a mid tom there, a low tom in GM."""
+    from latentjam.api import converter_for
+    from latentjam.jam.session import jam_model_from
+
+    metadata = {"data": {"converter": "drums-v1-bars2-roland-hop1-quarters"}}
+    jam = jam_model_from(tiny_drums.model, name="gmd", metadata=metadata)
+    api = converter_for(tiny_drums.model, metadata)
+    assert jam.kind == "drums" and jam.converter.mapping == api.mapping == "roland"
+    assert jam_model_from(tiny_drums.model, name="gm").converter.mapping == "gm"
+    from latentjam.jam.protocol import Note
+
+    x = jam.notes_to_windows((Note(45, 100, 0),), 2, 120.0)  # (1, 32, 27)
+    assert x[0, 0, 5] == 1.0 and x[0, 0, 4] == 0.0  # mid_tom (5), not low_tom (4)

@@ -103,3 +103,42 @@ def test_players_calling_every_two_bars_at_120_bpm_are_one_batch(tiny_drums, mon
     finally:
         monkeypatch.undo()
     assert sizes == [n]  # one pass for the whole bar (was several: RECENT_S is 2 s)
+
+
+def test_a_jam_leaves_the_process_as_it_found_it(tiny_drums, jam_factory):
+    """Thread count, GC generations and switch interval are restored after the server stops."""
+    import gc
+    import sys
+
+    import torch
+
+    before = (torch.get_num_threads(), gc.get_threshold(), sys.getswitchinterval())
+    torch.set_num_threads(2)
+    try:
+        with jam_factory({"drums": tiny_drums}):
+            pass
+        assert torch.get_num_threads() == 2
+        assert gc.get_threshold() == before[1] and sys.getswitchinterval() == before[2]
+        assert gc.get_freeze_count() == 0
+    finally:
+        torch.set_num_threads(before[0])
+
+
+def test_an_internal_error_costs_one_reply_and_is_logged_with_its_traceback(tiny_drums, caplog):
+    import json
+
+    from latentjam.jam.server import JamServer
+
+    server = JamServer({"drums": tiny_drums})
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the model thread")
+
+    server.worker.submit = broken
+    client = server.client("t1", "tcp")
+    call = {"type": "call", "id": 7, "notes": [{"pitch": 36, "step": 0}]}
+    event = asyncio.run(server.handle(client, json.dumps(call)))
+    assert event["type"] == "error" and event["code"] == "internal"
+    (record,) = [r for r in caplog.records if r.name == "latentjam.jam"]
+    assert record.exc_info and "a bug in the model thread" in caplog.text
+    assert "Traceback" in caplog.text

@@ -54,3 +54,12 @@ def test_vhp_sampling_and_gradients():
     kl.sum().backward()
     assert kl.shape == (6,)
     assert prior.p_z[0].weight.grad is not None and prior.q_zeta[0].weight.grad is not None
+
+
+def test_standard_normal_samples_follow_the_module_device():
+    from latentjam.models.priors import StandardNormalPrior
+
+    prior = StandardNormalPrior(latent_dim=4)
+    assert prior.sample(3).device.type == "cpu"
+    assert prior.to("meta").sample(3).device.type == "meta"  # stands in for "cuda" here
+    assert "_anchor" not in prior.state_dict()  # saved files are unchanged

@@ -127,8 +127,17 @@ def run(args: argparse.Namespace) -> int:
     for name in ("port", "osc_port", "tcp_port"):
         if not 0 <= getattr(args, name) <= 65535:
             raise LatentjamError(f"--{name.replace('_', '-')} must be in 0..65535")
+    import logging
+    import sys
+
     import torch
 
+    jam_log = logging.getLogger("latentjam.jam")  # the server's warnings and errors, with
+    if not jam_log.handlers:  # tracebacks, on stdout beside the addresses
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("latentjam jam: %(message)s"))
+        jam_log.addHandler(handler)
+        jam_log.setLevel(logging.INFO)
     torch.set_num_threads(1)
     models = {}
     for name in [m.strip() for m in args.model.split(",") if m.strip()]:

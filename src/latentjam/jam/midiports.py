@@ -10,10 +10,13 @@ sent as a call, and the reply is played on the output port during the next phras
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
 from latentjam.jam.protocol import STEPS_PER_BAR
+
+log = logging.getLogger("latentjam.jam")
 
 CLOCKS_PER_BEAT = 24
 GUARD_BEATS = 0.0625  # a quarter of a 16th: the call leaves this early
@@ -215,10 +218,7 @@ async def start_midi(
     try:
         import mido
     except ImportError:
-        print(
-            "latentjam jam: --midi needs mido and python-rtmidi: pip install 'latentjam[jam]'",
-            flush=True,
-        )
+        log.warning("--midi needs mido and python-rtmidi: pip install 'latentjam[jam]'")
         return None
     backend_name = "mido.backends.rtmidi" + (f"/{MIDI_APIS[api]}" if api else "")
     try:
@@ -232,11 +232,11 @@ async def start_midi(
             "jack": "a running JACK server is needed, e.g. jackd -d dummy",
             "coremidi": "CoreMIDI exists on macOS only",
         }[api]
-        print(
-            f"latentjam jam: no MIDI subsystem on this machine ({type(exc).__name__}: "
-            f"{str(exc).strip() or 'cannot open virtual ports'}); running without MIDI ports "
-            f"({needs})",
-            flush=True,
+        log.warning(
+            "no MIDI subsystem on this machine (%s: %s); running without MIDI ports (%s)",
+            type(exc).__name__,
+            str(exc).strip() or "cannot open virtual ports",
+            needs,
         )
         return None
     ports = MidiPorts(server, inport, outport, tempo=tempo)

@@ -1,9 +1,10 @@
 """One asyncio jam server: clients, auth, rate limits, and a batching model worker thread.
 
-Transports (websocket.py, osc.py, tcp.py, midiports.py) only move bytes; they hand each message
-to `JamServer.handle` and send back the event it returns. The event loop gathers each bar's
-calls and hands them to one model worker thread as one batch (one batched forward pass), so the
-event loop never blocks and many clients share each pass.
+Transports (websocket.py, osc.py, tcp.py, midiports.py) deal with their own framing, connection
+limits and authentication handshakes (the page's HTTP, TCP's hello, OSC's datagrams, MIDI clock)
+and hand each message to `JamServer.handle`, sending back the event it returns. The event loop
+gathers each bar's calls and hands them to one model worker thread as one batch (one batched
+forward pass), so the event loop never blocks and many clients share each pass.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gc
 import hmac
 import ipaddress
 import json
+import logging
 import queue
 import re
 import sys
@@ -33,6 +35,8 @@ from latentjam.jam.protocol import (
     parse_message,
 )
 from latentjam.jam.session import JamModel, Session, encode_calls, respond_batch, safe_stem
+
+log = logging.getLogger("latentjam.jam")  # the `jam` command shows it on stdout
 
 MAX_BATCH = 64  # calls per forward pass
 MAX_SESSIONS = 4096  # all clients together; the least recently used is dropped
@@ -200,7 +204,16 @@ class ModelWorker:
     def _run(self) -> None:
         import torch
 
+        # torch's intra-op thread count is process-wide: one thread while the jam runs (many
+        # small passes; more threads only add hand-off latency), the caller's count after
+        previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)
+        try:
+            self._serve()
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _serve(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
@@ -496,7 +509,7 @@ class JamServer:
             return error_event(exc)
         except Exception as exc:  # a bug must cost one error reply, not the connection
             self.counts["errors"] += 1
-            print(f"latentjam jam: internal error on {client.key}: {exc!r}", flush=True)
+            log.exception("internal error on %s: %r", client.key, exc)
             return {"type": "error", "code": "internal", "message": "internal error"}
         if event.get("type") == "reply":
             self.counts["replies"] += 1
@@ -566,7 +579,7 @@ class Recorder:
                 with path.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(line, allow_nan=False) + "\n")
             except (OSError, ValueError) as exc:  # a full disk must not stop the jam
-                print(f"latentjam jam: could not journal {s.name}: {exc}", flush=True)
+                log.error("could not journal %s: %s", s.name, exc)
 
     def submit(self, sessions: list[Session]) -> None:
         with self._lock:
@@ -594,7 +607,7 @@ class Recorder:
                 try:
                     s.save(self.directory, stem=safe_stem(f"{s.name}-{s.jam_model.name}"))
                 except (OSError, RuntimeError) as exc:  # a full disk must not stop the jam
-                    print(f"latentjam jam: could not record {s.name}: {exc}", flush=True)
+                    log.error("could not record %s: %s", s.name, exc)
 
 
 async def serve(
@@ -677,5 +690,6 @@ async def serve(
             loop.remove_signal_handler(sig)
         sys.setswitchinterval(previous_switch)
         gc.set_threshold(*previous_gc)
+        gc.unfreeze()  # the process goes on (tests, an embedding program): collect as before
         await asyncio.sleep(0)
         await asyncio.get_running_loop().run_in_executor(None, server.close)

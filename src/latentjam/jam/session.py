@@ -1,4 +1,4 @@
-"""The jam's session logic: calls in, replies out, trajectories and history; pure and synchronous.
+"""The jam's session logic: calls in, replies out, trajectories and history; synchronous.
 
 A call of N bars (notes on the 16th-note grid) goes through the model's converter to tensors
 (one window of the model's length per `model_bars` bars), is encoded to the posterior mean mu
@@ -6,6 +6,7 @@ A call of N bars (notes on the 16th-note grid) goes through the model's converte
 channel, nudged along the model's attribute vectors), decoded, and turned back into notes. Both
 points get a 3-D position from the fixed projection saved with the model. Transports call
 `respond_batch` from ONE worker thread, so concurrent clients share a single batched forward pass.
+The model runs here (torch); the only file I/O is `Session.save`.
 """
 
 from __future__ import annotations
@@ -215,8 +216,15 @@ def jam_model_from(
     model.eval()
     if converter is None:
         converter = _converter_for(model, metadata, kind)
-    if kind is None:
-        kind = "drums" if int(converter.feature_dim) == 27 else "melody"
+    if kind is None:  # from the converter itself, not from its tensor width
+        from latentjam.convert import DrumGrid, MelodyOneHot
+
+        if isinstance(converter, DrumGrid):
+            kind = "drums"
+        elif isinstance(converter, MelodyOneHot):
+            kind = "melody"
+        else:
+            kind = type(converter).__name__
     if kind not in ("drums", "melody"):
         raise LatentjamError(f"the jam plays drum or melody models, not {kind!r}")
     latent_dim = _latent_dim(model, converter)
@@ -246,23 +254,24 @@ def jam_model_from(
 
 
 def _converter_for(model, metadata: dict, kind: str | None):
+    """The model's converter: the public API's rule (`latentjam.api.converter_for`, which also
+    keeps a drum model's pitch mapping) for models that name their data; otherwise the
+    metadata's "representation" or the `kind` the caller gives."""
     from latentjam import convert
+    from latentjam.api import converter_for
 
     config = getattr(model, "config", None)
+    if getattr(config, "data", None) in ("drums", "melody") or hasattr(config, "converter"):
+        return converter_for(model, metadata)
     bars = int(metadata.get("bars") or getattr(config, "bars", 0) or 2)
-    rep = str(metadata.get("representation") or getattr(config, "data", None) or kind or "")
+    rep = str(metadata.get("representation") or kind or "")
     if "melody" in rep:
         return convert.MelodyOneHot(bars=bars)
-    if "drum" in rep or kind == "drums":
+    if "drum" in rep:
         return convert.DrumGrid(bars=bars)
-    dim = int(getattr(config, "input_dim", 0) or getattr(config, "feature_dim", 0) or 0)
-    if dim == 27:
-        return convert.DrumGrid(bars=bars)
-    if dim == 90:
-        return convert.MelodyOneHot(bars=bars)
     raise LatentjamError(
         "cannot tell whether this model plays drums or melody; "
-        "save 'representation' in its metadata"
+        "save 'representation' in its metadata or pass kind="
     )
 
 

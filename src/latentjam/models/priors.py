@@ -34,6 +34,8 @@ class StandardNormalPrior(nn.Module):
     def __init__(self, *, latent_dim: int) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        # no weights: an empty buffer follows `.to(device)` so samples land where the model is
+        self.register_buffer("_anchor", torch.empty(0), persistent=False)
 
     def kl(self, z: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """Analytic KL(N(mu, sigma^2) || N(0, I)) per sequence, (B,); z is unused."""
@@ -42,7 +44,7 @@ class StandardNormalPrior(nn.Module):
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """n draws from N(0, I), (n, Nz)."""
-        device = next(iter(self.buffers()), torch.empty(0)).device
+        device = self._anchor.device
         return torch.randn(n, self.latent_dim, generator=generator, device=device)
 
 

@@ -137,6 +137,10 @@ def test_the_page_takes_knob_ranges_from_the_server_and_names_as_text(
                 lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open"
             )
             assert browser.find_element(By.ID, "bits").get_attribute("max") == "256"
+            modes = browser.execute_script(
+                "return [...document.getElementById('mode').options].map(o => o.value)"
+            )
+            assert modes == ["call", "continuous", "drumify"]
             sliders = browser.find_elements(By.CSS_SELECTOR, "#nudges input")
             assert sliders and all(s.get_attribute("max") == "3" for s in sliders)
             assert evil in browser.find_element(By.ID, "nudges").text  # shown as text

@@ -400,3 +400,43 @@ def test_the_jam_reads_a_model_with_the_public_api_s_converter(tiny_drums):
 
     x = jam.notes_to_windows((Note(45, 100, 0),), 2, 120.0)  # (1, 32, 27)
     assert x[0, 0, 5] == 1.0 and x[0, 0, 4] == 0.0  # mid_tom (5), not low_tom (4)
+
+
+@pytest.mark.slow
+def test_drumify_mode_answers_any_rhythm_with_a_groove_that_keeps_it(drums_model):
+    """A melody played into a drum model's jam in mode "drumify" comes back as a full groove
+    with a hit on every step the melody had a note; mixed with ordinary calls in one batch,
+    each gets the reply it would get alone."""
+    from latentjam.jam.session import respond_batch
+
+    info = {"drums": {"kind": "drums", "attributes": list(drums_model.attributes)}}
+    tune = [
+        {"pitch": 60 + i % 12, "step": s, "velocity": 80} for i, s in enumerate(range(0, 32, 3))
+    ]
+
+    def call(notes, mode, seed):
+        msg = {"type": "call", "notes": notes, "params": {"mode": mode, "seed": seed}}
+        return parse_message(json.dumps(msg), models=info, default_model="drums").call
+
+    taps = call(tune, "drumify", 4)
+    alone = respond_batch([(Session(drums_model, "a"), taps)])[0]
+    steps = {n["step"] for n in alone["notes"]}
+    assert {n["step"] for n in tune} <= steps
+    assert len({n["pitch"] for n in alone["notes"]}) > 1  # more than one instrument
+    mixed = respond_batch(
+        [
+            (Session(drums_model, "b"), call([{"pitch": 36, "step": 0}], "call", 1)),
+            (Session(drums_model, "c"), taps),
+        ]
+    )
+    assert mixed[1]["notes"] == alone["notes"] and mixed[1]["position"] == alone["position"]
+    assert (
+        mixed[0]["notes"]
+        == respond_batch(
+            [(Session(drums_model, "d"), call([{"pitch": 36, "step": 0}], "call", 1))]
+        )[0]["notes"]
+    )
+    melody_info = {"melody": {"kind": "melody", "attributes": []}}
+    bad = {"type": "call", "notes": [], "params": {"mode": "drumify"}}
+    with pytest.raises(Exception, match="drum model"):
+        parse_message(json.dumps(bad), models=melody_info, default_model="melody")

@@ -19,7 +19,7 @@ MAX_MESSAGE_BYTES = 64 * 1024  # a 2-bar call is ~2 KB; 8 dense bars stay well u
 MAX_BARS = 8
 STEPS_PER_BAR = 16  # the converters' grid: 16th notes, 16 steps per bar
 MAX_NOTES_PER_STEP = 16  # more simultaneous notes than any kit or hand can play
-MODES = ("call", "continuous")
+MODES = ("call", "continuous", "drumify")  # drumify: drum models only (tap -> groove)
 ATTRIBUTE_RANGE = 3.0  # attribute nudges are in units of the stored attribute vector
 KNOB_RANGES = {  # name -> (low, high, default); documented in docs/jam.md
     "temperature": (0.0, 2.0, 0.5),
@@ -390,6 +390,12 @@ def parse_message(
         params = parse_params(
             obj.get("params"), attributes=tuple(info.get("attributes", ())), msg_id=msg_id
         )
+        if params.mode == "drumify" and info.get("kind", "drums") != "drums":
+            raise ProtocolError(
+                "out_of_range",
+                "mode 'drumify' answers with drums: call a drum model (any notes are taps)",
+                msg_id,
+            )
         call = Call(model, bars, reply_bars, notes, params, qpm, session, msg_id)
     return Message(kind, session, msg_id, token, reply_port, call)
 

@@ -102,6 +102,7 @@ class JamModel:
             "attributes": sorted(self.attributes),
             "projection": self.projection_source,
             "attribute_directions": self.attribute_directions(),
+            "modes": ["call", "continuous"] + (["drumify"] if self.kind == "drums" else []),
         }
         if self.kind == "drums":
             from latentjam.convert.drums import DRUM_CLASSES, OUTPUT_PITCHES
@@ -111,6 +112,14 @@ class JamModel:
                 for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)
             ]
         return info
+
+    def drumify_net(self):
+        """The shipped drumify model (tap -> groove) for this drum model's "drumify" mode."""
+        if self.kind != "drums":
+            raise LatentjamError("drumify answers with drums: it needs a drum model")
+        from latentjam.api import load_drumify
+
+        return load_drumify()
 
     def attribute_directions(self) -> dict[str, list[float]]:
         """Each attribute vector seen in the 3-D view: its projection, unit length (x, y, z);
@@ -598,6 +607,8 @@ def respond_batch(
     jam_model = items[0][0].jam_model
     if any(s.jam_model is not jam_model for s, _ in items):
         raise ValueError("respond_batch needs calls for one model")
+    if any(call.params.mode == "drumify" for _, call in items):
+        return _respond_in_parts(items, on_reply, encoded)
     t0 = time.perf_counter()
     mus = list(encoded) if encoded is not None else [None] * len(items)
     todo = [i for i, mu in enumerate(mus) if mu is None]
@@ -656,10 +667,18 @@ def respond_batch(
         ]
     call_mus = np.stack([plan[2] for plan in plans])  # (B, Nz)
     reply_latents = np.stack([z_all[start : start + n].mean(axis=0) for start, n, _ in spans])
+    seeds = [plan[0] for plan in plans]
+    return _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply)
+
+
+def _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply) -> list[dict]:
+    """Record each exchange in its session and build the reply events (see `respond_batch`)."""
+    jam_model = items[0][0].jam_model
     positions = jam_model.project(np.concatenate([call_mus, reply_latents])).round(5).tolist()
     now = time.time()
     events = []
-    for i, ((session, call), (seed, _, call_mu, _, _)) in enumerate(zip(items, plans, strict=True)):
+    for i, (session, call) in enumerate(items):
+        seed, call_mu = seeds[i], call_mus[i]
         reply_notes, reply_latent = replies[i], reply_latents[i]
         pos = (positions[i], positions[len(items) + i])
         exchange = Exchange(
@@ -695,6 +714,72 @@ def respond_batch(
         if on_reply is not None:
             on_reply(i, event)
     return events
+
+
+def _respond_in_parts(items, on_reply, encoded) -> list[dict]:
+    """`respond_batch` for a batch mixing drumify calls with others: each part in its pass."""
+    events: list[dict | None] = [None] * len(items)
+    tapped = [i for i, (_, call) in enumerate(items) if call.params.mode == "drumify"]
+    other = [i for i in range(len(items)) if i not in set(tapped)]
+    for part, respond in ((other, None), (tapped, _respond_drumify)):
+        if not part:
+            continue
+
+        def forward(j, event, part=part):
+            if on_reply is not None:
+                on_reply(part[j], event)
+
+        sub = [items[i] for i in part]
+        if respond is None:
+            enc = None if encoded is None else [encoded[i] for i in part]
+            got = respond_batch(sub, forward, enc)
+        else:
+            got = respond(sub, forward)
+        for i, event in zip(part, got, strict=True):
+            events[i] = event
+    return events
+
+
+def _respond_drumify(items, on_reply) -> list[dict]:
+    """Drumify calls (drum models): every note of a call is a tap, whatever its pitch; the
+    shipped drumify model (`latentjam.models.drumify`) turns the taps into a full groove at
+    the call's temperature (seeded). Positions: the taps (as kicks) and the groove, each
+    encoded by the drum model."""
+    from latentjam.models.drumify import taps_of
+
+    t0 = time.perf_counter()
+    jam_model = items[0][0].jam_model
+    net = jam_model.drumify_net()
+    steps = int(jam_model.converter.steps)
+    n_windows = [-(-max(call.bars, call.reply_bars) // jam_model.model_bars) for _, call in items]
+    kicks = [
+        tuple(Note(36, n.velocity, n.step, n.offset, n.duration) for n in call.notes)
+        for _, call in items
+    ]
+    grids = calls_to_drum_windows(kicks, n_windows, steps, "gm")  # (sum n_i, T, 27)
+    taps = taps_of(grids)  # (sum n_i, T, 3)
+    decoded = np.zeros_like(grids)
+    seeds, at = [], 0
+    for (session, call), n in zip(items, n_windows, strict=True):
+        p = call.params
+        seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
+        seeds.append(seed)
+        decoded[at : at + n] = net.drumify(taps[at : at + n], temperature=p.temperature, seed=seed)
+        at += n
+    spans, at = [], 0
+    for (_, call), n in zip(items, n_windows, strict=True):
+        spans.append(
+            (at, -(-call.reply_bars // jam_model.model_bars), call.reply_bars * STEPS_PER_BAR)
+        )
+        at += n
+    replies = drum_windows_to_notes(decoded, spans)
+    mu_taps, _ = jam_model.encode(grids)  # (sum n_i, Nz)
+    mu_groove, _ = jam_model.encode(decoded)
+    bounds = np.cumsum(n_windows)[:-1]
+    call_mus = np.stack([m.mean(axis=0) for m in np.split(mu_taps, bounds)])
+    reply_latents = np.stack([m.mean(axis=0) for m in np.split(mu_groove, bounds)])
+    model_ms = (time.perf_counter() - t0) * 1000.0
+    return _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply)
 
 
 def read_recording(path: Path) -> list[dict]:

@@ -18,6 +18,8 @@ const GM_TO_ROW = {};             // incoming MIDI drum pitch -> row (the conver
 const MELODY_ROWS = [];           // three octaves, C3 to C6, top row highest
 for (let p = 84; p >= 48; p--) MELODY_ROWS.push({ name: "C C# D D# E F F# G G# A A# B".split(" ")[p % 12] + (Math.floor(p / 12) - 1), pitch: p });
 const PAD_KEYS = "asdfghjkl";     // drums: one key per row
+const MODE_WORDS = { call: "call & response", continuous: "continuous",
+                     drumify: "drumify: your rhythm -> a groove" };
 const NUDGE_WORDS = { density: "sparser ↔ denser", velocity: "softer ↔ louder",
                       offset: "timing: earlier ↔ later", pitch: "lower ↔ higher" };
 const PIANO_KEYS = "awsedftgyhujkolp;";  // melody: a piano keyboard from C (a) to E above (;)
@@ -84,6 +86,14 @@ function chooseModel(name) {
   state.model = name; state.kind = info.kind;
   state.rows = info.kind === "drums" ? (info.drum_rows || DRUM_ROWS) : MELODY_ROWS;
   state.directions = info.attribute_directions || {};
+  const modeSel = document.getElementById("mode"), was = modeSel.value;  // the model's modes
+  modeSel.innerHTML = "";
+  for (const m of info.modes || ["call", "continuous"]) {
+    const o = document.createElement("option");
+    o.value = m; o.textContent = MODE_WORDS[m] || m;
+    modeSel.appendChild(o);
+  }
+  modeSel.value = [...modeSel.options].some(o => o.value === was) ? was : "call";
   showHint();
   const box = document.getElementById("nudges");
   box.innerHTML = "";

@@ -245,9 +245,7 @@ def card(args: argparse.Namespace) -> None:
         lr=meta["lr"],
         seconds=meta["seconds"],
         device=meta["device"],
-        best_step=max(
-            meta["log"], key=lambda r: r["class_accuracy_at_taps"] + r["hit_f1"]
-        )["step"],
+        best_step=max(meta["log"], key=lambda r: r["class_accuracy_at_taps"] + r["hit_f1"])["step"],
         true_hits=rows["most frequent class set per position"]["true_hits_per_window"],
         rows=table,
     )

@@ -30,6 +30,8 @@ MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 SPLITS = ("train", "valid", "test")
 FORMAT = "latentjam-dataset"
 SHARD_BYTES = 32 * 1024 * 1024  # uncompressed size of one shard's x
+PART_FILES = 1024  # files per resumable part of a build
+STAGING = ".build"  # a build in progress: plan, finished parts' shards and records
 
 
 @dataclass(frozen=True)
@@ -115,21 +117,21 @@ def find_midi_files(
 
 
 def _results(
-    files: Sequence[SourceFile], converter: Converter, workers: int
+    files: Sequence[SourceFile], converter: Converter, pool: ProcessPoolExecutor | None
 ) -> Iterator[FileResult]:
-    """Convert `files` in order, in `workers` processes (1 = in this process)."""
+    """Convert `files` in order, in `pool`'s worker processes (None: in this process)."""
     paths = [f.path for f in files]
-    if workers <= 1 or len(paths) <= 1:
+    if pool is None or len(paths) <= 1:
         for p in paths:
             yield convert_file(p, converter)
         return
     done = 0
+    workers = pool._max_workers
     chunk = max(1, min(16, len(paths) // (workers * 8)))
     try:
-        with ProcessPoolExecutor(workers) as pool:
-            for result in pool.map(convert_file, paths, [converter] * len(paths), chunksize=chunk):
-                done += 1
-                yield result
+        for result in pool.map(convert_file, paths, [converter] * len(paths), chunksize=chunk):
+            done += 1
+            yield result
     except BrokenProcessPool:
         # a worker died (a parser crash, or killed): redo the rest one file per process, so the
         # file responsible is reported and every other file still converted
@@ -149,9 +151,10 @@ class _ShardWriter:
     """Collects windows per split and writes shards/<split>-NNNNN.npz of about SHARD_BYTES
     (as float32; stored losslessly as small integers, see `latentjam.datasets.compact`)."""
 
-    def __init__(self, folder: Path, window_bytes: int, kind: str):
+    def __init__(self, folder: Path, window_bytes: int, kind: str, prefix: str = ""):
         self.folder = folder
         self.kind = kind
+        self.prefix = prefix
         self.limit = max(64, SHARD_BYTES // max(1, window_bytes))
         self.buffers: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in SPLITS}
         self.sizes = dict.fromkeys(SPLITS, 0)
@@ -170,7 +173,7 @@ class _ShardWriter:
         source = np.concatenate(
             [np.full(len(b[0]), b[1], dtype=np.int32) for b in self.buffers[split]]
         )
-        name = f"{split}-{sum(s['split'] == split for s in self.shards):05d}.npz"
+        name = f"{self.prefix}{split}-{sum(s['split'] == split for s in self.shards):05d}.npz"
         tmp = self.folder / (name + ".part")
         arrays = encode(self.kind, x)
         with open(tmp, "wb") as fh:
@@ -201,8 +204,13 @@ def build_dataset(
     """Convert every MIDI file under `sources` into `out` (manifest.json, shards/, skipped.json).
 
     Files are split train/valid/test by a hash of their path relative to their source folder,
-    so a piece never lands in two splits and rebuilding gives the same split. The output is
-    identical for any number of `workers` (default: all cores). Returns the `BuildReport`.
+    so a piece never lands in two splits and rebuilding gives the same split; a source folder
+    with the Groove MIDI Dataset's `info.csv` (columns midi_filename, split) uses its splits.
+    A file whose bytes equal an earlier file's (Lakh holds many) is skipped as "duplicate".
+    The files are converted in parts of `PART_FILES`; each finished part's shards and record
+    are kept in `out/.build/`, so a build killed half-way and started again with the same
+    arguments converts only the parts not yet done. The output is identical for any number of
+    `workers` (default: all cores). Returns the `BuildReport`.
     """
     if not (0 <= valid and 0 <= test and valid + test <= 1):
         raise LatentjamError("valid and test fractions must be >= 0 and sum to at most 1")
@@ -210,7 +218,13 @@ def build_dataset(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise LatentjamError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+    resumable = (out / STAGING / "plan.json").is_file()
+    if (
+        out.is_dir()
+        and any(out.iterdir())
+        and not (out / "manifest.json").is_file()
+        and not resumable
+    ):
         raise LatentjamError(f"{out} is a non-empty folder that is not a latentjam dataset")
     other: list[str] = []
     files = find_midi_files(sources, other)
@@ -218,44 +232,69 @@ def build_dataset(
         raise LatentjamError(
             "no MIDI files (" + ", ".join(MIDI_SUFFIXES) + ") under " + ", ".join(map(str, sources))
         )
+    listed = listed_splits(sources)
     workers = max(1, int(workers or os.cpu_count() or 1))
-
-    out.mkdir(parents=True, exist_ok=True)
-    staging = out / f".shards-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    writer = _ShardWriter(staging, converter.steps * converter.feature_dim * 4, kind)
+    staging = out / STAGING
+    plan = {
+        "format": FORMAT,
+        "kind": kind,
+        "cache_key": converter.cache_key(),
+        "sources": [str(Path(s).resolve()) for s in sources],
+        "valid": valid,
+        "test": test,
+        "part_files": PART_FILES,
+        "files": hashlib.sha1(
+            "\n".join(f"{f.root}/{f.key}" for f in files).encode("utf-8")
+        ).hexdigest(),
+    }
+    done = _resume(staging, plan)
+    parts = [files[i : i + PART_FILES] for i in range(0, len(files), PART_FILES)]
     report = BuildReport(out=str(out), files=len(files), ignored=len(other))
     entries: list[dict] = []
-    per_split_files = Counter()
-    bar = _progress(len(files), progress)
+    shards: list[dict] = []
+    first_of: dict[str, str] = {}  # md5 -> path of the first file with those bytes
+    skipped_at_resume = sum(len(p) for k, p in enumerate(parts) if k in done)
+    bar = _progress(len(files), progress, initial=skipped_at_resume)
+    if skipped_at_resume and progress:
+        print(
+            f"resuming: {skipped_at_resume} of {len(files)} files were converted before",
+            file=sys.stderr,
+        )
+    pool = ProcessPoolExecutor(workers) if workers > 1 and len(files) > 1 else None
     try:
-        for f, result in zip(files, _results(files, converter, workers), strict=True):
-            bar.update(1)
-            if result.windows is None:
-                report.skipped.append(
-                    {"path": f.path, "reason": result.reason, "message": result.message}
+        for k, part in enumerate(parts):
+            if k in done:
+                record = done[k]
+            else:
+                record = _convert_part(
+                    k,
+                    part,
+                    converter,
+                    kind,
+                    pool,
+                    staging,
+                    first_of,
+                    len(entries),
+                    bar,
+                    listed,
+                    (valid, test),
                 )
-                continue
-            split = split_of(f.key, valid, test)
-            writer.add(split, result.windows, len(entries))
-            entries.append(
-                {"path": f.key, "root": f.root, "split": split, "windows": len(result.windows)}
-            )
-            per_split_files[split] += 1
-        for split in SPLITS:
-            writer.flush(split)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            entries.extend(record["entries"])
+            report.skipped.extend(record["skipped"])
+            shards.extend(record["shards"])
+            first_of.update(record["md5"])
     finally:
         bar.close()
+        if pool is not None:
+            pool.shutdown()
 
+    per_split_files = Counter(e["split"] for e in entries)
     report.used = len(entries)
     report.windows = {s: sum(e["windows"] for e in entries if e["split"] == s) for s in SPLITS}
     report.seconds = time.perf_counter() - started
     shutil.rmtree(out / "shards", ignore_errors=True)
-    os.replace(staging, out / "shards")
+    os.replace(staging / "shards", out / "shards")
+    shutil.rmtree(out / "stream", ignore_errors=True)  # streamed copies of the old shards
     reasons = Counter(s["reason"] for s in report.skipped)
     manifest = {
         "format": FORMAT,
@@ -267,7 +306,8 @@ def build_dataset(
         "dtype": "float32",
         "sources": [str(Path(s)) for s in sources],
         "split_rule": "sha1(path relative to its source folder): test < "
-        f"{test}, valid < {test + valid}, else train",
+        f"{test}, valid < {test + valid}, else train"
+        + ("; info.csv splits where a source lists them" if listed else ""),
         "split_fractions": {"train": 1 - valid - test, "valid": valid, "test": test},
         "counts": {
             "files_found": len(files),
@@ -278,7 +318,7 @@ def build_dataset(
             "windows_per_split": report.windows,
             "skipped_by_reason": {r: reasons[r] for r in REASONS if reasons[r]},
         },
-        "shards": writer.shards,
+        "shards": shards,
         "skipped_report": "skipped.json",
         "files": entries,
         "build": {
@@ -289,7 +329,93 @@ def build_dataset(
     }
     _write_json(out / "skipped.json", report.skipped)
     _write_json(out / "manifest.json", manifest)
+    shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _resume(staging: Path, plan: dict) -> dict[int, dict]:
+    """The finished parts of an interrupted build with the same `plan` ({index: record}); any
+    other staging folder is cleared and the plan written."""
+    try:
+        same = json.loads((staging / "plan.json").read_text()) == plan
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "shards").mkdir(parents=True)
+        _write_json(staging / "plan.json", plan)
+        return {}
+    (staging / "shards").mkdir(exist_ok=True)
+    done = {}
+    for path in staging.glob("part-*.json"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if all((staging / s["file"]).is_file() for s in record["shards"]):
+            done[int(path.stem.split("-")[1])] = record
+    return done
+
+
+def _convert_part(
+    k, part, converter, kind, pool, staging, first_of, first_entry, bar, listed, fractions
+) -> dict:
+    """Convert one part of the file list; its shards and then its record go to `staging`."""
+    writer = _ShardWriter(
+        staging / "shards", converter.steps * converter.feature_dim * 4, kind, prefix=f"p{k:05d}-"
+    )
+    record: dict = {"entries": [], "skipped": [], "md5": {}}
+    for f, result in zip(part, _results(part, converter, pool), strict=True):
+        bar.update(1)
+        if result.windows is None:
+            record["skipped"].append(
+                {"path": f.path, "reason": result.reason, "message": result.message}
+            )
+            continue
+        earlier = first_of.get(result.md5) or record["md5"].get(result.md5)
+        if earlier is not None:
+            record["skipped"].append(
+                {"path": f.path, "reason": "duplicate", "message": f"same bytes as {earlier}"}
+            )
+            continue
+        record["md5"][result.md5] = f.path
+        split = listed.get((f.root, f.key)) or split_of(f.key, *fractions)
+        writer.add(split, result.windows, first_entry + len(record["entries"]))
+        record["entries"].append(
+            {"path": f.key, "root": f.root, "split": split, "windows": len(result.windows)}
+        )
+    for split in SPLITS:
+        writer.flush(split)
+    for shard in writer.shards:
+        shard["file"] = f"shards/{Path(shard['file']).name}"
+    record["shards"] = writer.shards
+    _write_json(staging / f"part-{k:05d}.json", record)  # after its shards: the part is done
+    return record
+
+
+GMD_SPLITS = {"train": "train", "validation": "valid", "valid": "valid", "test": "test"}
+
+
+def listed_splits(sources: Sequence[str | os.PathLike]) -> dict[tuple[int, str], str]:
+    """{(source index, relative path): split} from an `info.csv` at a source folder's top with
+    `midi_filename` and `split` columns (the Groove MIDI Dataset's layout)."""
+    import csv
+
+    out: dict[tuple[int, str], str] = {}
+    for root, src in enumerate(sources):
+        path = Path(src) / "info.csv"
+        if not path.is_file():
+            continue
+        try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise LatentjamError(f"{path}: unreadable ({exc})") from None
+        for row in rows:
+            name, split = row.get("midi_filename"), GMD_SPLITS.get(str(row.get("split")).lower())
+            if name and split:
+                out[(root, Path(name).as_posix())] = split
+    return out
 
 
 def _write_json(path: Path, data) -> None:
@@ -298,11 +424,12 @@ def _write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, initial: int = 0):
     from tqdm import tqdm
 
     return tqdm(
         total=total,
+        initial=initial,
         unit="file",
         desc="converting",
         disable=not enabled,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +30,7 @@ REASONS = (
     "no drum notes",
     "no pitched notes",
     "no complete window",
+    "duplicate",
     "internal error",
 )
 
@@ -39,6 +42,7 @@ class FileResult:
     windows: np.ndarray | None
     reason: str = ""
     message: str = ""
+    md5: str = ""  # of the file's bytes, for converted files (duplicates are skipped)
 
 
 def make_converter(
@@ -91,9 +95,16 @@ def convert_file(path: str, converter: Converter) -> FileResult:
     except Exception as exc:  # a builder must survive any file
         return FileResult(None, "internal error", f"reading: {type(exc).__name__}: {exc}")
     try:
-        return _windows(sequence, converter)
+        result = _windows(sequence, converter)
     except Exception as exc:
         return FileResult(None, "internal error", f"converting: {type(exc).__name__}: {exc}")
+    if result.windows is None:
+        return result
+    try:
+        digest = hashlib.md5(Path(path).read_bytes(), usedforsecurity=False).hexdigest()
+    except OSError as exc:
+        return FileResult(None, "internal error", f"reading: {type(exc).__name__}: {exc}")
+    return FileResult(result.windows, md5=digest)
 
 
 def _windows(sequence, converter: Converter) -> FileResult:

@@ -35,18 +35,42 @@ def _cmd(data, out, *extra):
     ]
 
 
+def _dataset(tmp_path, x):
+    """`x` as a built dataset folder (compact shards, read streamed by `train`)."""
+    import json
+
+    from latentjam.datasets.build import FORMAT
+    from latentjam.datasets.compact import encode
+
+    folder = tmp_path / "ds"
+    (folder / "shards").mkdir(parents=True)
+    np.savez(
+        folder / "shards" / "train-00000.npz",
+        source=np.zeros(len(x), np.int32),
+        **encode("drums", x),
+    )
+    shard = {"file": "shards/train-00000.npz", "split": "train", "windows": len(x)}
+    manifest = {"format": FORMAT, "window_shape": [32, 27], "shards": [shard], "files": []}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
 @pytest.mark.slow
-def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+@pytest.mark.parametrize("stored", ["npy", "dataset"])
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path, stored):
+    """Both memory-mapped sources: a plain .npy and a dataset folder's compact shards."""
     rng = np.random.default_rng(0)
     x = (rng.random((48, 32, 27)) < 0.1).astype(np.float32)
+    x[:, :, 9:18] = x[:, :, :9] * np.float32(100 / 127)  # hits with velocity 100, on the grid
     np.save(tmp_path / "x.npy", x)
+    data = tmp_path / "x.npy" if stored == "npy" else _dataset(tmp_path, x)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     full = tmp_path / "full"
-    subprocess.run(_cmd(tmp_path / "x.npy", full), check=True, capture_output=True, env=env)
+    subprocess.run(_cmd(data, full), check=True, capture_output=True, env=env)
 
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
-        _cmd(tmp_path / "x.npy", killed),
+        _cmd(data, killed),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -64,9 +88,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     proc.wait()
     stopped_at = torch.load(ckpt, weights_only=True)["global_step"]
     assert 10 <= stopped_at < STEPS
-    subprocess.run(
-        _cmd(tmp_path / "x.npy", killed, "--resume"), check=True, capture_output=True, env=env
-    )
+    subprocess.run(_cmd(data, killed, "--resume"), check=True, capture_output=True, env=env)
 
     a = torch.load(full / "checkpoints" / "last.ckpt", weights_only=True)
     b = torch.load(ckpt, weights_only=True)

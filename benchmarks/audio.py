@@ -37,6 +37,7 @@ import torch
 from latentjam.audio import checkpoints, ops, presets
 from latentjam.audio.datasets import bundled_audio_dir, load_segments
 from latentjam.audio.griffin_lim import griffin_lim
+from latentjam.audio.mel import mel_spec_of
 from latentjam.audio.metrics import log_spectral_distance, mel_distance, multi_resolution_sc
 from results_file import write_results
 
@@ -86,7 +87,7 @@ def scipy_griffin_lim(mag: np.ndarray, n_fft: int, hop: int, n_iter: int, length
 def speed(mel_model, wave_model, repeats: int) -> dict:
     """Real-time factors (x real time) of every path, one thread."""
     out = {}
-    spec = mel_model.mel_spec()
+    spec = mel_spec_of(mel_model)
     seg_seconds = spec.samples(mel_model.config.frames) / spec.sample_rate
     z = torch.randn(1, mel_model.config.latent_dim)
     with torch.no_grad():
@@ -145,7 +146,7 @@ def quality(model, clips: np.ndarray, direct_mel: bool) -> dict:
     rows = {"model": [], "unrelated_clip": [], "shaped_noise": []}
     if direct_mel:
         rows["mel_inversion_only"] = []
-    spec = model.mel_spec() if presets.is_mel(model) else None
+    spec = mel_spec_of(model) if presets.is_mel(model) else None
     for i, clip in enumerate(clips):
         recon, _ = ops.reconstruct(model, clip)
         other = clips[(i + len(clips) // 2) % len(clips)]

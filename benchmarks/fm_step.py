@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from latentjam.models import RecurrentVAE
-from latentjam.models.presets import get_preset
+from latentjam.presets import get_preset
 from latentjam.regularizers import Objective, ObjectiveConfig
 from latentjam.regularizers.flat import (
     mixup,

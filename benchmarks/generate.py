@@ -50,7 +50,7 @@ def load(name: str):
         return load(name), "shipped"
     except LatentjamError:
         from latentjam.models import build_model
-        from latentjam.models.presets import PRESETS
+        from latentjam.presets import PRESETS
 
         torch.manual_seed(0)
         return Model(build_model(PRESETS[name].model.to_dict()), name=name), "preset, random"

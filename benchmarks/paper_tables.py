@@ -27,7 +27,7 @@ from latentjam.analysis.flatness import plot_spectra
 from latentjam.analysis.smoothness import plot_smoothness
 from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
-from latentjam.models.evaluate import evaluate_model
+from latentjam.evaluation import evaluate_model
 from latentjam.pretrained import load_model
 from results_file import write_results
 

@@ -39,7 +39,7 @@ KNOBS = {
 
 def build(name: str):
     """A preset changed by a variant name: `PRESET` or `PRESET:knob=value,knob=value`."""
-    from latentjam.models.presets import get_preset
+    from latentjam.presets import get_preset
 
     preset_name, _, spec = name.partition(":")
     preset = get_preset(preset_name)
@@ -83,8 +83,8 @@ def run(name: str, steps: int, batch: int | None) -> dict:
 
     from latentjam.commands.train import make_augmentation, make_converter
     from latentjam.corpora import load_corpus
+    from latentjam.evaluation import reconstruction
     from latentjam.models import RecurrentVAE
-    from latentjam.models.evaluate import reconstruction
     from latentjam.regularizers import Objective
     from latentjam.training.data import ArrayDataModule
     from latentjam.training.fit import fit

@@ -159,7 +159,7 @@ def steps_per_second(data: Path, steps: int, rounds: int) -> dict:
     from latentjam.datasets import load_dataset
     from latentjam.datasets.stream import stream_split
     from latentjam.models import RecurrentVAE
-    from latentjam.models.presets import get_preset
+    from latentjam.presets import get_preset
     from latentjam.regularizers import Objective
     from latentjam.training.data import ArrayDataModule
 

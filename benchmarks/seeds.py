@@ -32,8 +32,8 @@ def evaluate_runs(runs: Path, quick: bool, suffix: str = "") -> dict[str, list[d
 
     from latentjam.commands.train import make_converter
     from latentjam.corpora import load_corpus
-    from latentjam.models.evaluate import evaluate_model
-    from latentjam.models.presets import get_preset
+    from latentjam.evaluation import evaluate_model
+    from latentjam.presets import get_preset
     from latentjam.pretrained import load_model
 
     torch.set_num_threads(1)

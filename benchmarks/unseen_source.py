@@ -24,7 +24,7 @@ import numpy as np
 
 def score(model, x: np.ndarray) -> dict[str, float]:
     """Greedy reconstruction figures from the posterior means."""
-    from latentjam.models.evaluate import reconstruction
+    from latentjam.evaluation import reconstruction
 
     return reconstruction(model, np.asarray(x, np.float32), model.config.data)
 

@@ -142,7 +142,9 @@ def pianoroll_latents(n: int) -> np.ndarray | None:
         return None
     torch.set_num_threads(1)
     model = load_model("pianoroll")
-    conv = model.config.converter()
+    from latentjam.api import converter_for
+
+    conv = converter_for(model)
     bars = np.concatenate([load_corpus("bach-chorales", conv, s) for s in ("valid", "test")])
     if len(bars) < n:
         return None

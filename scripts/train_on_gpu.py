@@ -71,7 +71,7 @@ def expand(path: Path, dest: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Start every job at once, wait for all of them, report each one's end."""
-    from latentjam.models.presets import get_preset
+    from latentjam.presets import get_preset
 
     runs = Path(args.runs)
     dense = {}

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from latentjam.api import converter_for
 from latentjam.corpora import load_corpus
 from latentjam.models.bar_vae import BarVAEConfig, PianoRollBarVAE
 from latentjam.pretrained import save_model
@@ -94,7 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = BarVAEConfig()
-    conv = config.converter()
+    conv = converter_for(config)
     train, valid, test = (
         np.asarray(load_corpus("bach-chorales", conv, s), dtype=np.float32)
         for s in ("train", "valid", "test")

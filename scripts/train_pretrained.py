@@ -109,8 +109,8 @@ def package(name: str, run: Path, quick: bool, trained_on: str = "", history: st
 
     from latentjam.commands.train import make_converter
     from latentjam.corpora import load_corpus
-    from latentjam.models.evaluate import corpus_metadata, evaluate_model
-    from latentjam.models.presets import get_preset
+    from latentjam.evaluation import corpus_metadata, evaluate_model
+    from latentjam.presets import get_preset
     from latentjam.pretrained import load_model, save_model
 
     torch.set_num_threads(1)

@@ -51,12 +51,13 @@ def _torch():
 
 
 def converter_for(module: Any, metadata: dict | None = None):
-    """The converter whose tensors `module` reads and writes (from its config and metadata)."""
+    """The converter whose tensors `module` (a model, or its config) reads and writes, from
+    its config and metadata: the one place that knows which music a model plays."""
     from latentjam import convert
 
-    config = module.config
-    if hasattr(config, "converter"):
-        return config.converter()
+    config = getattr(module, "config", module)
+    if getattr(config, "kind", None) == "bar_vae":
+        return convert.PianoRollBars(low=config.low, high=config.high)
     kind = getattr(config, "data", None)
     bars = int(getattr(config, "bars", 2))
     data = (metadata or {}).get("data")

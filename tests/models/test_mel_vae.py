@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from latentjam.audio.io import read_audio, segment
+from latentjam.audio.mel import mel_spec_of
 from latentjam.models import build_model
 from latentjam.models.mel_vae import MEL_PRESETS, MelVAE, MelVAEConfig
 from latentjam.training.adversarial import AdversarialConfig, evaluate, train
@@ -18,7 +19,7 @@ CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv
 
 def real_mels(model: MelVAE, hop: int = 2048) -> torch.Tensor:
     audio, _ = read_audio(CLIP)
-    spec = model.mel_spec()
+    spec = mel_spec_of(model)
     segs = segment(audio, spec.samples(model.config.frames), hop)
     return spec(segs)  # (k, n_mels, frames)
 

@@ -7,7 +7,7 @@ import torch
 
 from latentjam.errors import LatentjamError
 from latentjam.models import RecurrentVAE
-from latentjam.models.presets import get_preset
+from latentjam.presets import get_preset
 from latentjam.pretrained import list_models, load_model, save_model
 
 

@@ -8,7 +8,7 @@ import torch
 
 from latentjam.errors import LatentjamError
 from latentjam.models import RecurrentVAE
-from latentjam.models.presets import get_preset
+from latentjam.presets import get_preset
 from latentjam.regularizers import Objective
 from latentjam.training import TrainConfig
 from latentjam.training.data import ArrayDataModule, StepBatchSampler

@@ -10,7 +10,7 @@ import torch
 from latentjam.analysis import attributes as attr
 from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
-from latentjam.models.evaluate import decoder
+from latentjam.evaluation import decoder
 from latentjam.pretrained import load_model
 
 torch.set_num_threads(1)

@@ -21,7 +21,7 @@ import torch
 from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
 from latentjam.models import RecurrentVAE, RecurrentVAEConfig
-from latentjam.models.presets import get_preset
+from latentjam.presets import get_preset
 from latentjam.pretrained import save_model
 from latentjam.regularizers import Objective, ObjectiveConfig
 from latentjam.training.data import ArrayDataModule

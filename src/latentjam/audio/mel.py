@@ -202,3 +202,12 @@ class MelSpec:
             seed=seed,
         )
         return audio.numpy()
+
+
+def mel_spec_of(model) -> MelSpec:
+    """The `MelSpec` whose segments a mel VAE (`latentjam.models.mel_vae.MelVAE`) reads and
+    writes, from its config."""
+    c = model.config
+    return MelSpec(
+        sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels
+    )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentjam.audio.mel import GRIFFIN_LIM_ITERATIONS
+from latentjam.audio.mel import GRIFFIN_LIM_ITERATIONS, mel_spec_of
 from latentjam.audio.presets import is_mel, mel_segments, sample_rate_of, segment_samples
 from latentjam.errors import LatentjamError
 
 
 def decode_mels(model, mels, n_iter: int | None = None) -> np.ndarray:
     """A `MelVAE`'s (k, n_mels, frames) [0, 1] mels -> (k, n) audio via Griffin-Lim."""
-    spec = model.mel_spec()
+    spec = mel_spec_of(model)
     n_iter = GRIFFIN_LIM_ITERATIONS if n_iter is None else n_iter
     return spec.invert(mels, n_iter=n_iter, length=spec.samples(model.config.frames))
 
@@ -41,7 +41,7 @@ def reconstruct(
 def _display_mel(model, audio: np.ndarray) -> np.ndarray:
     from latentjam.audio.mel import MelSpec
 
-    spec = model.mel_spec() if is_mel(model) else MelSpec(sample_rate=sample_rate_of(model))
+    spec = mel_spec_of(model) if is_mel(model) else MelSpec(sample_rate=sample_rate_of(model))
     return spec(audio).numpy()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from latentjam.audio.mel import mel_spec_of
 from latentjam.errors import LatentjamError
 
 AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
@@ -50,13 +51,13 @@ def sample_rate_of(model) -> int:
 def segment_samples(model) -> int:
     """Audio length of one model input: one mel segment, or the waveform training segment."""
     if is_mel(model):
-        return model.mel_spec().samples(model.config.frames)
+        return mel_spec_of(model).samples(model.config.frames)
     return WAVE_TRAIN_SAMPLES
 
 
 def mel_segments(model, audio_segments: np.ndarray, batch: int = 256) -> np.ndarray:
     """Audio (k, n) -> [0, 1] log-mel (k, n_mels, frames) float32 for a `MelVAE`."""
-    spec = model.mel_spec()
+    spec = mel_spec_of(model)
     out = [
         spec(audio_segments[i : i + batch]).numpy() for i in range(0, len(audio_segments), batch)
     ]

@@ -103,11 +103,11 @@ def _data_dir(args, sample_rate: int) -> Path:
 
 def _spectrogram(model, audio, path, title):
     from latentjam.audio import presets
-    from latentjam.audio.mel import MelSpec
+    from latentjam.audio.mel import MelSpec, mel_spec_of
     from latentjam.audio.plots import save_spectrogram
 
     spec = (
-        model.mel_spec()
+        mel_spec_of(model)
         if presets.is_mel(model)
         else MelSpec(sample_rate=presets.sample_rate_of(model))
     )

@@ -92,17 +92,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _converter(model: Any) -> tuple[Any, int]:
-    """The model's converter and how many bars one window spans."""
-    config = model.config
-    if hasattr(config, "converter"):
-        return config.converter(), 1
-    kind = getattr(config, "data", None)
-    if kind in ("drums", "melody"):
-        from latentjam.commands.train import make_converter
+    """The model's converter (`latentjam.api.converter_for`, drum mapping included) and how
+    many bars one window spans."""
+    from latentjam.api import converter_for
 
-        bars = int(getattr(config, "bars", 2))
-        return make_converter(kind, bars), bars
-    raise LatentjamError(f"model kind {getattr(config, 'kind', '?')!r} does not read MIDI bars")
+    conv = converter_for(model, getattr(model, "metadata", None))
+    config = model.config
+    bars = 1 if getattr(config, "kind", None) == "bar_vae" else int(getattr(config, "bars", 2))
+    return conv, bars
 
 
 def query_windows(seq, conv, bars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -202,7 +202,7 @@ def _check_shape(x: Any, config: Any, what: str) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `latentjam train`."""
-    from latentjam.models.presets import PRESETS, get_preset
+    from latentjam.presets import PRESETS, get_preset
 
     if args.list_presets:
         for name, preset in PRESETS.items():
@@ -347,7 +347,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(int(os.environ.get("LATENTJAM_THREADS", "1")))
-    from latentjam.models.evaluate import evaluate_model
+    from latentjam.evaluation import evaluate_model
     from latentjam.pretrained import load_model
 
     model = load_model(args.model)

@@ -51,12 +51,6 @@ class BarVAEConfig:
         """D = 2P (sounding + struck)."""
         return 2 * self.pitches
 
-    def converter(self):
-        """The `PianoRollBars` converter whose tensors this model reads and writes."""
-        from latentjam.convert import PianoRollBars
-
-        return PianoRollBars(low=self.low, high=self.high)
-
     def to_dict(self) -> dict:
         """Plain-dict form stored in model files."""
         return asdict(self)

@@ -98,15 +98,6 @@ class MelVAE(nn.Module):
         self.config = replace(self.config, beta=beta)
         return self
 
-    def mel_spec(self):
-        """The `MelSpec` whose segments this model reads and writes."""
-        from latentjam.audio.mel import MelSpec
-
-        c = self.config
-        return MelSpec(
-            sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels
-        )
-
     def _check(self, x: torch.Tensor) -> None:
         c = self.config
         if x.dim() != 3 or x.shape[1:] != (c.n_mels, c.frames):

@@ -6,7 +6,7 @@ import pytest
 
 from latentjam.errors import LatentjamError
 from latentjam.models import RecurrentVAE
-from latentjam.models.presets import PRESETS, get_preset
+from latentjam.presets import PRESETS, get_preset
 from latentjam.regularizers import Objective
 
 

@@ -38,7 +38,7 @@ def training_arrays(model, folder, split: str | None = "train", max_segments: in
 
 
 def _fit_mel_lightning(
-    model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int, seed: int
+    model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int, seed: int, resume=False
 ) -> dict:
     """Train a `MelVAE` in place through the shared Lightning training (beta-KL objective)."""
     from latentjam.regularizers.objective import Objective, ObjectiveConfig
@@ -70,6 +70,7 @@ def _fit_mel_lightning(
         data,
         cfg,
         out_dir / "lightning",
+        resume=resume and (out_dir / "lightning").is_dir(),
         progress=sys.stderr.isatty(),
         description={"task": "audio", "kind": model.config.kind},
     )
@@ -93,6 +94,7 @@ def train_preset(
     seed: int = 0,
     engine: str = "lightning",
     log=print,
+    resume: bool = False,
 ) -> Path:
     """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
 
@@ -138,6 +140,7 @@ def train_preset(
         warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
         warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
         log_every=max(1, min(100, max_steps // 10)),
+        checkpoint_every=100,
         max_seconds=max_seconds,
         seed=seed,
     )
@@ -151,7 +154,7 @@ def train_preset(
     start = time.monotonic()
     if mel and engine == "lightning":
         final = _fit_mel_lightning(
-            model, x, valid, out_dir, max_steps=max_steps, batch_size=bs, seed=seed
+            model, x, valid, out_dir, max_steps=max_steps, batch_size=bs, seed=seed, resume=resume
         )
         log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
     else:
@@ -164,6 +167,7 @@ def train_preset(
             checkpoint=out_dir / "checkpoint.pt",
             checkpoint_extra=lambda: {"config": model.config.to_dict(), "kind": model.config.kind},
             log=log,
+            resume=resume,
         )
         final = history[-1] if history else {"step": 0}
     final["seconds"] = round(time.monotonic() - start, 1)

@@ -32,6 +32,12 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last checkpoint (waveform presets and "
+        "--engine loop: OUT/checkpoint.pt, written every 100 steps; Lightning: OUT/lightning)",
+    )
+    p.add_argument(
         "--engine",
         choices=("lightning", "loop"),
         default="lightning",
@@ -147,6 +153,7 @@ def _train(args) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         engine=args.engine,
+        resume=args.resume,
     )
     print(f"model: {path}")
     model = checkpoints.load_audio_model(path)

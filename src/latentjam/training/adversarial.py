@@ -5,7 +5,9 @@ The generator is any nn.Module whose `losses(x)` returns a dict of tensors with 
 batch to a list of (logits, feature maps), one per scale. After `warmup_steps` generator-only
 steps (or `warmup_seconds`) the discriminator is trained with the hinge loss and the generator gets
 `adv_weight * hinge adversarial loss + fm_weight * feature matching`. Nothing here knows about
-audio or music. Checkpoints are written atomically (tmp file + os.replace).
+audio or music. Checkpoints are written atomically (tmp file + os.replace) and hold both models,
+both optimisers and the step; `train(..., resume=True)` continues from one exactly: the batch of
+step s and the randomness inside it depend only on (seed, s).
 """
 
 from __future__ import annotations
@@ -74,11 +76,13 @@ def save_checkpoint(path: str | os.PathLike, payload: dict) -> Path:
     return path
 
 
-def _batches(data: torch.Tensor, batch_size: int, gen: torch.Generator):
-    while True:
-        order = torch.randperm(data.shape[0], generator=gen)
-        for i in range(0, len(order) - batch_size + 1, batch_size):
-            yield data[order[i : i + batch_size]]
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+    """Rows of step `step`'s batch (steps count from 1): consecutive slices of seeded
+    permutations of range(n), one permutation per pass, whole batches only."""
+    per_pass = n // batch_size
+    epoch, k = divmod(step - 1, per_pass)
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    return order[k * batch_size : (k + 1) * batch_size]
 
 
 @torch.no_grad()
@@ -110,12 +114,16 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_extra: Callable[[], dict] | None = None,
     log: Callable[[str], None] | None = print,
+    resume: bool = False,
 ) -> list[dict]:
     """Train `generator` on `data` (array/tensor (N, ...)); returns the logged history.
 
     `valid` (optional, same layout) is evaluated at each log step. `checkpoint` is a .pt path
     written atomically at `checkpoint_every` steps and at the end, holding the generator and
-    discriminator state dicts, the step, the history and `checkpoint_extra()`.
+    discriminator state dicts, both optimisers, the step, whether the discriminator has
+    joined, the history and `checkpoint_extra()`. With `resume=True` and an existing
+    `checkpoint`, training continues from it (a run killed after a checkpoint and resumed ends
+    exactly like an uninterrupted one, when the discriminator joins by steps).
     """
     torch.manual_seed(config.seed)
     data = torch.as_tensor(np.asarray(data, dtype=np.float32))
@@ -124,7 +132,6 @@ def train(
             f"need at least batch_size={config.batch_size} examples, got {data.shape[0]}"
         )
     valid = None if valid is None else torch.as_tensor(np.asarray(valid, dtype=np.float32))
-    gen = torch.Generator().manual_seed(config.seed)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.8, 0.99))
     opt_d = (
         torch.optim.Adam(discriminator.parameters(), lr=config.lr_discriminator, betas=(0.8, 0.99))
@@ -135,32 +142,54 @@ def train(
     history: list[dict] = []
     running: dict[str, list[float]] = {}
     start = time.monotonic()
-    batches = _batches(data, config.batch_size, gen)
+    first, joined = 1, False
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        generator.load_state_dict(saved["generator"])
+        if "opt_generator" in saved:
+            opt_g.load_state_dict(saved["opt_generator"])
+        if discriminator is not None and "discriminator" in saved:
+            discriminator.load_state_dict(saved["discriminator"])
+            if "opt_discriminator" in saved:
+                opt_d.load_state_dict(saved["opt_discriminator"])
+        history = list(saved.get("history", []))
+        first, joined = int(saved["step"]) + 1, bool(saved.get("adversarial", False))
+        if log is not None:
+            log(f"resuming at step {first} of {config.max_steps}")
 
     def write(step: int) -> None:
         if checkpoint is None:
             return
         payload = {
             "generator": generator.state_dict(),
+            "opt_generator": opt_g.state_dict(),
             "step": step,
+            "adversarial": joined,
             "history": history,
             "train_config": asdict(config),
         }
         if discriminator is not None:
             payload["discriminator"] = discriminator.state_dict()
+            payload["opt_discriminator"] = opt_d.state_dict()
         if checkpoint_extra is not None:
             payload.update(checkpoint_extra())
         save_checkpoint(checkpoint, payload)
 
-    step = 0
-    for step in range(1, config.max_steps + 1):
-        x = next(batches)
+    step = first - 1
+    for step in range(first, config.max_steps + 1):
+        x = data[torch.from_numpy(batch_indices(len(data), config.batch_size, config.seed, step))]
+        torch.manual_seed((config.seed * 1_000_003 + step * 7919) % 2**62)  # this step's noise
         out = generator.losses(x)
         loss = out["loss"]
-        warm = step > config.warmup_steps or (
-            config.warmup_seconds is not None and time.monotonic() - start > config.warmup_seconds
+        joined = (
+            joined
+            or step > config.warmup_steps
+            or (
+                config.warmup_seconds is not None
+                and time.monotonic() - start > config.warmup_seconds
+            )
         )
-        adversarial = discriminator is not None and warm
+        adversarial = discriminator is not None and joined
         if adversarial:
             x_hat = out["x_hat"]
             # Discriminator step on detached output.

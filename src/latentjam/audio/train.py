@@ -95,6 +95,7 @@ def train_preset(
     engine: str = "lightning",
     log=print,
     resume: bool = False,
+    init_from=None,
 ) -> Path:
     """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
 
@@ -114,6 +115,14 @@ def train_preset(
     torch.manual_seed(seed)
     config = preset_config(preset)
     model = build(config)
+    if init_from is not None:  # weights of an earlier model of the same preset
+        from latentjam.audio.checkpoints import load_audio_model
+
+        start_from = load_audio_model(init_from)
+        if start_from.config != model.config:
+            raise LatentjamError(f"--init-from {init_from}: not a {preset} model")
+        model.load_state_dict(start_from.state_dict())
+        model.train()
     mel = is_mel(model)
     try:
         x = training_arrays(model, data_dir, "train", max_segments)

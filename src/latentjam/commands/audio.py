@@ -32,6 +32,11 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from this audio model's weights (a shipped name or a file; same preset)",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --out from its last checkpoint (waveform presets and "
@@ -154,6 +159,7 @@ def _train(args) -> int:
         seed=args.seed,
         engine=args.engine,
         resume=args.resume,
+        init_from=args.init_from,
     )
     print(f"model: {path}")
     model = checkpoints.load_audio_model(path)

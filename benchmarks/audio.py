@@ -178,6 +178,41 @@ def quality(model, clips: np.ndarray, direct_mel: bool) -> dict:
     }
 
 
+def around_and_between(model, clips: np.ndarray, n_clips: int = 6) -> dict:
+    """Sampling around held-out clips (chroma r, onset F1 against the clip, per radius; prior
+    samples beside them) and interpolating between two clips (chroma r against each end at
+    every step), means over `n_clips` clips / pairs."""
+    sr = 16000
+    out: dict = {"around": {}, "interpolation": {}}
+    chosen = clips[:n_clips]
+    for radius in (0.0, 0.3, 1.0, 3.0):
+        rows = []
+        for i, clip in enumerate(chosen):
+            for est in ops.sample_around(model, clip, 2, radius=radius, seed=i):
+                rows.append((chroma_correlation(clip, est, sr), onset_f1(clip, est, sr)))
+        out["around"][f"radius {radius:g}"] = dict(
+            zip(("chroma_r", "onset_f1"), np.mean(rows, axis=0).round(3).tolist(), strict=True)
+        )
+    prior = ops.sample(model, len(chosen), seconds=chosen.shape[1] / sr, seed=0)
+    rows = [(chroma_correlation(c, p, sr), onset_f1(c, p, sr)) for c, p in zip(chosen, prior, strict=True)]
+    out["around"]["prior samples"] = dict(
+        zip(("chroma_r", "onset_f1"), np.mean(rows, axis=0).round(3).tolist(), strict=True)
+    )
+    steps = 5
+    curve = np.zeros((steps, 2))
+    for i, a in enumerate(chosen):
+        b = chosen[(i + len(chosen) // 2) % len(chosen)]
+        for k, est in enumerate(ops.interpolate(model, a, b, steps)):
+            curve[k] += (chroma_correlation(a, est, sr), chroma_correlation(b, est, sr))
+    curve /= len(chosen)
+    out["interpolation"] = {
+        "t": np.linspace(0, 1, steps).round(2).tolist(),
+        "chroma_r_to_a": curve[:, 0].round(3).tolist(),
+        "chroma_r_to_b": curve[:, 1].round(3).tolist(),
+    }
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -197,6 +232,7 @@ def main() -> int:
         data, sample_rate=16000, length=32000, split="test", hop=48000, max_segments=n_clips
     )
     q = {"mel-vae": quality(mel_model, clips, True), "wave-tiny": quality(wave_model, clips, False)}
+    variations = around_and_between(wave_model, clips)
     elapsed = time.perf_counter() - t0
 
     targets = [
@@ -286,6 +322,7 @@ def main() -> int:
         "real_time_factors_wall_clock": {k: round(v, 2) for k, v in WALL.items()},
         "load_average": os.getloadavg()[0],
         "quality": q,
+        "wave_variations": variations,
         "targets": targets,
     }
     write_results(args.out, result)
@@ -310,6 +347,15 @@ def main() -> int:
                 f"| {name}: {k} | {r['mr_sc']:.3f} | {r['lsd_db']:.2f} | {r['mel_db']:.2f} | "
                 f"{r['chroma_r']:.3f} | {r['onset_f1']:.3f} |"
             )
+    print("\n| wave-tiny: sampling around a held-out clip | chroma r | onset F1 |")
+    print("| --- | --- | --- |")
+    for k, r in variations["around"].items():
+        print(f"| {k} | {r['chroma_r']:.3f} | {r['onset_f1']:.3f} |")
+    inter = variations["interpolation"]
+    print("\n| wave-tiny: interpolation a -> b, t | " + " | ".join(map(str, inter["t"])) + " |")
+    print("| --- |" + " --- |" * len(inter["t"]))
+    for key in ("chroma_r_to_a", "chroma_r_to_b"):
+        print(f"| {key} | " + " | ".join(f"{v:.3f}" for v in inter[key]) + " |")
     print("\n| target | value | target | met |\n| --- | --- | --- | --- |")
     for t in targets:
         op = ">=" if t["unit"] in ("x real time", "r", "F1") else "<"

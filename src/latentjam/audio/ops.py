@@ -66,6 +66,43 @@ def sample(
     return [a.astype(np.float32) for a in audio]
 
 
+def sample_around(
+    model, clip: np.ndarray, n: int, *, radius: float = 0.3, seed: int = 0
+) -> list[np.ndarray]:
+    """`n` variations of `clip`: z = mu + radius * s * eps, eps ~ N(0, I) (seeded), where mu is
+    the clip's posterior mean and s the spread of mu (per latent channel over the clip's frames
+    for the waveform VAE, over its segments for the mel VAE). radius 0 decodes the clip itself;
+    1 moves as far as the clip's own latents vary. Returns (len(clip),) float32 arrays."""
+    import torch
+
+    from latentjam.audio.io import segment
+
+    if n < 1:
+        raise LatentjamError("need at least one sample")
+    if not (radius >= 0 and np.isfinite(radius)):
+        raise LatentjamError(f"radius must be >= 0 (got {radius})")
+    clip = np.asarray(clip, dtype=np.float32).reshape(-1)
+    if clip.size == 0:
+        raise LatentjamError("cannot sample around empty audio")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        if is_mel(model):
+            seg = segment_samples(model)
+            segs = segment(clip, seg, pad=True)  # (k, seg)
+            mu, _ = model.encode(torch.from_numpy(mel_segments(model, segs)))  # (k, Nz)
+            spread = mu.std(dim=0, keepdim=True) if len(mu) > 1 else mu.abs() + 1e-3
+            eps = torch.randn((n, *mu.shape), generator=gen)  # (n, k, Nz)
+            z = mu[None] + radius * spread[None] * eps
+            mels = model.decode(z.reshape(-1, mu.shape[-1]))
+            out = decode_mels(model, mels).reshape(n, -1)
+        else:
+            mu, _ = model.encode(torch.from_numpy(clip)[None])  # (1, C, frames)
+            spread = mu.std(dim=2, keepdim=True)  # (1, C, 1)
+            eps = torch.randn((n, *mu.shape[1:]), generator=gen)  # (n, C, frames)
+            out = model.decode(mu + radius * spread * eps).numpy()
+    return [np.asarray(x[: clip.size], dtype=np.float32) for x in out]
+
+
 def interpolate(model, a: np.ndarray, b: np.ndarray, steps: int = 5) -> list[np.ndarray]:
     """Linear interpolation between the posterior means of two clips -> `steps` audio clips.
 

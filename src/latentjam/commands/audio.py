@@ -64,10 +64,12 @@ def register(subparsers) -> None:
 
     p = sub.add_parser(
         "sample",
-        help="decode random latent vectors to audio",
-        description="Decode latents drawn from the prior. The waveform VAE is not "
-        "meant for this (InstructME generates with latent diffusion on top): "
-        "expect noise-like textures from wave models.",
+        help="variations of a clip (--around), or latents from the prior",
+        description="With --around FILE: variations of that clip, drawn around its encoding "
+        "(--radius: 0 = the clip itself, 1 = as far as the clip's own latents vary); this is "
+        "how to get music out of the waveform VAE. Without it: latents drawn from the prior, "
+        "which the waveform VAE is not meant for (InstructME generates with latent diffusion "
+        "on top): expect noise-like textures from wave models.",
     )
     p.add_argument("--model", default="mel-vae", help=MODEL_HELP)
     p.add_argument("-n", type=int, default=4, help="how many samples")
@@ -76,6 +78,13 @@ def register(subparsers) -> None:
         "--temperature", type=non_negative_float, default=1.0, help="scale of the latent draws"
     )
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--around", type=Path, help="audio file to draw variations of")
+    p.add_argument(
+        "--radius",
+        type=non_negative_float,
+        default=0.3,
+        help="with --around: how far from the clip, in units of its own latent spread",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_sample)
 
@@ -184,16 +193,24 @@ def _reconstruct(args) -> int:
 
 def _sample(args) -> int:
     _setup()
-    from latentjam.audio import checkpoints, ops
+    from latentjam.audio import checkpoints, ops, presets
 
     if args.n < 1 or args.n > 256:
         raise LatentjamError("-n must be between 1 and 256")
     model = checkpoints.load_audio_model(args.model)
-    clips = ops.sample(
-        model, args.n, seconds=args.seconds, seed=args.seed, temperature=args.temperature
-    )
+    if args.around is not None:
+        from latentjam.audio.io import read_audio
+
+        source, _ = read_audio(args.around, sample_rate=presets.sample_rate_of(model))
+        clips = ops.sample_around(model, source, args.n, radius=args.radius, seed=args.seed)
+        what = f"around {args.around.name}, radius {args.radius:g}"
+    else:
+        clips = ops.sample(
+            model, args.n, seconds=args.seconds, seed=args.seed, temperature=args.temperature
+        )
+        what = "from the prior"
     for i, clip in enumerate(clips):
-        _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} from {args.model}")
+        _write(model, clip, args.out, f"sample_{i:02d}", f"sample {i} {what} ({args.model})")
     return 0
 
 

@@ -194,7 +194,10 @@ def around_and_between(model, clips: np.ndarray, n_clips: int = 6) -> dict:
             zip(("chroma_r", "onset_f1"), np.mean(rows, axis=0).round(3).tolist(), strict=True)
         )
     prior = ops.sample(model, len(chosen), seconds=chosen.shape[1] / sr, seed=0)
-    rows = [(chroma_correlation(c, p, sr), onset_f1(c, p, sr)) for c, p in zip(chosen, prior, strict=True)]
+    rows = [
+        (chroma_correlation(c, p, sr), onset_f1(c, p, sr))
+        for c, p in zip(chosen, prior, strict=True)
+    ]
     out["around"]["prior samples"] = dict(
         zip(("chroma_r", "onset_f1"), np.mean(rows, axis=0).round(3).tolist(), strict=True)
     )

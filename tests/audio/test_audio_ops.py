@@ -51,3 +51,26 @@ def test_sample_lengths():
     assert out[0].size == mel_spec_of(mel).samples(64)
     with pytest.raises(LatentjamError):
         ops.sample(mel, 0)
+
+
+@pytest.mark.parametrize("name", ["mel-vae", "wave-tiny"])
+def test_sampling_around_a_clip_moves_away_from_it_with_the_radius(clips, name):
+    from latentjam.audio.metrics import chroma_correlation
+
+    model = checkpoints.load_audio_model(name)
+    clip = clips[0][:32000]
+    still = ops.sample_around(model, clip, 2, radius=0.0, seed=1)
+    assert [s.size for s in still] == [clip.size, clip.size]
+    np.testing.assert_allclose(still[0], still[1])  # radius 0: the clip's own decoding
+    near, far = (
+        np.mean(
+            [
+                chroma_correlation(still[0], s, 16000)
+                for s in ops.sample_around(model, clip, 3, radius=r, seed=2)
+            ]
+        )
+        for r in (0.3, 3.0)
+    )
+    assert near > far
+    with pytest.raises(LatentjamError):
+        ops.sample_around(model, clip, 1, radius=-1.0)

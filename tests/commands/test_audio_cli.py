@@ -55,6 +55,16 @@ def test_sample(tmp_path, model):
     assert not np.allclose(clips[0], clips[1])
 
 
+def test_sample_around_a_clip(tmp_path):
+    out = tmp_path / "var"
+    cmd = ["audio", "sample", "--model", "wave-tiny", "--around", str(A)]
+    assert main([*cmd, "-n", "2", "--radius", "0.3", "--out", str(out)]) == 0
+    wavs = sorted(out.glob("sample_*.wav"))
+    assert len(wavs) == 2
+    for w in wavs:
+        check_wav(w, n=read_audio(A)[0].size)
+
+
 def test_interpolate(tmp_path):
     assert (
         main(

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from debs import debian_share
 from latentjam.convert import DrumGrid, MelodyOneHot
 from latentjam.convert.drums import MAPPINGS, N_CLASSES
 from latentjam.midi import read_midi
 from results_file import write_results
 
-DEBS = Path(os.environ.get("LATENTJAM_DEBS", "/work/debs/x/usr/share"))
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
 BARS = 2
 STEPS = 16 * BARS
@@ -207,9 +207,10 @@ def ours_on_pretty_midi_notes(kind: str, loaded) -> np.ndarray:
 
 def gather_files(n_tunes: int, tmp: Path) -> dict[str, list[str]]:
     """Real MIDI files by origin; music21 tunes are written to `tmp` by music21."""
-    games = sorted(str(p) for p in (DEBS / "games").rglob("*.mid"))
-    mma = sorted(str(p) for p in (DEBS / "mma").rglob("*.mid"))
-    mma += sorted(str(p) for p in (DEBS / "doc" / "mma").rglob("*.mid"))
+    debs = debian_share()  # fetched into the cache on first use
+    games = sorted(str(p) for p in (debs / "games").rglob("*.mid"))
+    mma = sorted(str(p) for p in (debs / "mma").rglob("*.mid"))
+    mma += sorted(str(p) for p in (debs / "doc" / "mma").rglob("*.mid"))
     tunes = []
     if n_tunes:
         from music21 import corpus

@@ -38,12 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
+from debs import debian_share
 from results_file import write_results
 
 HERE = Path(__file__).resolve().parent
 ENV = HERE / ".envs" / "vmo"
 RESULTS = HERE / "results" / "vmo.json"
-DEBS = Path(os.environ.get("LATENTJAM_DEBS", "/work/debs/x/usr/share"))
 TARGET = 20.0
 
 
@@ -158,7 +158,8 @@ def chroma_sequence(n: int) -> np.ndarray:
     from latentjam.analysis.chroma import chroma_per_bar
     from latentjam.midi import read_midi
 
-    files = sorted((DEBS / "games" / "simutrans" / "music").glob("*.mid"))
+    debs = debian_share(("simutrans-data",))  # fetched into the cache on first use
+    files = sorted((debs / "games" / "simutrans" / "music").glob("*.mid"))
     parts, total = [], 0
     for f in files:
         seq = read_midi(f)
@@ -171,7 +172,7 @@ def chroma_sequence(n: int) -> np.ndarray:
         if total >= n:
             break
     if total < n:
-        raise SystemExit(f"only {total} chroma frames found under {DEBS}")
+        raise SystemExit(f"only {total} chroma frames found under {debs}")
     return np.concatenate(parts)[:n]
 
 

@@ -1,6 +1,6 @@
 """Train the shipped humanize model (GrooveVAE) on the bundled drum corpus and write its card.
 
-    nice -n 5 /work/venv/bin/python scripts/train_humanize.py [--steps 3000] [--minutes 9]
+    nice -n 5 python scripts/train_humanize.py [--steps 3000] [--minutes 9]
 
 One CPU thread, seeded. Writes src/latentjam/pretrained/humanize.pt (fp16) and humanize.md
 with test-split figures against two baselines: flat (every hit at the corpus's mean velocity,

@@ -271,3 +271,23 @@ def test_melody_mode_has_piano_keys_three_octaves_and_held_notes(
         )
         shown = browser.find_elements(By.CSS_SELECTOR, "#grid-reply .cell.held")
         assert held > 0 and len(shown) == held
+
+
+def test_recall_shows_the_session_memory_on_the_page(browser, drums_model, jam_factory):
+    from selenium.webdriver.common.by import By
+
+    with jam_factory({"drums": drums_model}) as jam:
+        wait = _open(browser, jam)
+        browser.execute_script("document.getElementById('recall').value = 1;")
+        for step in (0, 8, 16, 24):
+            browser.execute_script(f"toggleCell(0, {step})")
+        for step in (4, 12, 20, 28):
+            browser.execute_script(f"toggleCell(1, {step})")
+        for n in range(1, 5):  # the same groove again and again: the session remembers it
+            browser.find_element(By.ID, "send").click()
+            wait.until(lambda d, n=n: d.execute_script("return window.latentjam.replies") == n)
+        info = browser.find_element(By.ID, "reply-info").text
+        assert "session information rate" in info
+        recalls = browser.execute_script("return window.latentjam.recalls")
+        assert recalls and "recalls exchange" in info
+        assert browser.find_element(By.ID, "recall-out").text in ("0", "1")  # a real knob

@@ -25,6 +25,7 @@ KNOB_RANGES = {  # name -> (low, high, default); documented in docs/jam.md
     "temperature": (0.0, 2.0, 0.5),
     "radius": (0.0, 3.0, 0.3),
     "bits": (0.0, 256.0, None),
+    "recall": (0.0, 1.0, 0.0),
 }
 MESSAGE_TYPES = ("hello", "call", "reset", "ping")
 _TOP_KEYS = {
@@ -46,7 +47,7 @@ _TOP_KEYS = {
     "reset": {"type", "session", "id", "token", "reply_port"},
     "ping": {"type", "session", "id", "token", "reply_port"},
 }
-_PARAM_KEYS = {"temperature", "radius", "bits", "seed", "nudges", "mode"}
+_PARAM_KEYS = {"temperature", "radius", "bits", "seed", "nudges", "mode", "recall"}
 _NOTE_KEYS = {"pitch", "velocity", "step", "offset", "duration"}
 
 
@@ -97,6 +98,7 @@ class Params:
     seed: int | None = None
     nudges: dict[str, float] = field(default_factory=dict)
     mode: str = "call"  # "call": answer the call; "continuous": keep walking
+    recall: float = 0.0  # 0: today's reply; 1: the session memory's continuation
 
     def to_json(self) -> dict:
         return {
@@ -106,6 +108,7 @@ class Params:
             "seed": self.seed,
             "nudges": dict(self.nudges),
             "mode": self.mode,
+            "recall": self.recall,
         }
 
 
@@ -278,7 +281,9 @@ def parse_params(obj, *, attributes=(), msg_id=None) -> Params:
     mode = obj.get("mode", "call")
     if mode not in MODES:
         raise ProtocolError("out_of_range", f"'mode' must be one of {', '.join(MODES)}", msg_id)
-    return Params(temperature, radius, bits, seed, nudges, mode)
+    lo, hi, default = KNOB_RANGES["recall"]
+    recall = _float(obj, "recall", lo, hi, default, msg_id=msg_id)
+    return Params(temperature, radius, bits, seed, nudges, mode, recall)
 
 
 def _fast_note(item, steps: int, low_pitch: int, high_pitch: int) -> Note | None:

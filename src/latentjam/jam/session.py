@@ -22,6 +22,7 @@ import numpy as np
 
 from latentjam.errors import LatentjamError
 from latentjam.jam.grids import calls_to_drum_windows, drum_windows_to_notes
+from latentjam.jam.memory import SessionMemory
 from latentjam.jam.protocol import ATTRIBUTE_RANGE, STEPS_PER_BAR, Call, Note, encode_event
 from latentjam.music import Sequence, Tempo, Track
 
@@ -112,6 +113,12 @@ class JamModel:
                 for n, p in zip(DRUM_CLASSES, OUTPUT_PITCHES, strict=True)
             ]
         return info
+
+    @property
+    def memory_threshold(self) -> float:
+        """Latent distance under which the session memory counts two points as the same:
+        0.3 x the corpus's spread (root of the summed per-dimension variance of mu)."""
+        return 0.3 * float(np.sqrt(np.sum(self.latent_variance)))
 
     def drumify_net(self):
         """The shipped drumify model (tap -> groove) for this drum model's "drumify" mode."""
@@ -428,11 +435,13 @@ class Session:
         self.max_history = max_history
         self._seeds = np.random.default_rng(seed)
         self.last_reply_latent: np.ndarray | None = None
+        self.memory = SessionMemory(jam_model.memory_threshold)
 
     def reset(self) -> None:
-        """Forget the trajectory and history (the random stream continues)."""
+        """Forget the trajectory, history and memory (the random stream continues)."""
         self.history.clear()
         self.last_reply_latent = None
+        self.memory.reset()
 
     def respond(self, call: Call) -> dict:
         """Answer one call (see `respond_batch`)."""
@@ -614,7 +623,7 @@ def respond_batch(
     todo = [i for i, mu in enumerate(mus) if mu is None]
     for i, mu in zip(todo, encode_calls(jam_model, [items[i][1] for i in todo]), strict=True):
         mus[i] = mu
-    plans, z_rows = [], []
+    plans, z_rows, recalls = [], [], []
     for i, (session, call) in enumerate(items):
         p = call.params
         seed = int(p.seed if p.seed is not None else session._seeds.integers(2**32))
@@ -626,6 +635,10 @@ def respond_batch(
             centre = last + CONTINUOUS_PULL * (call_mu - last)
         if p.bits is not None:
             centre = _channel(centre, p.bits, jam_model.latent_variance, rng)
+        proposal = session.memory.proposal(session.memory.add(call_mu))
+        if p.recall > 0 and proposal is not None:  # towards how the session went on before
+            centre = (1.0 - p.recall) * centre + p.recall * proposal.latent
+        recalls.append(proposal if p.recall > 0 else None)
         if p.nudges:
             centre = jam_model.nudge(centre, p.nudges)
         n_reply = -(-call.reply_bars // jam_model.model_bars)
@@ -668,11 +681,14 @@ def respond_batch(
     call_mus = np.stack([plan[2] for plan in plans])  # (B, Nz)
     reply_latents = np.stack([z_all[start : start + n].mean(axis=0) for start, n, _ in spans])
     seeds = [plan[0] for plan in plans]
-    return _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply)
+    return _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply, recalls)
 
 
-def _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply) -> list[dict]:
-    """Record each exchange in its session and build the reply events (see `respond_batch`)."""
+def _finish(
+    items, replies, call_mus, reply_latents, seeds, model_ms, on_reply, recalls=None
+) -> list[dict]:
+    """Record each exchange in its session (history and memory) and build the reply events
+    (see `respond_batch`); `recalls[i]` is the memory's proposal call i was drawn towards."""
     jam_model = items[0][0].jam_model
     positions = jam_model.project(np.concatenate([call_mus, reply_latents])).round(5).tolist()
     now = time.time()
@@ -693,6 +709,7 @@ def _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply) 
             now,
         )
         session.last_reply_latent = reply_latent
+        session.memory.add(reply_latent)
         session.history.append(exchange)
         if len(session.history) > session.max_history:
             del session.history[0]
@@ -707,7 +724,11 @@ def _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply) 
             "seed": seed,
             "exchange": len(session.history),
             "model_ms": round(model_ms, 3),
+            "memory": {"information_rate": round(session.memory.information_rate(), 4)},
         }
+        recalled = recalls[i] if recalls is not None else None
+        if recalled is not None:
+            event["memory"]["recalled"] = {"exchange": recalled.exchange, "role": recalled.role}
         if call.id is not None:
             event["id"] = call.id
         events.append(event)
@@ -778,6 +799,8 @@ def _respond_drumify(items, on_reply) -> list[dict]:
     bounds = np.cumsum(n_windows)[:-1]
     call_mus = np.stack([m.mean(axis=0) for m in np.split(mu_taps, bounds)])
     reply_latents = np.stack([m.mean(axis=0) for m in np.split(mu_groove, bounds)])
+    for (session, _), call_mu in zip(items, call_mus, strict=True):
+        session.memory.add(call_mu)
     model_ms = (time.perf_counter() - t0) * 1000.0
     return _finish(items, replies, call_mus, reply_latents, seeds, model_ms, on_reply)
 

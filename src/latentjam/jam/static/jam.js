@@ -31,6 +31,7 @@ const state = {
   octave: 60, lastCall: null,     // melody keys: the pitch of "a"; the last call sent
   playing: false, phrase: 0, replies: 0, pending: null, sentPhrase: -1,
   trajectory: { call: [], reply: [] }, midiOut: null, seq: 1,
+  recalls: [],                    // replies drawn towards an earlier moment: {at, exchange, role}
 };
 window.latentjam = state;         // for the browser end-to-end test and the curious
 const view = { yaw: 0.6, pitch: 0.35, dragging: false, lx: 0, ly: 0, centre: null, extent: 0 };
@@ -228,7 +229,7 @@ function sendCall() {
   document.querySelectorAll("#nudges input").forEach(i => { const v = parseFloat(i.value); if (v) nudges[i.dataset.attr] = v; });
   const params = { temperature: knobValue("temperature"), radius: knobValue("radius"),
                    bits: document.getElementById("bits-on").checked ? knobValue("bits") : null,
-                   mode: document.getElementById("mode").value, nudges };
+                   mode: document.getElementById("mode").value, recall: knobValue("recall"), nudges };
   const msg = { type: "call", id: state.seq++, model: state.model, bars: PHRASE_BARS,
                 qpm: knobValue("tempo"), notes: callNotes(), params };
   state.lastCall = msg;
@@ -242,8 +243,12 @@ function onReply(msg) {
   state.trajectory.call.push(msg.position.call);
   state.trajectory.reply.push(msg.position.reply);
   document.getElementById("space").dataset.points = String(state.trajectory.call.length + state.trajectory.reply.length);
+  const memory = msg.memory || {};
+  if (memory.recalled) state.recalls.push({ at: state.trajectory.reply.length - 1, ...memory.recalled });
   document.getElementById("reply-info").textContent =
-    `reply ${state.replies}: ${msg.notes.length} notes, ${msg.latency_ms.toFixed(1)} ms`;
+    `reply ${state.replies}: ${msg.notes.length} notes, ${msg.latency_ms.toFixed(1)} ms` +
+    (memory.information_rate !== undefined ? ` · session information rate ${memory.information_rate.toFixed(2)}` : "") +
+    (memory.recalled ? ` · recalls exchange ${memory.recalled.exchange}` : "");
   drawSpace();
 }
 
@@ -480,6 +485,14 @@ function drawSpace() {
     const a = at(p), b = at(q);
     g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.stroke();
   });
+  g.setLineDash([1, 3]); g.strokeStyle = "#ffd27a";        // a reply that recalls an earlier moment
+  for (const r of state.recalls) {
+    const from = state.trajectory.reply[r.at], to = (state.trajectory[r.role] || [])[r.exchange - 1];
+    if (!from || !to) continue;
+    const a = at(from), b = at(to);
+    g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.stroke();
+    g.beginPath(); g.arc(a[0], a[1], 9, 0, 7); g.stroke();
+  }
   g.setLineDash([]); g.globalAlpha = 1;
   const colours = { call: "#4fa3ff", reply: "#ff9b42" };
   for (const who of ["call", "reply"]) {
@@ -515,7 +528,7 @@ function setupSpace() {
 
 // ------------------------------------------------------------------------------ wiring
 function setupControls() {
-  for (const id of ["temperature", "radius", "bits"]) {
+  for (const id of ["temperature", "radius", "bits", "recall"]) {
     const input = document.getElementById(id), out = document.getElementById(id + "-out");
     input.addEventListener("input", () => { out.textContent = input.value; });
   }
@@ -524,7 +537,8 @@ function setupControls() {
   document.getElementById("send").addEventListener("click", () => sendCall());
   document.getElementById("clear").addEventListener("click", () => clearCall());
   document.getElementById("reset").addEventListener("click", () => {
-    send({ type: "reset" }); state.trajectory = { call: [], reply: [] }; view.centre = null; view.extent = 0;
+    send({ type: "reset" }); state.trajectory = { call: [], reply: [] }; state.recalls = [];
+    view.centre = null; view.extent = 0;
     document.getElementById("space").dataset.points = "0"; drawSpace();
   });
 }

@@ -1,0 +1,72 @@
+"""A jam session's memory: a Variable Markov Oracle grown over its latent trajectory, live.
+
+Every exchange adds two frames, the call's point and the reply's point, in turn. A call whose
+context the oracle has seen before (its suffix link points to an earlier state) gets a
+*proposal*: the frame that followed that earlier moment, i.e. how the session went on the last
+time it was here. The jam's `recall` knob draws the reply towards it (a motif coming back).
+The oracle's information rate says how much the session both repeats and renews itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from latentjam.analysis.vmo import Oracle
+
+MAX_FRAMES = 2048  # past this the oracle restarts from the most recent half
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The continuation the oracle proposes: a latent point and where it came from."""
+
+    latent: np.ndarray  # (Nz,)
+    exchange: int  # 1-based exchange of the session it belongs to
+    role: str  # "call" or "reply"
+
+
+class SessionMemory:
+    """The oracle of one session; `threshold` is the latent distance under which two points
+    count as the same symbol."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = float(threshold)
+        self.frames: list[np.ndarray] = []
+        self.offset = 0  # frames dropped from the front by a restart (exchange numbering)
+        self.oracle = Oracle(self.threshold)
+
+    def reset(self) -> None:
+        """Forget everything."""
+        self.frames, self.offset, self.oracle = [], 0, Oracle(self.threshold)
+
+    def add(self, latent: np.ndarray) -> int:
+        """Append one point (Nz,); returns its oracle state."""
+        if len(self.frames) >= MAX_FRAMES:
+            keep = self.frames[-MAX_FRAMES // 2 :]
+            self.offset += len(self.frames) - len(keep)
+            self.frames, self.oracle = [], Oracle(self.threshold)
+            for frame in keep:
+                self.frames.append(frame)
+                self.oracle.add(frame)
+        frame = np.asarray(latent, dtype=np.float64)
+        self.frames.append(frame)
+        return self.oracle.add(frame)
+
+    def proposal(self, state: int) -> Proposal | None:
+        """What followed the earlier moment that `state` repeats (its suffix link), if any."""
+        earlier = self.oracle.sfx[state]
+        if earlier <= 0 or earlier >= state - 1:  # nothing seen before, or no "after" yet
+            return None
+        index = earlier  # state s holds frame s - 1: the frame after state `earlier`
+        absolute = self.offset + index
+        return Proposal(
+            self.frames[index], absolute // 2 + 1, "call" if absolute % 2 == 0 else "reply"
+        )
+
+    def information_rate(self) -> float:
+        """Mean information rate over the session's frames so far (0 with fewer than 2)."""
+        if len(self.frames) < 2:
+            return 0.0
+        return float(np.mean(self.oracle.information_rate()))

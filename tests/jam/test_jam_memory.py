@@ -1,0 +1,63 @@
+"""Session memory: an oracle over the jam's latent trajectory, and the recall knob."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentjam.jam.memory import SessionMemory
+from latentjam.jam.protocol import parse_message
+from latentjam.jam.session import Session
+
+GROOVES = [  # three 2-bar calls: a rock beat, a half-time beat, a busy hi-hat line
+    [{"pitch": 36, "step": s} for s in (0, 8, 16, 24)]
+    + [{"pitch": 38, "step": s} for s in (4, 12, 20, 28)],
+    [{"pitch": 36, "step": s} for s in (0, 16)] + [{"pitch": 38, "step": s} for s in (8, 24)],
+    [{"pitch": 42, "step": s} for s in range(0, 32, 2)] + [{"pitch": 36, "step": 0}],
+]
+
+
+def call(jam_model, notes, **params):
+    msg = {"type": "call", "notes": notes, "params": {"seed": 3, "temperature": 0, **params}}
+    models = {jam_model.name: {"kind": jam_model.kind, "attributes": sorted(jam_model.attributes)}}
+    return parse_message(msg, models=models, default_model=jam_model.name).call
+
+
+def test_the_oracle_proposes_what_followed_the_last_time():
+    memory = SessionMemory(threshold=0.5)
+    a, b, c = np.zeros(4), np.ones(4), np.full(4, 3.0)
+    for frame in (a, b, c, b):  # call a, reply b, call c, reply b
+        memory.add(frame)
+    assert memory.proposal(memory.add(a)) is not None  # a again: last time b followed
+    got = memory.proposal(memory.add(a) - 1)
+    assert (
+        got is not None and np.allclose(got.latent, b) and (got.exchange, got.role) == (1, "reply")
+    )
+    for k in (2, 1, 0, 1, 2, 1, 3, 1):  # the form keeps coming back: information
+        memory.add(np.full(4, float(k)))
+    assert memory.information_rate() > 0
+    memory.reset()
+    assert memory.information_rate() == 0.0 and memory.proposal(memory.add(a)) is None
+
+
+def test_recall_zero_gives_today_s_replies(tiny_drums):
+    fresh, remembering = Session(tiny_drums, "a"), Session(tiny_drums, "b")
+    for k in (0, 1, 0, 2, 0, 1):
+        c = call(tiny_drums, GROOVES[k], radius=0.3)
+        fresh.memory.reset()  # a session that never remembers anything
+        a, b = fresh.respond(c), remembering.respond(c)
+        assert a["notes"] == b["notes"] and a["position"] == b["position"]
+        assert "recalled" not in b["memory"]
+
+
+@pytest.mark.slow
+def test_recall_brings_back_what_followed_a_returning_motif(drums_model):
+    session = Session(drums_model, "r")
+    replies = [session.respond(call(drums_model, GROOVES[k], radius=0.3)) for k in (0, 1, 2)]
+    back = session.respond(call(drums_model, GROOVES[0], radius=0.0, recall=1.0))
+    assert back["memory"]["recalled"]["exchange"] in (1, 2)
+    earlier = replies[back["memory"]["recalled"]["exchange"] - 1]
+    role = back["memory"]["recalled"]["role"]
+    target = earlier["position"]["reply" if role == "reply" else "call"]
+    assert np.allclose(back["position"]["reply"], target, atol=1e-3)  # radius 0: exactly there
+    assert back["memory"]["information_rate"] > 0

@@ -29,6 +29,7 @@ LAYERS = {
     "channel": 5,
     "pretrained": 5,
     "audio": 5,
+    "export": 5,
     "api": 6,
     "jam": 7,
     "commands": 7,

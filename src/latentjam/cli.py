@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "improvise",  # improvise, analyze
     "jam",  # jam
     "audio",  # audio train / reconstruct / sample / interpolate
+    "export",  # export a model for other hosts (TorchScript)
 )
 
 

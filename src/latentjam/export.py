@@ -1,0 +1,151 @@
+"""TorchScript export of a sequence VAE for other hosts (C++ or Python loaders, no latentjam).
+
+The saved module has two methods, with tensor shapes fixed by the model's converter:
+
+- `encode(x)`: windows x (B, T, D) float32 -> posterior means mu (B, Nz);
+- `decode(z)`: latents z (B, Nz) -> windows (B, T, D), the greedy decode (drums: 0/1 hits,
+  velocities 0..1, offsets -1..1 half-steps; melodies: one-hot events);
+- `forward(z)` is `decode(z)`.
+
+`latentjam.json` (an extra file in the archive) says what the tensors mean: kind, T, D, Nz,
+the converter, the drum classes and their output pitches or the melody event layout, the
+attribute vectors and the 3-D projection shipped with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from latentjam.atomic import atomic_write_bytes
+from latentjam.errors import LatentjamError
+
+
+class _Encode(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.encode(x)[0]
+
+
+class _Decode(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(z)
+
+
+class _Exported(nn.Module):
+    """What `torch.jit.load` gives back: encode / decode / forward (= decode)."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+
+def description(model: nn.Module, converter: Any) -> dict:
+    """The `latentjam.json` of an export: what the tensors mean."""
+    config = model.config
+    info: dict[str, Any] = {
+        "format": "latentjam-torchscript",
+        "version": 1,
+        "kind": config.data,
+        "steps": int(converter.steps),
+        "feature_dim": int(converter.feature_dim),
+        "latent_dim": int(config.latent_dim),
+        "converter": converter.cache_key(),
+        "methods": {
+            "encode": "x (B, T, D) float32 -> mu (B, Nz)",
+            "decode": "z (B, Nz) float32 -> x (B, T, D), greedy",
+        },
+    }
+    if config.data == "drums":
+        from latentjam.convert.drums import DRUM_CLASSES, N_CLASSES, OUTPUT_PITCHES
+
+        info["layout"] = {
+            "hits": [0, N_CLASSES],
+            "velocities_0_1": [N_CLASSES, 2 * N_CLASSES],
+            "offsets_half_steps": [2 * N_CLASSES, 3 * N_CLASSES],
+            "classes": list(DRUM_CLASSES),
+            "output_pitches": list(OUTPUT_PITCHES),
+        }
+    else:
+        from latentjam.convert.melody import FIRST_NOTE_ON, LOW_PITCH
+
+        info["layout"] = {
+            "events": "0 = hold, 1 = note off, k >= 2 = note-on of MIDI pitch k - 2 + 21",
+            "first_note_on": int(FIRST_NOTE_ON),
+            "lowest_pitch": int(LOW_PITCH),
+        }
+    meta = getattr(model, "metadata", None) or {}
+    for key in ("attributes", "projection"):
+        if key in meta:
+            info[key] = _plain(meta[key])
+    return info
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able copy (arrays and tensors become lists)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray | torch.Tensor):
+        return np.asarray(value, dtype=np.float64).round(6).tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def export_torchscript(model: nn.Module, converter: Any, out: str | os.PathLike) -> Path:
+    """Trace `model`'s encode and greedy decode into one TorchScript archive at `out`
+    (written atomically); checked against the model on a batch before it is saved."""
+    config = getattr(model, "config", None)
+    if getattr(config, "data", None) not in ("drums", "melody"):
+        raise LatentjamError("export: only the drum and melody sequence VAEs are exported")
+    model = model.eval()
+    steps, dim = int(converter.steps), int(converter.feature_dim)
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(3, steps, dim, generator=gen) < 0.1).float()
+    z = torch.randn(3, int(config.latent_dim), generator=gen)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracing warns about Python control flow it unrolls
+        exported = torch.jit.script(
+            _Exported(
+                torch.jit.trace(_Encode(model), x, check_trace=False),
+                torch.jit.trace(_Decode(model), z, check_trace=False),
+            )
+        )
+        z5 = torch.randn(5, int(config.latent_dim), generator=gen)
+        if not torch.equal(exported.decode(z5), model.decode(z5)):
+            raise LatentjamError("export: the traced decoder does not reproduce the model")
+    import io
+
+    buf = io.BytesIO()
+    extra = {"latentjam.json": json.dumps(description(model, converter), indent=1)}
+    torch.jit.save(exported, buf, _extra_files=extra)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(out, buf.getvalue())

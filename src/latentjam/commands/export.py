@@ -1,4 +1,4 @@
-"""`latentjam export`: a shipped or trained sequence VAE as TorchScript for other hosts."""
+"""`latentjam export` / `export-site`: TorchScript for other hosts, or the jam as a static site."""
 
 from __future__ import annotations
 
@@ -19,6 +19,33 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="drums", help="shipped model name or a .pt / .ckpt file")
     p.add_argument("--out", type=Path, required=True, help="file to write, e.g. drums.ts")
     p.set_defaults(func=run)
+
+    p = subparsers.add_parser(
+        "export-site",
+        help="write the jam page as a static site that runs the models itself (no server)",
+        description="Write DIR/index.html, the page's scripts and models/NAME.json (weights and "
+        "what the page needs); serve DIR with any static host (e.g. python -m http.server) and "
+        "jam in the browser with no latentjam server: calls are encoded and answered by the "
+        "model in JavaScript (greedy decode; radius moves the reply's point).",
+    )
+    p.add_argument("dir", type=Path, help="folder to write")
+    p.add_argument("--model", default="drums", help="comma-separated model names or files")
+    p.set_defaults(func=run_site)
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """Handler of `latentjam export-site`."""
+    from latentjam.jam.session import load_jam_model
+    from latentjam.jam.site import export_site
+
+    models = {}
+    for name in [m.strip() for m in args.model.split(",") if m.strip()]:
+        jm = load_jam_model(name)
+        models[jm.name] = jm
+    out = export_site(models, args.dir)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"wrote {out} ({size / 1e6:.1f} MB): serve it, e.g. python -m http.server -d {out}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ state.view = view;
 // ------------------------------------------------------------------------------ connection
 const token = new URLSearchParams(location.search).get("token");
 function connect() {
+  if (window.LATENTJAM_SITE) { startLocal(window.LATENTJAM_SITE); return; }  // a static site
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${proto}//${location.host}/ws` + (token ? `?token=${encodeURIComponent(token)}` : "");
   const ws = new WebSocket(url);
@@ -54,6 +55,94 @@ function connect() {
     else if (msg.type === "reply") onReply(msg);
     else if (msg.type === "error") setStatus(`error: ${msg.message}`, "error");
   };
+}
+// ------------------------------------------------------------- the static site (no server)
+// `latentjam export-site` ships the models as JSON and model.js runs them here: a call is
+// encoded, its point moved by the radius knob (Gaussian, Math.random), decoded greedily.
+const local = { nets: {}, exchange: 0 };
+state.local = local;
+async function startLocal(site) {
+  setStatus("loading the models…", "connecting");
+  const models = {};
+  for (const name of site.models) {
+    const spec = await (await fetch(`models/${name}.json`)).json();
+    local.nets[name] = new window.LatentjamNet(spec);
+    models[name] = spec.info;
+  }
+  state.ws = { readyState: WebSocket.OPEN, send: (text) => setTimeout(() => localAnswer(JSON.parse(text)), 0) };
+  onHello({ type: "hello", models, default_model: site.default_model, attribute_range: 3,
+            knobs: { temperature: { min: 0, max: 0 }, bits: { min: 0, max: 256 },
+                     radius: { min: 0, max: 3 }, recall: { min: 0, max: 0 } } });
+  setStatus("connected (models run in this page)", "open");
+}
+function gaussian() { return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random()); }
+function notesToGrid(net, notes) {     // the call's notes -> one window (T * D), converter layout
+  const T = net.T, D = net.D, x = new Float64Array(T * D), info = net.info;
+  if (net.kind === "drums") {
+    const K = net.K;
+    for (const n of notes) {
+      const k = (info.pitch_to_class || [])[n.pitch];
+      if (k === undefined || k < 0 || n.step < 0 || n.step >= T) continue;
+      const at = n.step * D, v = (n.velocity || 100) / 127;
+      if (x[at + k] && x[at + K + k] >= v) continue;   // the loudest hit per class and step
+      x[at + k] = 1; x[at + K + k] = v; x[at + 2 * K + k] = Math.max(-1, Math.min(1, n.offset || 0));
+    }
+  } else {
+    const codes = new Array(T).fill(0);                // 0 hold, 1 note off, 2.. note-on
+    const sorted = [...notes].sort((a, b) => a.step - b.step || b.pitch - a.pitch);
+    for (const n of sorted) if (n.step >= 0 && n.step < T && n.pitch >= 21 && n.pitch <= 108 && codes[n.step] < 2) codes[n.step] = n.pitch - 21 + 2;
+    for (const n of sorted) {
+      const end = n.step + Math.round(n.duration || 0);
+      if (n.duration && end < T && codes[end] === 0) codes[end] = 1;
+    }
+    let sounding = false;
+    codes.forEach((c, t) => {
+      if (c === 0 && !sounding) c = 1;                 // silence before the first note
+      sounding = c >= 2 || (c === 0 && sounding);
+      x[t * D + c] = 1;
+    });
+  }
+  return x;
+}
+function gridToNotes(net, grid) {       // one decoded window -> reply notes
+  const T = net.T, D = net.D, notes = [];
+  if (net.kind === "drums") {
+    const K = net.K, pitches = net.info.output_pitches;
+    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) {
+      if (grid[t * D + k] <= 0.5) continue;
+      const velocity = Math.max(1, Math.min(127, Math.round(grid[t * D + K + k] * 127)));
+      const offset = Math.round(Math.max(-1, Math.min(0.999, grid[t * D + 2 * K + k])) * 1e4) / 1e4;
+      notes.push({ pitch: pitches[k], velocity, step: t, offset: t === 0 ? Math.max(0, offset) : offset });
+    }
+  } else {
+    let open = null;
+    for (let t = 0; t <= T; t++) {
+      let code = 0;
+      if (t < T) for (let c = 1; c < D; c++) if (grid[t * D + c] > grid[t * D + code]) code = c;
+      if (t === T || code >= 1) {
+        if (open) { open.duration = t - open.step; notes.push(open); open = null; }
+        if (t < T && code >= 2) open = { pitch: code - 2 + 21, velocity: 100, step: t, offset: 0 };
+      }
+    }
+  }
+  return notes;
+}
+function project(info, z) {
+  return info.projection_components.map(row => row.reduce((a, w, i) => a + w * (z[i] - info.projection_mean[i]), 0));
+}
+function localAnswer(msg) {
+  if (msg.type !== "call") return;
+  const t0 = performance.now(), net = local.nets[msg.model];
+  const mu = net.encode(notesToGrid(net, msg.notes));
+  const radius = (msg.params && msg.params.radius) || 0;
+  const z = mu.map(v => v + radius * gaussian());
+  const notes = gridToNotes(net, net.decode(z));
+  const ms = performance.now() - t0;
+  local.exchange += 1;
+  const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);
+  onReply({ type: "reply", session: "page", model: msg.model, bars: 2, steps_per_bar: 16, notes,
+            position: { call: r5(project(net.info, mu)), reply: r5(project(net.info, z)) }, seed: 0,
+            exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
 }
 function setStatus(text, kind) {
   const el = document.getElementById("status");

@@ -164,3 +164,30 @@ def test_readme_audio_block(tmp_path, monkeypatch):
     assert np.sqrt(np.mean(audio**2)) > 1e-3
     assert len(list(Path("samples").glob("*.wav"))) == 4
     assert Path("map.png").stat().st_size > 5000
+
+
+@pytest.mark.slow
+def test_readme_commands_that_parse_whole_corpora(tmp_path, monkeypatch, capsys):
+    """The README lines left out above because they parse a whole music21 corpus (minutes on
+    the first run; later runs read the cache): run as written, outputs checked."""
+    monkeypatch.chdir(tmp_path)
+    corpus = [c for c in _commands("Real corpora") if any(s in c for s in SLOW)]
+    train = [c for c in _commands("Train and evaluate") if any(s in c for s in SLOW)]
+    assert len(corpus) == 2 and len(train) == 1
+    for command in corpus:
+        assert _run(command, {}) == 0, command
+    printed = capsys.readouterr().out
+    info = json.loads(printed[printed.index("{") :])  # corpus info essen --json
+    assert info["windows"]["train"] > 10_000, info
+    assert _run(train[0] + " --max-steps 2", {}) == 0
+    assert (tmp_path / "runs" / "m" / "model.pt").is_file()
+    explore = ROOT / "README.md"
+    line = next(
+        ln.split("  #")[0].strip()
+        for ln in explore.read_text().splitlines()
+        if ln.startswith("latentjam map --model melody")
+    )
+    song = FIX / "convert" / "m21_ryans_banishmisfortune.mid"
+    assert _run(line, {"song.mid": str(song)}) == 0, line
+    png = tmp_path / "out" / "map.png"
+    assert png.stat().st_size > 20_000

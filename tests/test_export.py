@@ -60,3 +60,20 @@ def test_the_export_command_on_the_shipped_drum_model(tmp_path, capsys):
     x[0, ::4, 0], x[0, ::4, 9] = 1.0, 0.8  # four-on-the-floor kicks
     back = loaded.decode(loaded.encode(x))
     assert back[0, ::4, 0].sum() >= 6  # the shipped model hears its kicks
+
+
+@pytest.mark.slow
+def test_the_docs_example_runs_as_written(tmp_path, monkeypatch):
+    """docs/export.md's Python block, on a file `latentjam export` wrote."""
+    import re
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--model", "drums", "--out", "drums.ts"]) == 0
+    text = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    scope: dict = {}
+    exec(compile(block, "docs/export.md", "exec"), scope)
+    groove = scope["groove"]
+    assert tuple(groove.shape) == (1, 32, 27)
+    assert groove[..., :9].sum() > scope["model"].decode(scope["z"])[..., :9].sum()  # denser

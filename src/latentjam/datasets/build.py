@@ -250,9 +250,11 @@ def build_dataset(
     done = _resume(staging, plan)
     parts = [files[i : i + PART_FILES] for i in range(0, len(files), PART_FILES)]
     report = BuildReport(out=str(out), files=len(files), ignored=len(other))
-    entries: list[dict] = []
+    # memory per file stays small: the per-file records stay in the parts' files on disk and
+    # the manifest's file list is streamed from them at the end
+    used, per_split_files, windows = 0, Counter(), Counter()
     shards: list[dict] = []
-    first_of: dict[str, str] = {}  # md5 -> path of the first file with those bytes
+    first_of: dict[str, int] = {}  # md5 -> index (in `files`) of the first file with those bytes
     skipped_at_resume = sum(len(p) for k, p in enumerate(parts) if k in done)
     bar = _progress(len(files), progress, initial=skipped_at_resume)
     if skipped_at_resume and progress:
@@ -264,7 +266,7 @@ def build_dataset(
     try:
         for k, part in enumerate(parts):
             if k in done:
-                record = done[k]
+                record = _read_record(staging, k)
             else:
                 record = _convert_part(
                     k,
@@ -274,23 +276,27 @@ def build_dataset(
                     pool,
                     staging,
                     first_of,
-                    len(entries),
+                    used,
                     bar,
                     listed,
                     (valid, test),
+                    lambda i: files[i].path,
                 )
-            entries.extend(record["entries"])
+            used += len(record["entries"])
+            for e in record["entries"]:
+                per_split_files[e["split"]] += 1
+                windows[e["split"]] += e["windows"]
             report.skipped.extend(record["skipped"])
             shards.extend(record["shards"])
             first_of.update(record["md5"])
+            del record
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown()
 
-    per_split_files = Counter(e["split"] for e in entries)
-    report.used = len(entries)
-    report.windows = {s: sum(e["windows"] for e in entries if e["split"] == s) for s in SPLITS}
+    report.used = used
+    report.windows = {s: windows[s] for s in SPLITS}
     report.seconds = time.perf_counter() - started
     shutil.rmtree(out / "shards", ignore_errors=True)
     os.replace(staging / "shards", out / "shards")
@@ -312,7 +318,7 @@ def build_dataset(
         "counts": {
             "files_found": len(files),
             "other_files_ignored": len(other),
-            "files_used": len(entries),
+            "files_used": used,
             "files_skipped": len(report.skipped),
             "files_per_split": {s: per_split_files[s] for s in SPLITS},
             "windows_per_split": report.windows,
@@ -320,7 +326,7 @@ def build_dataset(
         },
         "shards": shards,
         "skipped_report": "skipped.json",
-        "files": entries,
+        "files": FILES_PLACEHOLDER,
         "build": {
             "workers": workers,
             "seconds": round(report.seconds, 3),
@@ -328,13 +334,35 @@ def build_dataset(
         },
     }
     _write_json(out / "skipped.json", report.skipped)
-    _write_json(out / "manifest.json", manifest)
+    _write_manifest(out / "manifest.json", manifest, staging, len(parts))
     shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
-def _resume(staging: Path, plan: dict) -> dict[int, dict]:
-    """The finished parts of an interrupted build with the same `plan` ({index: record}); any
+FILES_PLACEHOLDER = "@@files@@"
+
+
+def _read_record(staging: Path, k: int) -> dict:
+    return json.loads((staging / f"part-{k:05d}.json").read_text())
+
+
+def _write_manifest(path: Path, manifest: dict, staging: Path, n_parts: int) -> None:
+    """manifest.json with its "files" list streamed from the part records (one at a time)."""
+    head, tail = json.dumps(manifest, indent=1).split(json.dumps(FILES_PLACEHOLDER))
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w") as fh:
+        fh.write(head + "[")
+        first = True
+        for k in range(n_parts):
+            for entry in _read_record(staging, k)["entries"]:
+                fh.write(("" if first else ",") + "\n  " + json.dumps(entry))
+                first = False
+        fh.write("\n ]" + tail + "\n")
+    os.replace(tmp, path)
+
+
+def _resume(staging: Path, plan: dict) -> set[int]:
+    """The finished parts of an interrupted build with the same `plan` (their indices); any
     other staging folder is cleared and the plan written."""
     try:
         same = json.loads((staging / "plan.json").read_text()) == plan
@@ -344,22 +372,24 @@ def _resume(staging: Path, plan: dict) -> dict[int, dict]:
         shutil.rmtree(staging, ignore_errors=True)
         (staging / "shards").mkdir(parents=True)
         _write_json(staging / "plan.json", plan)
-        return {}
+        return set()
     (staging / "shards").mkdir(exist_ok=True)
-    done = {}
+    done = set()
     for path in staging.glob("part-*.json"):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
         if all((staging / s["file"]).is_file() for s in record["shards"]):
-            done[int(path.stem.split("-")[1])] = record
+            done.add(int(path.stem.split("-")[1]))
     return done
 
 
 def _convert_part(
-    k, part, converter, kind, pool, staging, first_of, first_entry, bar, listed, fractions
+    k, part, converter, kind, pool, staging, first_of, first_entry, bar, listed, fractions, paths
 ) -> dict:
+    # first_of: md5 -> index in the whole file list (part k starts at k * PART_FILES);
+    # paths(index) -> that file's path
     """Convert one part of the file list; its shards and then its record go to `staging`."""
     writer = _ShardWriter(
         staging / "shards", converter.steps * converter.feature_dim * 4, kind, prefix=f"p{k:05d}-"
@@ -372,13 +402,17 @@ def _convert_part(
                 {"path": f.path, "reason": result.reason, "message": result.message}
             )
             continue
-        earlier = first_of.get(result.md5) or record["md5"].get(result.md5)
+        earlier = first_of.get(result.md5, record["md5"].get(result.md5))
         if earlier is not None:
             record["skipped"].append(
-                {"path": f.path, "reason": "duplicate", "message": f"same bytes as {earlier}"}
+                {
+                    "path": f.path,
+                    "reason": "duplicate",
+                    "message": f"same bytes as {paths(earlier)}",
+                }
             )
             continue
-        record["md5"][result.md5] = f.path
+        record["md5"][result.md5] = k * PART_FILES + len(record["entries"]) + len(record["skipped"])
         split = listed.get((f.root, f.key)) or split_of(f.key, *fractions)
         writer.add(split, result.windows, first_entry + len(record["entries"]))
         record["entries"].append(

@@ -178,7 +178,7 @@ def test_readme_commands_that_parse_whole_corpora(tmp_path, monkeypatch, capsys)
         assert _run(command, {}) == 0, command
     printed = capsys.readouterr().out
     info = json.loads(printed[printed.index("{") :])  # corpus info essen --json
-    assert info["windows"]["train"] > 10_000, info
+    assert info["windows_per_split"]["train"] > 10_000, info
     assert _run(train[0] + " --max-steps 2", {}) == 0
     assert (tmp_path / "runs" / "m" / "model.pt").is_file()
     explore = ROOT / "README.md"

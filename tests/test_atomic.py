@@ -34,3 +34,28 @@ def test_wav_and_jam_recordings_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert _mode(wav) == 0o644 and _mode(tmp_path / "s.json") == 0o644
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    import pytest
+
+    from latentjam.atomic import atomic_path, atomic_write_json
+
+    target = atomic_write_json(tmp_path / "sub" / "a.json", {"v": 1})
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == '{\n "v": 1\n}\n'
+    with pytest.raises(ValueError):
+        atomic_write_json(target, {"v": float("nan")}, allow_nan=False)
+    assert target.read_text() == '{\n "v": 1\n}\n'
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.json"]
+
+
+def test_the_temporary_keeps_the_suffix_writers_choose_formats_by(tmp_path):
+    from latentjam.atomic import atomic_path
+
+    with atomic_path(tmp_path / "plot.png", suffix=".png") as tmp:
+        assert tmp.suffix == ".png" and tmp.parent == tmp_path and tmp.name.startswith(".plot")
+        tmp.write_bytes(b"png")
+    assert (tmp_path / "plot.png").read_bytes() == b"png"

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from latentjam import latent as lat
+from latentjam.atomic import atomic_write_json
 from latentjam.errors import LatentjamError
 from latentjam.music import Sequence, Tempo, TimeSignature, Track
 
@@ -399,10 +400,7 @@ class Model:
             vectors[name] = np.asarray(
                 lat.attribute_vector(z, lat.measure(x, name)), dtype=np.float32
             )
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.name + ".part")
-        tmp.write_text(json.dumps({k: v.tolist() for k, v in vectors.items()}))
-        os.replace(tmp, cache)
+        atomic_write_json(cache, {k: v.tolist() for k, v in vectors.items()}, indent=None)
         return vectors
 
     def attribute_latents(

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from latentjam.atomic import atomic_write_bytes
 from latentjam.errors import InvalidMidiError
 from latentjam.music import DEFAULT_QPM, Sequence, Tempo, TimeSignature, Track
 
@@ -154,9 +155,4 @@ def to_midi_bytes(sequence: Sequence, *, ppq: int = WRITE_PPQ) -> bytes:
 
 def write_midi(sequence: Sequence, path: str | os.PathLike, *, ppq: int = WRITE_PPQ) -> Path:
     """Write `sequence` to `path` (parents created) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(to_midi_bytes(sequence, ppq=ppq))
-    os.replace(tmp, path)
-    return path
+    return atomic_write_bytes(path, to_midi_bytes(sequence, ppq=ppq))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import atomic_path
 from latentjam.errors import LatentjamError
 from latentjam.music import Sequence, Track
 
@@ -32,15 +33,9 @@ MAX_PLOT_BEATS = 64  # longer pieces are drawn as their first 16 bars
 
 def save_figure(fig, path: str | os.PathLike) -> Path:
     """Write a matplotlib figure as PNG atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def _drum_rows(track: Track) -> tuple[np.ndarray, list[str]]:

@@ -7,7 +7,6 @@ FLAC under $LATENTJAM_CACHE/audio/ (default ~/.cache/latentjam). Splits are by s
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import atomic_write_json
 from latentjam.audio.io import AUDIO_SUFFIXES, peak_normalize, read_audio, segment, write_audio
 from latentjam.errors import LatentjamError, missing_extra
 
@@ -148,9 +148,7 @@ def render_bundled(
         "sample_rate": sample_rate,
         "files": entries,
     }
-    tmp = out_dir / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, out_dir / "manifest.json")
+    atomic_write_json(out_dir / "manifest.json", manifest)
     return out_dir
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjam.atomic import temporary_beside
+from latentjam.atomic import atomic_path
 from latentjam.errors import LatentjamError, missing_extra
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -88,14 +88,8 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) ->
     if fmt is None:
         raise LatentjamError(f"unsupported audio suffix {suffix!r}; use one of {AUDIO_SUFFIXES}")
     subtype = "VORBIS" if fmt == "OGG" else "PCM_16"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(temporary_beside(path))
-    try:
-        sf.write(tmp, audio, int(sample_rate), format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, int(sample_rate), format=fmt, subtype=subtype)
     return path
 
 

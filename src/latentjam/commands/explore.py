@@ -8,13 +8,13 @@ model) happen inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from latentjam.atomic import atomic_write_json
 from latentjam.commands.argtypes import non_negative_float
 from latentjam.errors import LatentjamError
 
@@ -379,9 +379,7 @@ def run_attribute(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic_write_json(path, data, indent=2)
 
 
 def run_map(args: argparse.Namespace) -> int:

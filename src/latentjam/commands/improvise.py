@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from latentjam.atomic import atomic_write_json
 from latentjam.errors import LatentjamError
 
 DEFAULT_BUDGETS = (0, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -201,10 +201,7 @@ def _measure(query_seq, answer_seq, x, ans, starts, pitches) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    atomic_write_json(path, data)
 
 
 def _budgets(text: str | None) -> list[float]:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from latentjam.atomic import atomic_write_json
 from latentjam.errors import LatentjamError
 
 
@@ -375,10 +376,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     report.pop("_raw", None)
     report["model"] = str(args.model)
     report["data"] = description
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = json_path.with_name(json_path.name + ".tmp")
-    tmp.write_text(json.dumps(_finite(report), indent=2, allow_nan=False))
-    os.replace(tmp, json_path)
+    atomic_write_json(json_path, _finite(report), indent=2, allow_nan=False)
     print(json.dumps(_finite(report.get("summary", {})), indent=2))
     print(f"wrote {json_path} and the plots in {plots}/")
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import atomic_path
 from latentjam.music import Sequence, Tempo, TimeSignature, Track
 
 ENV_CACHE = "LATENTJAM_CACHE"
@@ -34,11 +35,8 @@ def cache_path(*parts: str) -> Path:
 
 def save_npz(path: Path, meta: dict, **arrays: np.ndarray) -> None:
     """Write arrays plus a JSON `meta` dict to `path` atomically (tmp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(tmp, path)
 
 
 def load_npz(path: Path) -> tuple[dict, dict[str, np.ndarray]]:

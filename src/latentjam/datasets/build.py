@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import atomic_path, atomic_write_json
 from latentjam.datasets.compact import encode
 from latentjam.datasets.convert_file import (
     REASONS,
@@ -174,11 +175,9 @@ class _ShardWriter:
             [np.full(len(b[0]), b[1], dtype=np.int32) for b in self.buffers[split]]
         )
         name = f"{self.prefix}{split}-{sum(s['split'] == split for s in self.shards):05d}.npz"
-        tmp = self.folder / (name + ".part")
         arrays = encode(self.kind, x)
-        with open(tmp, "wb") as fh:
+        with atomic_path(self.folder / name) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, source=source, **arrays)
-        os.replace(tmp, self.folder / name)
         self.shards.append(
             {
                 "file": f"shards/{name}",
@@ -349,8 +348,7 @@ def _read_record(staging: Path, k: int) -> dict:
 def _write_manifest(path: Path, manifest: dict, staging: Path, n_parts: int) -> None:
     """manifest.json with its "files" list streamed from the part records (one at a time)."""
     head, tail = json.dumps(manifest, indent=1).split(json.dumps(FILES_PLACEHOLDER))
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w") as fh:
+    with atomic_path(path) as tmp, tmp.open("w") as fh:
         fh.write(head + "[")
         first = True
         for k in range(n_parts):
@@ -358,7 +356,6 @@ def _write_manifest(path: Path, manifest: dict, staging: Path, n_parts: int) -> 
                 fh.write(("" if first else ",") + "\n  " + json.dumps(entry))
                 first = False
         fh.write("\n ]" + tail + "\n")
-    os.replace(tmp, path)
 
 
 def _resume(staging: Path, plan: dict) -> set[int]:
@@ -453,9 +450,7 @@ def listed_splits(sources: Sequence[str | os.PathLike]) -> dict[tuple[int, str],
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    atomic_write_json(path, data)
 
 
 def _progress(total: int, enabled: bool, initial: int = 0):

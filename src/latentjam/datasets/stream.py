@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from latentjam.atomic import atomic_path, atomic_write_json
 from latentjam.datasets.compact import decode, encode
 from latentjam.datasets.store import read_manifest
 from latentjam.errors import LatentjamError
@@ -121,17 +121,16 @@ def _write_npy_atomic(path: Path, parts: list[np.ndarray]) -> None:
     """Concatenate `parts` along axis 0 into one .npy at `path`, written to a temporary file
     and renamed."""
     n = sum(len(p) for p in parts)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.part")  # one per writer: ranks race
-    out = np.lib.format.open_memmap(
-        tmp, mode="w+", dtype=parts[0].dtype, shape=(n, *parts[0].shape[1:])
-    )
-    at = 0
-    for p in parts:
-        out[at : at + len(p)] = p
-        at += len(p)
-    out.flush()
-    del out
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # a unique name per writer: DDP ranks may race here
+        out = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=parts[0].dtype, shape=(n, *parts[0].shape[1:])
+        )
+        at = 0
+        for p in parts:
+            out[at : at + len(p)] = p
+            at += len(p)
+        out.flush()
+        del out
 
 
 def stream_split(folder: str | os.PathLike, split: str) -> CompactWindows:
@@ -185,9 +184,7 @@ def _build_cache(folder: Path, manifest: dict, split: str, cache: Path, want: di
         n = sum(len(c) for c in chunks)
     meta = {**want, "encoding": encodings.pop() if encodings else "float32"}
     meta.update(arrays=sorted(parts), n=n)
-    tmp = cache / f"{split}.json.{uuid.uuid4().hex[:12]}.part"
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, cache / f"{split}.json")
+    atomic_write_json(cache / f"{split}.json", meta, indent=None)
     return meta
 
 
@@ -202,7 +199,5 @@ def _dense_cache(folder: Path, manifest: dict, split: str, cache: Path, want: di
     cache.mkdir(parents=True, exist_ok=True)
     _write_npy_atomic(cache / f"{split}.x.npy", chunks)
     meta = {**want, "encoding": "float32", "arrays": ["x"], "n": sum(len(c) for c in chunks)}
-    tmp = cache / f"{split}.json.{uuid.uuid4().hex[:12]}.part"
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, cache / f"{split}.json")
+    atomic_write_json(cache / f"{split}.json", meta, indent=None)
     return meta

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from latentjam.atomic import atomic_path
 from latentjam.errors import LatentjamError
 
 FORMAT = "latentjam-model/1"
@@ -110,15 +111,15 @@ def save_model(
         k: (v.detach().half() if half and torch.is_floating_point(v) else v.detach()).cpu().clone()
         for k, v in model.state_dict().items()
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(
-        {"format": FORMAT, "config": config, "state_dict": state, "metadata": dict(metadata or {})},
-        tmp,
-    )
-    os.replace(tmp, path)
-    return path
+    payload = {
+        "format": FORMAT,
+        "config": config,
+        "state_dict": state,
+        "metadata": dict(metadata or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
 
 
 def list_models() -> list[dict[str, Any]]:

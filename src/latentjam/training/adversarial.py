@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from latentjam.atomic import atomic_path
+
 
 @dataclass(frozen=True)
 class AdversarialConfig:
@@ -67,13 +69,10 @@ def feature_matching_loss(real_outputs, fake_outputs) -> torch.Tensor:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> Path:
-    """torch.save to a temporary file, then os.replace onto `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    """torch.save to a temporary file beside `path`, then os.replace onto it."""
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
 
 
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:

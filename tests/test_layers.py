@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "latentjam"
 LAYERS = {
     "errors": 0,
     "atomic": 0,
+    "splits": 0,
     "music": 1,
     "midi": 1,
     "convert": 2,

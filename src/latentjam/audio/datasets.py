@@ -8,7 +8,6 @@ FLAC under $LATENTJAM_CACHE/audio/ (default ~/.cache/latentjam). Splits are by s
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from latentjam.atomic import atomic_write_json
 from latentjam.audio.io import AUDIO_SUFFIXES, peak_normalize, read_audio, segment, write_audio
 from latentjam.errors import LatentjamError, missing_extra
+from latentjam.splits import split_of
 
 SPLITS = ("train", "valid", "test")
 BUNDLED_VERSION = 1
@@ -26,12 +26,6 @@ def cache_root() -> Path:
     """$LATENTJAM_CACHE or ~/.cache/latentjam."""
     default = Path.home() / ".cache" / "latentjam"
     return Path(os.environ.get("LATENTJAM_CACHE", default)).expanduser()
-
-
-def split_of(name: str) -> str:
-    """Deterministic split of a source file by a hash of its name: ~80/10/10 train/valid/test."""
-    h = zlib.crc32(name.encode("utf-8")) % 10
-    return "valid" if h == 8 else "test" if h == 9 else "train"
 
 
 def audio_files(folder: str | os.PathLike) -> list[Path]:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +23,12 @@ from latentjam.corpora import music21_source, store
 from latentjam.corpora.registry import CORPORA, CorpusSpec
 from latentjam.errors import InvalidMidiError, LatentjamError
 from latentjam.music import Sequence
+from latentjam.splits import (
+    SPLITS,
+    split_of,
+)
 
-SPLITS = ("train", "valid", "test")
 DRUMS_DIR = Path(__file__).parent / "drums"
-
-
-def split_of(group: str) -> str:
-    """Deterministic split of a piece (or group of pieces): 80% train, 10% valid, 10% test."""
-    bucket = zlib.crc32(group.encode("utf-8")) % 10
-    return "train" if bucket < 8 else ("valid" if bucket == 8 else "test")
 
 
 def get_spec(name: str) -> CorpusSpec:

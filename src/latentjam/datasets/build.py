@@ -26,9 +26,11 @@ from latentjam.datasets.convert_file import (
     convert_file,
 )
 from latentjam.errors import LatentjamError
+from latentjam.splits import split_of
 
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
-SPLITS = ("train", "valid", "test")
+from latentjam.splits import SPLITS  # noqa: E402 (re-exported)
+
 FORMAT = "latentjam-dataset"
 SHARD_BYTES = 32 * 1024 * 1024  # uncompressed size of one shard's x
 PART_FILES = 1024  # files per resumable part of a build
@@ -78,16 +80,6 @@ class BuildReport:
             if len(self.skipped) > 5:
                 lines.append(f"  ... and {len(self.skipped) - 5} more")
         return "\n".join(lines)
-
-
-def split_of(key: str, valid: float = 0.1, test: float = 0.1) -> str:
-    """Deterministic split of a source file from a hash of its relative path."""
-    u = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big") / 2.0**64
-    if u < test:
-        return "test"
-    if u < test + valid:
-        return "valid"
-    return "train"
 
 
 def find_midi_files(

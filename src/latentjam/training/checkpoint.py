@@ -12,7 +12,11 @@ LAST = "last.ckpt"
 
 
 def atomic_save(trainer: L.Trainer, path: Path) -> None:
-    """Save the trainer's full state to `path` atomically (collective under DDP)."""
+    """Save the trainer's full state to `path` atomically (collective under DDP).
+
+    Not `latentjam.atomic`: every rank calls save_checkpoint with the same temporary name (a
+    collective), so it cannot be a unique one; rank 0 alone renames it.
+    """
     tmp = path.with_name(path.name + ".tmp")
     trainer.save_checkpoint(tmp)
     if trainer.is_global_zero:

@@ -30,8 +30,10 @@ def test_shared_loader_reads_audio_models():
 
 
 def test_save_load_round_trip(tmp_path):
+    from latentjam.pretrained import save_model
+
     model = MelVAE(n_mels=64, frames=64, latent_dim=2, hidden=0)
-    path = checkpoints.save_model(model, tmp_path / "m.pt", {"note": "x"}, half=False)
+    path = save_model(tmp_path / "m.pt", model, metadata={"note": "x"}, half=False)
     back = checkpoints.load_audio_model(path)
     assert back.metadata == {"note": "x"}
     for k, v in model.state_dict().items():
@@ -48,3 +50,5 @@ def test_bad_checkpoints_are_clear_errors(tmp_path):
         checkpoints.load_audio_model(tmp_path / "other.pt")
     with pytest.raises(LatentjamError):
         checkpoints.load_audio_model("no-such-model")
+    with pytest.raises(LatentjamError, match="not an audio model"):
+        checkpoints.load_audio_model("drums")

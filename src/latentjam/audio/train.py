@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from latentjam.audio.checkpoints import save_model
 from latentjam.audio.presets import (
     build,
     is_mel,
@@ -188,4 +187,6 @@ def train_preset(
         "final": final,
         "data": str(data_dir),
     }
-    return save_model(model, out_dir / "model.pt", meta)
+    from latentjam.pretrained import save_model
+
+    return save_model(out_dir / "model.pt", model, metadata=meta)

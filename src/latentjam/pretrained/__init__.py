@@ -5,7 +5,8 @@ the config has a "kind" understood by `latentjam.models.build_model`, the state 
 fp16 (loaded back as fp32), and metadata is plain JSON-like data (training data, steps, CPU
 time, metrics, attribute vectors, a fixed 3-D projection of the latent space, ...). The model
 card `<name>.md` sits next to it. Lightning checkpoints (`*.ckpt`) written by `latentjam train`
-load too.
+and the checkpoints of the adversarial audio loop ({"generator", "config", ...}) load too. This
+module is the one place that writes and reads model files, for every kind of model.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ def read_model_file(name_or_path: str | os.PathLike) -> dict[str, Any]:
         raise LatentjamError(f"{path} is not a latentjam model file")
     if data.get("format") == FORMAT:
         return data
+    if "generator" in data and "config" in data:  # a checkpoint of the adversarial audio loop
+        return {
+            "format": FORMAT,
+            "config": data["config"],
+            "state_dict": data["generator"],
+            "metadata": {"steps": int(data.get("step", 0)) + 1},
+        }
     if "latentjam" in data and "state_dict" in data:  # a Lightning checkpoint from `train`
         extra = data["latentjam"]
         state = {
@@ -92,7 +100,13 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> Any:
     state = {
         k: v.float() if torch.is_floating_point(v) else v for k, v in data["state_dict"].items()
     }
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise LatentjamError(
+            f"{model_path(name_or_path)} does not match its config: {first}"
+        ) from None
     model.metadata = dict(data.get("metadata") or {})
     return model.to(device).eval()
 
@@ -104,7 +118,8 @@ def save_model(
     metadata: dict[str, Any] | None = None,
     half: bool = True,
 ) -> Path:
-    """Write `model` (which has `.config` with "kind") atomically as a model file."""
+    """Write `model` (which has `.config` with "kind") atomically as a model file (fp16 floats
+    by default); `load_model` reads it back."""
     torch = _torch()
     config = model.config.to_dict() if hasattr(model.config, "to_dict") else dict(model.config)
     state = {

@@ -47,6 +47,23 @@ class DrumHead(nn.Module):
         off = (offset - target[..., 2 * k :]) ** 2
         return hits.sum(-1) + vel.sum(-1) + off.sum(-1)
 
+    @property
+    def continuous_params(self) -> slice:
+        """Which entries of a step's params drive the continuous features (velocities, offsets)."""
+        return slice(self.classes, 3 * self.classes)
+
+    def continuous_error(self, part: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean squared velocity and offset error at the target's hits, a scalar.
+
+        `part` (..., 2K) is `params[..., continuous_params]`; `target` (..., 3K) the true steps.
+        """
+        k = self.classes
+        hits = (target[..., :k] > 0.5).to(part.dtype)  # (..., K)
+        velocity = torch.sigmoid(part[..., :k])
+        offset = torch.tanh(part[..., k:])
+        err = (velocity - target[..., k : 2 * k]) ** 2 + (offset - target[..., 2 * k :]) ** 2
+        return (err * hits).sum() / hits.sum().clamp_min(1.0)
+
     def probabilities(self, params: torch.Tensor) -> torch.Tensor:
         """Hit probabilities, velocities and offsets, (B, T, 3K)."""
         logits, velocity, offset = self._split(params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -67,8 +68,32 @@ def _show_defaults(sub: argparse._SubParsersAction) -> None:
                 _show_defaults(action)
 
 
+class _StderrHandler(logging.Handler):
+    """Log records as bare lines on whatever `sys.stderr` is when they are emitted, unless a
+    logger below `latentjam` has shown them already (the jam command's own handler)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = record.name
+        while name.startswith("latentjam."):
+            if logging.getLogger(name).handlers:
+                return
+            name = name.rpartition(".")[0]
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _show_library_progress() -> None:
+    """The library logs progress ("resuming ...", skipped files) on the `latentjam` logger; the
+    command line shows its INFO records on stderr (a Python user configures logging instead)."""
+    root = logging.getLogger("latentjam")
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+    if root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn `LatentjamError` into a one-line message."""
+    _show_library_progress()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

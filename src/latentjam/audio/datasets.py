@@ -7,6 +7,7 @@ FLAC under $LATENTJAM_CACHE/audio/ (default ~/.cache/latentjam). Splits are by s
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from latentjam.atomic import atomic_write_json
 from latentjam.audio.io import AUDIO_SUFFIXES, peak_normalize, read_audio, segment, write_audio
 from latentjam.errors import LatentjamError, missing_extra
 from latentjam.splits import split_of
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "valid", "test")
 BUNDLED_VERSION = 1
@@ -123,15 +126,14 @@ def render_bundled(
             seq = as_piano(read_midi(make()))
             audio = render_midi_bytes(to_midi_bytes(seq), sample_rate, sf2)
         except (LatentjamError, ValueError, OSError) as exc:
-            if progress:
-                print(f"skip {name}: {exc}")
+            log.warning("skip %s: %s", name, exc)
             continue
         audio = peak_normalize(audio)
         part = split_of(name)
         write_audio(out_dir / part / f"{name}.flac", audio, sample_rate)
         entries.append({"name": name, "split": part, "seconds": round(len(audio) / sample_rate, 2)})
         if progress:
-            print(f"[{i + 1}/{pieces}] {part:5s} {name} {len(audio) / sample_rate:.1f}s")
+            log.info("[%d/%d] %-5s %s %.1fs", i + 1, pieces, part, name, len(audio) / sample_rate)
     if not entries:
         raise LatentjamError("rendering produced no audio")
     manifest = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,10 +27,10 @@ from latentjam.datasets.convert_file import (
     convert_file,
 )
 from latentjam.errors import LatentjamError
-from latentjam.splits import split_of
+from latentjam.splits import SPLITS, split_of
 
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
-from latentjam.splits import SPLITS  # noqa: E402 (re-exported)
+log = logging.getLogger(__name__)
 
 FORMAT = "latentjam-dataset"
 SHARD_BYTES = 32 * 1024 * 1024  # uncompressed size of one shard's x
@@ -203,7 +204,7 @@ def build_dataset(
     arguments converts only the parts not yet done. The output is identical for any number of
     `workers` (default: all cores). Returns the `BuildReport`.
     """
-    if not (0 <= valid and 0 <= test and valid + test <= 1):
+    if not (valid >= 0 and test >= 0 and valid + test <= 1):
         raise LatentjamError("valid and test fractions must be >= 0 and sum to at most 1")
     started = time.perf_counter()
     out = Path(out)
@@ -249,10 +250,7 @@ def build_dataset(
     skipped_at_resume = sum(len(p) for k, p in enumerate(parts) if k in done)
     bar = _progress(len(files), progress, initial=skipped_at_resume)
     if skipped_at_resume and progress:
-        print(
-            f"resuming: {skipped_at_resume} of {len(files)} files were converted before",
-            file=sys.stderr,
-        )
+        log.info("resuming: %d of %d files were converted before", skipped_at_resume, len(files))
     pool = ProcessPoolExecutor(workers) if workers > 1 and len(files) > 1 else None
     try:
         for k, part in enumerate(parts):

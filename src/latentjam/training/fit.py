@@ -18,6 +18,8 @@ from latentjam.training.config import TrainConfig
 from latentjam.training.data import ArrayDataModule
 from latentjam.training.module import VAETrainingModule
 
+log = logging.getLogger(__name__)
+
 
 def _step_bar() -> Any:
     """Lightning's progress bar, counting optimiser steps out of max_steps (the batches are an
@@ -138,6 +140,6 @@ def fit(
             import torch
 
             step = torch.load(ckpt, map_location="cpu", weights_only=True).get("global_step", 0)
-            print(f"resuming {out} from step {step} of {train_config.max_steps}", flush=True)
+            log.info("resuming %s from step %d of %d", out, step, train_config.max_steps)
         trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if resume else None)
     return ckpt

@@ -79,3 +79,55 @@ def test_the_static_site_jams_with_the_models_in_the_page(
         np.testing.assert_allclose(mu, mu_want, atol=1e-4)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def _step_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over steps of the total variation between two sample sets' per-step marginals:
+    a, b (n, T, D) one-hot melody steps or binary drum hits (each hit cell a Bernoulli)."""
+    return float(np.abs(a.mean(0) - b.mean(0)).sum(-1).mean() / 2)
+
+
+@pytest.mark.parametrize("name", ["drums", "melody"])
+def test_the_page_samples_from_the_python_models_distribution(
+    browser, static_site, drums_model, melody_model, name
+):
+    """At temperature 1 the page's draws and the Python model's draws for the same latent differ
+    no more than two sets of Python draws do; greedy decodes (temperature 0) differ more."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(static_site)
+    wait = WebDriverWait(browser, 60, poll_frequency=0.05)
+    wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
+    jm = drums_model if name == "drums" else melody_model
+    n = 300
+    z = torch.randn(1, jm.latent_dim, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        gen = torch.Generator().manual_seed(11)
+        draws = [jm.model.decode(z.expand(n, -1), sample=True, generator=gen) for _ in range(2)]
+    python_a, python_b = (d.numpy() for d in draws)
+    page = {}
+    for temperature in (1.0, 0.0):
+        page[temperature] = np.asarray(
+            browser.execute_script(
+                "const net = window.latentjam.local.nets[arguments[0]];"
+                "let s = 12345;"  # a seeded uniform generator (mulberry32)
+                "const rand = () => { s = (s + 0x6D2B79F5) | 0;"
+                "  let t = Math.imul(s ^ (s >>> 15), 1 | s);"
+                "  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;"
+                "  return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };"
+                "const z = Float64Array.from(arguments[1]);"
+                "return Array.from({length: arguments[2]}, () =>"
+                "  Array.from(net.decode(z, arguments[3], rand)));",
+                name,
+                z[0].tolist(),
+                n,
+                temperature,
+            )
+        ).reshape(python_a.shape)
+    cells = slice(0, 9) if name == "drums" else slice(None)  # hits, or the one-hot events
+    noise = _step_distance(python_a[..., cells], python_b[..., cells])
+    sampled = _step_distance(page[1.0][..., cells], python_a[..., cells])
+    greedy = _step_distance(page[0.0][..., cells], python_a[..., cells])
+    assert sampled <= 1.5 * noise + 0.01, (sampled, noise)
+    assert greedy > 2 * noise, (greedy, noise)  # the check can tell sampling from greedy

@@ -58,7 +58,8 @@ function connect() {
 }
 // ------------------------------------------------------------- the static site (no server)
 // `latentjam export-site` ships the models as JSON and model.js runs them here: a call is
-// encoded, its point moved by the radius knob (Gaussian, Math.random), decoded greedily.
+// encoded, its point moved by the radius knob (Gaussian, Math.random), decoded greedily at
+// temperature 0 or sampled at the temperature knob (as the server does).
 const local = { nets: {}, exchange: 0 };
 state.local = local;
 async function startLocal(site) {
@@ -71,7 +72,7 @@ async function startLocal(site) {
   }
   state.ws = { readyState: WebSocket.OPEN, send: (text) => setTimeout(() => localAnswer(JSON.parse(text)), 0) };
   onHello({ type: "hello", models, default_model: site.default_model, attribute_range: 3,
-            knobs: { temperature: { min: 0, max: 0 }, bits: { min: 0, max: 256 },
+            knobs: { temperature: { min: 0, max: 2 }, bits: { min: 0, max: 0 },
                      radius: { min: 0, max: 3 }, recall: { min: 0, max: 0 } } });
   setStatus("connected (models run in this page)", "open");
 }
@@ -136,7 +137,8 @@ function localAnswer(msg) {
   const mu = net.encode(notesToGrid(net, msg.notes));
   const radius = (msg.params && msg.params.radius) || 0;
   const z = mu.map(v => v + radius * gaussian());
-  const notes = gridToNotes(net, net.decode(z));
+  const temperature = (msg.params && msg.params.temperature) || 0;
+  const notes = gridToNotes(net, net.decode(z, temperature));
   const ms = performance.now() - t0;
   local.exchange += 1;
   const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);
@@ -166,6 +168,8 @@ function onHello(msg) {
   for (const [name, knob] of Object.entries(msg.knobs || {})) {  // the server's own ranges
     const input = document.getElementById(name);
     if (input && knob.max !== null && knob.max !== undefined) { input.min = knob.min; input.max = knob.max; }
+    if (input) input.disabled = knob.max === knob.min;          // a knob this host does not have
+    if (name === "bits") document.getElementById("bits-on").disabled = knob.max === knob.min;
   }
   chooseModel(msg.default_model);
   setStatus("connected", "open");

@@ -1,5 +1,6 @@
-// latentjam in the browser: the drum / melody VAE's encoder and greedy decoder written out in
-// plain JavaScript (no runtime library), reading the weights a static site ships as JSON
+// latentjam in the browser: the drum / melody VAE's encoder and decoder (greedy, or sampled at a
+// temperature like the Python model's `decode(sample=True)`) written out in plain JavaScript (no
+// runtime library), reading the weights a static site ships as JSON
 // (`latentjam export-site`). The same arithmetic as latentjam.models (GRU gates r, z, n as in
 // PyTorch; bidirectional encoder; conductor GRU one step per bar; bar GRU one step per 16th),
 // in float64. GPL-3.0-or-later.
@@ -113,7 +114,9 @@
       const params = linear(this.encW, this.encB, last, 2 * this.Nz, this.encIn, new Float64Array(2 * this.Nz));
       return params.slice(0, this.Nz);
     }
-    decode(z) {                         // z (Nz) -> greedy windows Float64Array (T * D)
+    decode(z, temperature = 0, random = Math.random) {
+      // z (Nz) -> one window Float64Array (T * D): greedy at temperature 0, else each step drawn
+      // from the head's distribution at that temperature with `random()` (uniform in [0, 1))
       const Hc = this.Hc, out = new Float64Array(this.T * this.D);
       let h = linear(this.zc[0], this.zc[1], z, Hc, this.Nz, new Float64Array(Hc)).map(Math.tanh);
       const zero = new Float64Array(1), total = this.hidden.reduce((a, b) => a + b, 0);
@@ -136,23 +139,34 @@
             inp = states[i];
           });
           linear(this.out[0], this.out[1], inp, this.P, this.hidden[this.hidden.length - 1], params);
-          prev = this.choose(params);
+          prev = this.choose(params, temperature, random);
           out.set(prev, t * this.D);
         }
       }
       return out;
     }
-    choose(params) {                    // greedy step in the converter's layout
-      const step = new Float64Array(this.D), K = this.K;
+    choose(params, temperature = 0, random = Math.random) {
+      // one step in the converter's layout: drums, a hit where the logit is > 0 (greedy) or
+      // where random() < sigmoid(logit / temperature); melody, the most likely event or a draw
+      // from softmax(params / temperature)
+      const step = new Float64Array(this.D), K = this.K, temp = Math.max(temperature, 1e-3);
       if (this.kind === "drums") {
         for (let k = 0; k < K; k++) {
-          if (params[k] > 0) {
+          const hit = temperature > 0 ? random() < sigmoid(params[k] / temp) : params[k] > 0;
+          if (hit) {
             step[k] = 1; step[K + k] = sigmoid(params[K + k]); step[2 * K + k] = Math.tanh(params[2 * K + k]);
           }
         }
       } else {
         let best = 0;
         for (let k = 1; k < this.D; k++) if (params[k] > params[best]) best = k;
+        if (temperature > 0) {
+          const top = params[best], weights = new Float64Array(this.D);
+          let total = 0;
+          for (let k = 0; k < this.D; k++) { weights[k] = Math.exp((params[k] - top) / temp); total += weights[k]; }
+          let r = random() * total;
+          for (best = 0; best < this.D - 1; best++) { r -= weights[best]; if (r < 0) break; }
+        }
         step[best] = 1;
       }
       return step;

@@ -238,6 +238,9 @@ def test_recall_shows_the_session_memory_on_the_page(browser, drums_model, jam_f
     with jam_factory({"drums": drums_model}) as jam:
         wait = _open(browser, jam)
         browser.execute_script("document.getElementById('recall').value = 1;")
+        # replies well away from the calls: a reply within the memory's threshold of its call
+        # would make every exchange the same symbol, and a session of one symbol recalls nothing
+        browser.execute_script("document.getElementById('radius').value = 1.5;")
         for step in (0, 8, 16, 24):
             browser.execute_script(f"toggleCell(0, {step})")
         for step in (4, 12, 20, 28):

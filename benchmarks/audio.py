@@ -78,7 +78,13 @@ def scipy_griffin_lim(mag: np.ndarray, n_fft: int, hop: int, n_iter: int, length
     rng = np.random.default_rng(0)
     angles = np.exp(2j * np.pi * rng.random(mag.shape))
     prev = np.zeros_like(angles)
-    kw = dict(fs=1.0, window="hann", nperseg=n_fft, noverlap=n_fft - hop, boundary="zeros")
+    kw = {
+        "fs": 1.0,
+        "window": "hann",
+        "nperseg": n_fft,
+        "noverlap": n_fft - hop,
+        "boundary": "zeros",
+    }
     for _ in range(n_iter):
         _, x = istft(mag * angles, input_onesided=True, **kw)
         _, _, rebuilt = stft(x[:length], padded=True, **kw)

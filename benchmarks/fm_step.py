@@ -148,8 +148,8 @@ def _variances(f, z: torch.Tensor, estimators: dict, repeats: int) -> dict:
 def _model_and_latents(name: str | None):
     """The trained model (for realistic Jacobians) and encoded corpus windows, or a fresh one."""
     if name:
-        from latentjam.commands.train import make_converter
         from latentjam.corpora import load_corpus
+        from latentjam.datasets import make_converter
         from latentjam.pretrained import load_model
 
         model = load_model(name)

@@ -25,8 +25,8 @@ import torch
 from latentjam.analysis.attributes import plot_attribute_scatter
 from latentjam.analysis.flatness import plot_spectra
 from latentjam.analysis.smoothness import plot_smoothness
-from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
+from latentjam.datasets import make_converter
 from latentjam.evaluation import evaluate_model
 from latentjam.pretrained import load_model
 from results_file import write_results
@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         corpus = models[fm_name].metadata.get("corpus") or (
             "drums" if kind == "drums" else "ryans-mammoth"
         )
-        test = load_corpus(corpus, make_converter(fm_cfg.data, fm_cfg.bars), "test", progress=False)
+        test = load_corpus(
+            corpus, make_converter(fm_cfg.data, bars=fm_cfg.bars), "test", progress=False
+        )
         reports = {}
         for name, model in models.items():
             t = time.process_time()

@@ -81,8 +81,9 @@ def run(name: str, steps: int, batch: int | None) -> dict:
     """Train one variant for `steps` steps on one thread and score it on the validation split."""
     import torch
 
-    from latentjam.commands.train import make_augmentation, make_converter
+    from latentjam.commands.train import make_augmentation
     from latentjam.corpora import load_corpus
+    from latentjam.datasets import make_converter
     from latentjam.evaluation import reconstruction
     from latentjam.models import RecurrentVAE
     from latentjam.regularizers import Objective
@@ -96,7 +97,7 @@ def run(name: str, steps: int, batch: int | None) -> dict:
     )
     if batch:
         train_cfg = dataclasses.replace(train_cfg, batch_size=batch)
-    conv = make_converter(preset.model.data, preset.model.bars)
+    conv = make_converter(preset.model.data, bars=preset.model.bars)
     x = load_corpus(preset.corpus, conv, "train", progress=False)
     v = load_corpus(preset.corpus, conv, "valid", progress=False)[:500]
     torch.manual_seed(0)

@@ -30,8 +30,8 @@ def evaluate_runs(runs: Path, quick: bool, suffix: str = "") -> dict[str, list[d
     """{preset: [summary of each seed's run]} on the preset corpus's test split."""
     import torch
 
-    from latentjam.commands.train import make_converter
     from latentjam.corpora import load_corpus
+    from latentjam.datasets import make_converter
     from latentjam.evaluation import evaluate_model
     from latentjam.presets import get_preset
     from latentjam.pretrained import load_model

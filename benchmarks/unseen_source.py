@@ -31,8 +31,8 @@ def score(model, x: np.ndarray) -> dict[str, float]:
 
 def drums(model_file: str, source: str, limit: int) -> dict:
     """Test split without `source` vs every window of `source`."""
-    from latentjam.commands.train import make_converter
     from latentjam.corpora.load import load_corpus_by_source
+    from latentjam.datasets import make_converter
     from latentjam.pretrained import load_model
 
     model = load_model(model_file)
@@ -53,8 +53,8 @@ def drums(model_file: str, source: str, limit: int) -> dict:
 
 def melody(model_file: str, limit: int) -> dict:
     """Ryan's test split vs O'Neill's windows that do not occur in Ryan's."""
-    from latentjam.commands.train import make_converter
     from latentjam.corpora import load_corpus
+    from latentjam.datasets import make_converter
     from latentjam.pretrained import load_model
 
     model = load_model(model_file)

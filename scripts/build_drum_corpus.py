@@ -68,7 +68,8 @@ def package_version(root: Path, package: str, debs: Path | None) -> str:
             return deb.name.split("_")[1].replace("%3a", ":")
     changelog = root / "usr/share/doc" / package / "changelog.Debian.gz"
     if changelog.is_file():
-        first = gzip.open(changelog, "rt", encoding="utf-8", errors="replace").readline()
+        with gzip.open(changelog, "rt", encoding="utf-8", errors="replace") as fh:
+            first = fh.readline()
         match = re.match(r"\S+ \(([^)]+)\)", first)
         if match:
             return match.group(1)

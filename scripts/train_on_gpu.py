@@ -34,9 +34,9 @@ CORPUS_OF = {"drums": "drums", "melody": "ryans-mammoth"}
 def export(out: Path, corpora: list[str], exclude: list[str]) -> None:
     """Write each corpus's train split compactly: drums f16 grids, melodies uint8 codes;
     `exclude` entries CORPUS-SOURCE also write that corpus without one source."""
-    from latentjam.commands.train import make_converter
     from latentjam.corpora.load import load_corpus_by_source
     from latentjam.corpora.registry import CORPORA
+    from latentjam.datasets import make_converter
 
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(name, name, "") for name in corpora]
@@ -171,7 +171,7 @@ def pack(runs: Path, out: Path, limit: float = 15e6) -> None:
         if tar is None or size + need > limit:
             if tar is not None:
                 tar.close()
-            tar = tarfile.open(out / f"runs-{part}.tar", "w")
+            tar = tarfile.open(out / f"runs-{part}.tar", "w")  # noqa: SIM115 - spans several runs
             part, size = part + 1, 0.0
         for name, blob in files.items():
             info = tarfile.TarInfo(name)

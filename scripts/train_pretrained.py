@@ -107,7 +107,7 @@ def package(name: str, run: Path, quick: bool, trained_on: str = "", history: st
     """Corpus metadata + test metrics + fp16 model file + model card."""
     import torch
 
-    from latentjam.commands.train import make_converter
+    from latentjam.api import converter_for
     from latentjam.corpora import load_corpus
     from latentjam.evaluation import corpus_metadata, evaluate_model
     from latentjam.presets import get_preset
@@ -116,7 +116,7 @@ def package(name: str, run: Path, quick: bool, trained_on: str = "", history: st
     torch.set_num_threads(1)
     preset = get_preset(name)
     model = load_model(run / "model.pt")
-    conv = make_converter(model.config.data, model.config.bars)
+    conv = converter_for(model)
     train_x = load_corpus(preset.corpus, conv, "train", progress=False)
     test_x = load_corpus(preset.corpus, conv, "test", progress=False)
     meta = dict(model.metadata)

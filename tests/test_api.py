@@ -276,5 +276,5 @@ def test_fused_sampled_decode_draws_from_its_generator():
         )
     assert torch.equal(a, b)  # same seed, same pattern
     assert not torch.equal(a[..., :9], c[..., :9])  # another seed, other hits
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="temperature > 0"):
         api.sampled_decode(model.module, z, 0.0)

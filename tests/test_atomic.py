@@ -41,12 +41,16 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
     from latentjam.atomic import atomic_path, atomic_write_json
 
+    def write_half_then_fail(path):
+        with atomic_path(path) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+
     target = atomic_write_json(tmp_path / "sub" / "a.json", {"v": 1})
-    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
-        tmp.write_text("half")
-        raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError, match="killed mid-write"):
+        write_half_then_fail(target)
     assert target.read_text() == '{\n "v": 1\n}\n'
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant"):
         atomic_write_json(target, {"v": float("nan")}, allow_nan=False)
     assert target.read_text() == '{\n "v": 1\n}\n'
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.json"]

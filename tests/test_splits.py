@@ -25,7 +25,7 @@ def test_other_fractions_are_honoured_and_splits_are_deterministic():
     assert [split_of(k, 0.05, 0.2) for k in keys[:50]] == [
         split_of(k, 0.05, 0.2) for k in keys[:50]
     ]
-    assert set(split_of(k, 0.0, 0.0) for k in keys[:500]) == {"train"}
+    assert {split_of(k, 0.0, 0.0) for k in keys[:500]} == {"train"}
     # a key's test membership only grows with the test fraction
     assert all(
         split_of(k, 0.0, 0.3) == "test" for k in keys[:2000] if split_of(k, 0.0, 0.1) == "test"

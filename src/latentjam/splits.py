@@ -14,8 +14,8 @@ SPLITS = ("train", "valid", "test")
 
 
 def split_of(key: str, valid: float = 0.1, test: float = 0.1) -> str:
-    """ "train", "valid" or "test" for `key` (a relative path or a piece's group name)."""
-    if not (0.0 <= valid and 0.0 <= test and valid + test <= 1.0):
+    """The split of `key` (a relative path or a piece's group name): train, valid or test."""
+    if not (valid >= 0.0 and test >= 0.0 and valid + test <= 1.0):
         raise ValueError(f"split fractions must be >= 0 and sum to <= 1, got {valid}, {test}")
     c = zlib.crc32(key.encode("utf-8"))
     u = ((9 - c % 10) + (c // 10 % 1000) / 1000) / 10

@@ -73,7 +73,7 @@ def test_discard_regions_box_ellipsoid_and_none():
     t = rng.normal(size=2000)
     latents = np.stack([t, t + 0.05 * rng.normal(size=2000)], axis=1).astype(np.float32)
     across = np.array([1.0, -1.0], np.float32)  # orthogonal to the cloud's long axis
-    kwargs = dict(samples=300, rng=rng)
+    kwargs = {"samples": 300, "rng": rng}
     box = attribute_correlation(latents, across, lambda z: z, lambda w: w[:, 0], **kwargs)
     ellipse = attribute_correlation(
         latents, across, lambda z: z, lambda w: w[:, 0], region="ellipsoid", **kwargs

@@ -19,7 +19,7 @@ def test_max_jump_along_a_line():
     lines[0, 2:, 0, 0] = True  # one cell switches once: max jump 1
     lines[1, 1, :, :] = True  # all 6 cells on at point 1 then off again: max jump 6
     assert interpolation_smoothness(lines).tolist() == [1, 6]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="points >= 2"):
         interpolation_smoothness(np.zeros((2, 1, 3, 2)))
 
 

@@ -55,7 +55,7 @@ def test_empty_chroma_is_origin_and_batches_broadcast():
 
 
 def test_bad_chroma_is_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="12 pitch classes"):
         tonnetz(np.ones(11))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be non-negative"):
         tonnetz(-np.ones(12))

@@ -43,7 +43,7 @@ def test_train_then_evaluate(tmp_path, drum_windows, capsys):
     assert main(args) == 2  # refuses to overwrite a run
     assert main([*args[:-3], "--max-steps", "6", "--resume", "--no-progress"]) == 0
     shown = capsys.readouterr()
-    assert "from step 4 of 6" in shown.out
+    assert "from step 4 of 6" in shown.err  # the library logs progress; the CLI shows it
     assert "litlogger" not in shown.out + shown.err and "LeafSpec" not in shown.err
     report = tmp_path / "eval.json"
     assert (

@@ -15,7 +15,7 @@ from latentjam.datasets.stream import ArrayWindows, CompactWindows, stream_split
 from latentjam.midi import read_midi
 
 
-@pytest.mark.parametrize("conv,kind", [(DrumGrid(), "drums"), (MelodyOneHot(), "melody")])
+@pytest.mark.parametrize(("conv", "kind"), [(DrumGrid(), "drums"), (MelodyOneHot(), "melody")])
 def test_streamed_split_equals_the_dense_one_and_is_small(midi_tree, tmp_path, conv, kind):
     ds = tmp_path / "ds"
     build_dataset([midi_tree], ds, conv, kind=kind, progress=False, workers=1, valid=0.3, test=0.3)

@@ -35,7 +35,7 @@ def _random_call(rng: np.random.Generator, bars: int) -> tuple[Note, ...]:
     )
 
 
-@pytest.mark.parametrize("model_bars,mapping", [(2, "gm"), (1, "roland"), (4, "gm")])
+@pytest.mark.parametrize(("model_bars", "mapping"), [(2, "gm"), (1, "roland"), (4, "gm")])
 def test_calls_to_windows_equal_the_converter(model_bars, mapping):
     rng = np.random.default_rng(7)
     jm = _jam_model(model_bars, mapping)

@@ -46,7 +46,7 @@ def test_a_good_call_parses_with_defaults():
 
 
 @pytest.mark.parametrize(
-    "raw, code",
+    ("raw", "code"),
     [
         ("{not json", "bad_json"),
         (b"\xff\xfe", "bad_json"),

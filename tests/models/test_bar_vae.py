@@ -28,7 +28,7 @@ def test_contract_shapes(midi_dir):
     assert out.shape == x.shape and ((out >= 0) & (out <= 1)).all()
     terms = model.losses(x)
     assert terms["recon"].ndim == 0 and terms["kl"].ndim == 0 and terms["z"].shape == (5, 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected piano-roll bars"):
         model.encode(torch.zeros(2, 16, 47))
 
 

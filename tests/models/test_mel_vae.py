@@ -37,7 +37,7 @@ def test_shapes_through_every_layer(hidden):
     assert y.shape == (4, 8, 5) and float(y.min()) >= 0 and float(y.max()) <= 1
     out = m.losses(x)
     assert {"recon", "kl", "loss"} <= set(out) and all(v.dim() == 0 for v in out.values())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="mel segments"):
         m.encode(torch.rand(4, 5, 8))
 
 

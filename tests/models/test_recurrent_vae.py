@@ -127,7 +127,7 @@ def test_config_round_trip_and_registry():
     assert {"bar_vae", "mel_vae", "wave_vae", "recurrent_vae"} <= set(REGISTRY)
     with pytest.raises(LatentjamError):
         build_model({"kind": "no-such-model"})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown RecurrentVAE config keys"):
         RecurrentVAEConfig.from_dict({"kind": "recurrent_vae", "bogus": 1})
 
 

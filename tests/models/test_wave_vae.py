@@ -23,9 +23,12 @@ from latentjam.training.adversarial import (
 )
 
 CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv66.6_piano_16k.flac"
-SMALL = dict(
-    strides=(2, 2, 3, 2), channels=(2, 4, 4, 8, 8), latent_channels=3, fft_sizes=(256, 128, 64)
-)
+SMALL = {
+    "strides": (2, 2, 3, 2),
+    "channels": (2, 4, 4, 8, 8),
+    "latent_channels": 3,
+    "fft_sizes": (256, 128, 64),
+}
 
 
 def test_blocks_shapes():

@@ -347,10 +347,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise LatentjamError("--thresholds must be at least 2")
     seq = read_midi(args.input)
     if args.features == "chroma":
-        if args.unit == "beat":
-            starts = np.arange(0.0, np.ceil(seq.end), 1.0)
-        else:
-            starts = seq.downbeats()
+        starts = np.arange(0.0, np.ceil(seq.end), 1.0) if args.unit == "beat" else seq.downbeats()
         if len(starts) < 2:
             raise LatentjamError("the file is too short to analyse (fewer than 2 frames)")
         frames = chroma_per_bar(seq, starts)

@@ -73,17 +73,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run_evaluate)
 
 
-def make_converter(kind: str, bars: int = 2) -> Any:
-    """The converter for a model's data kind ("drums" or "melody")."""
-    from latentjam.convert import DrumGrid, MelodyOneHot
-
-    if kind == "drums":
-        return DrumGrid(bars=bars)
-    if kind == "melody":
-        return MelodyOneHot(bars=bars)
-    raise LatentjamError(f"no converter for data kind {kind!r}")
-
-
 def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[str]):
     """`--set part.field=value` changes -> new (model, objective, train) configs."""
     import dataclasses
@@ -247,7 +236,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.set and not args.resume:
         model_cfg, obj_cfg, train_cfg = apply_settings(model_cfg, obj_cfg, train_cfg, args.set)
     _check_accelerator(args.accelerator)
-    converter = make_converter(model_cfg.data, model_cfg.bars)
+    from latentjam.datasets import make_converter
+
+    converter = make_converter(model_cfg.data, bars=model_cfg.bars)
     corpus = args.corpus or (None if args.data else preset.corpus)
     (train, valid), description = load_arrays(
         data=args.data,
@@ -348,12 +339,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(int(os.environ.get("LATENTJAM_THREADS", "1")))
+    from latentjam.api import converter_for
     from latentjam.evaluation import evaluate_model
     from latentjam.pretrained import load_model
 
     model = load_model(args.model)
     config = model.config
-    converter = make_converter(config.data, config.bars)
+    converter = converter_for(model)
     corpus = args.corpus
     if not args.data and not corpus:
         source = str(model.metadata.get("data", {}).get("source", ""))

@@ -10,6 +10,7 @@ sent as a call, and the reply is played on the output port during the next phras
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class PhraseClock:
 
     @property
     def external(self) -> bool:
+        """True while MIDI clock arrives (the last one less than EXTERNAL_CLOCK_TIMEOUT s ago)."""
         return time.monotonic() - self.last_clock < EXTERNAL_CLOCK_TIMEOUT
 
     def feed(self, kind: str, now: float, position: int | None = None) -> None:
@@ -78,6 +80,7 @@ class PhraseCollector:
 
     @property
     def phrase_beats(self) -> float:
+        """Length of one phrase in beats (quarter notes): 4 per bar."""
         return self.bars * STEPS_PER_BAR / 4
 
     def phrase_of(self, beat: float) -> int:
@@ -85,6 +88,7 @@ class PhraseCollector:
         return int((beat + GUARD_BEATS) // self.phrase_beats)
 
     def add(self, beat: float, pitch: int, velocity: int) -> None:
+        """Keep a note-on at `beat` (quarter notes since the start) until its phrase closes."""
         self.notes.append((beat, int(pitch), int(velocity)))
 
     def close(self, phrase: int) -> list[dict]:
@@ -136,6 +140,7 @@ class MidiPorts:
         self.drums = server.models[server.default_model].kind == "drums"
 
     def on_message(self, msg) -> None:  # called on rtmidi's thread
+        """Hand an incoming MIDI message, stamped with the time now, to the event loop."""
         self.loop.call_soon_threadsafe(self._handle, msg, time.monotonic())
 
     def _handle(self, msg, now: float) -> None:
@@ -147,6 +152,8 @@ class MidiPorts:
             self.collector.add(self.clock.beat(now), msg.note, msg.velocity)
 
     async def run(self) -> None:
+        """Until cancelled, every 2 ms: send our own clock while none arrives; send a finished
+        phrase's notes (if any) as a call, its reply scheduled for the phrase that follows."""
         import mido
 
         phrase = self.collector.phrase_of(self.clock.beat(time.monotonic()))
@@ -198,13 +205,12 @@ class MidiPorts:
             self.outport.send(mido.Message(kind, channel=channel, note=pitch, velocity=velocity))
 
     def close(self) -> None:
+        """Cancel the clock and reply tasks and close both ports (ignoring errors on closing)."""
         for task in self.tasks:
             task.cancel()
         for port in (self.inport, self.outport):
-            try:
+            with contextlib.suppress(Exception):  # closing a dead port must not stop the shutdown
                 port.close()
-            except Exception:  # closing a dead port must not stop the shutdown
-                pass
 
 
 MIDI_APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE"}

@@ -101,6 +101,7 @@ class Params:
     recall: float = 0.0  # 0: today's reply; 1: the session memory's continuation
 
     def to_json(self) -> dict:
+        """Every knob as JSON data (the nudges as a new dict)."""
         return {
             "temperature": self.temperature,
             "radius": self.radius,
@@ -131,6 +132,7 @@ class Call:
         return self.bars * STEPS_PER_BAR
 
     def to_json(self) -> dict:
+        """The call as JSON data: model, bars, reply_bars, qpm, notes, params (no session, id)."""
         return {
             "model": self.model,
             "bars": self.bars,

@@ -10,6 +10,7 @@ forward pass), so the event loop never blocks and many clients share each pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hmac
 import ipaddress
@@ -72,6 +73,7 @@ class RateLimit:
     stamp: float = 0.0
 
     def allow(self, now: float | None = None) -> bool:
+        """Refill the bucket up to `now` (default: monotonic now), take a token; False if none."""
         now = time.monotonic() if now is None else now
         if self.tokens < 0:
             self.tokens, self.stamp = self.burst, now
@@ -144,6 +146,7 @@ class ModelWorker:
         self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
+        """Start the model thread."""
         self._thread.start()
 
     def submit(self, session: Session, call, client_key: str = "") -> asyncio.Future:
@@ -197,6 +200,7 @@ class ModelWorker:
                 self._flush()
 
     def close(self, timeout: float = 5.0) -> None:
+        """Stop the model thread after the work queued so far, waiting up to `timeout` s."""
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
@@ -339,6 +343,7 @@ class JamServer:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the model worker thread."""
         self.worker.start()
 
     def warm_up(self) -> None:
@@ -352,6 +357,7 @@ class JamServer:
                 respond_batch([(Session(model, "warm-up"), call)] * n)
 
     def close(self) -> None:
+        """Stop the model worker; when recording, record every session and stop the recorder."""
         self.worker.close()
         if self.recorder:
             self._record(list(self.sessions.values()))
@@ -366,6 +372,7 @@ class JamServer:
         )
 
     def check_token(self, token: str | None) -> bool:
+        """True if the server has a token and `token` is it (compared in constant time)."""
         return (
             bool(self.token)
             and isinstance(token, str)
@@ -383,6 +390,11 @@ class JamServer:
             self._record(gone)
 
     def session_for(self, client: Client, name: str, model: str) -> Session:
+        """The client's session `name` on `model`, made on first use; drops idle sessions.
+
+        A client may hold MAX_SESSIONS_PER_CLIENT (ProtocolError "too_many_sessions" beyond);
+        past MAX_SESSIONS in all, the least recently used session is dropped unrecorded.
+        """
         key = (client.key, name, model)
         session = self.sessions.get(key)
         if session is None:
@@ -418,6 +430,7 @@ class JamServer:
             self._record(gone)
 
     def hello(self) -> dict:
+        """The "hello" event: protocol version, models, knob ranges and message limits."""
         return {
             "type": "hello",
             "server": "latentjam",
@@ -433,6 +446,7 @@ class JamServer:
         }
 
     def health(self) -> dict:
+        """Status for a health check: uptime, models, sessions, batches, counts, endpoints."""
         return {
             "status": "ok",
             "uptime_s": round(time.time() - self.started, 1),
@@ -582,12 +596,14 @@ class Recorder:
                 log.error("could not journal %s: %s", s.name, exc)
 
     def submit(self, sessions: list[Session]) -> None:
+        """Queue sessions for the recorder thread to save (each once, however often queued)."""
         with self._lock:
             for s in sessions:
                 self._pending[id(s)] = s
             self._lock.notify()
 
     def close(self, timeout: float = 10.0) -> None:
+        """Let the recorder thread save what is queued and stop; wait up to `timeout` s for it."""
         with self._lock:
             self._closed = True
             self._lock.notify()
@@ -682,10 +698,8 @@ async def serve(
         for close in closers:
             result = close()
             if asyncio.iscoroutine(result):
-                try:
+                with contextlib.suppress(asyncio.TimeoutError, OSError):
                     await asyncio.wait_for(result, 2.0)
-                except (asyncio.TimeoutError, OSError):
-                    pass
         for sig in installed:
             loop.remove_signal_handler(sig)
         sys.setswitchinterval(previous_switch)

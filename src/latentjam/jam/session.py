@@ -91,6 +91,7 @@ class JamModel:
 
     @property
     def latent_dim(self) -> int:
+        """Nz, the size of a latent point (the width of the projection's components (3, Nz))."""
         return int(self.projection[1].shape[1])
 
     def info(self) -> dict:
@@ -403,6 +404,7 @@ class Exchange(NamedTuple):
         return json.loads(self.reply_json)
 
     def to_json(self) -> dict:
+        """The exchange as JSON data (time, call, seed, reply, rounded latents, positions, ms)."""
         call = self.call
         return {
             "time": self.time,

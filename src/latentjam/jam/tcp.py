@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 
 from latentjam.jam.protocol import MAX_MESSAGE_BYTES, encode_event
@@ -27,6 +28,7 @@ class TcpListener:
         self.per_address: dict[str, int] = {}
 
     async def aclose(self) -> None:
+        """Stop listening, close every open connection and wait for the server to close."""
         self.server.close()
         for writer in list(self.writers):
             writer.close()
@@ -96,10 +98,8 @@ async def start_tcp(server, host: str, port: int) -> TcpListener:
             listener.writers.discard(writer)
             server.forget(client)
             writer.close()
-            try:
+            with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
-            except ConnectionError:
-                pass
 
     listener.server = await asyncio.start_server(handle, host, port)
     bound = listener.server.sockets[0].getsockname()[1]

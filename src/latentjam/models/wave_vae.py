@@ -67,6 +67,7 @@ class ResidualUnit(nn.Module):
         self.proj = nn.Conv1d(channels, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, C, n) -> x plus the residual branch, (B, C, n)."""
         return x + self.proj(F.elu(self.conv(F.elu(x))))
 
 
@@ -83,6 +84,7 @@ class DownBlock(nn.Module):
         self.down = nn.Conv1d(c_in, c_out, 2 * stride, stride=stride, padding=(stride + 1) // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, c_in, n) -> (B, c_out, n / stride) (n a multiple of the stride)."""
         return self.down(F.elu(self.res(x)))
 
 
@@ -102,6 +104,7 @@ class UpBlock(nn.Module):
         self.res = _residual_stack(c_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, c_in, n) -> (B, c_out, n * stride)."""
         return self.res(self.up(F.elu(x)))
 
 

@@ -135,10 +135,8 @@ def penalty_stochastic(
     trace = ju2.mean(0) if c2_grad else ju2.detach().mean(0)  # (B,), see C2_GRAD
     if c2 is None:
         mean_c2 = trace.mean() / n
-        if b > 1:
-            c2_point = (trace.sum() - trace) / (b - 1) / n  # leave-one-out, (B,)
-        else:
-            c2_point = mean_c2.expand(1)
+        # leave-one-out, (B,); a batch of one uses its own estimate, (1,)
+        c2_point = (trace.sum() - trace) / (b - 1) / n if b > 1 else mean_c2.expand(1)
     else:
         mean_c2 = torch.as_tensor(c2, dtype=z.dtype, device=z.device)
         c2_point = mean_c2.expand(b)

@@ -26,7 +26,8 @@ class Windows(Protocol):
 
     def __len__(self) -> int: ...
 
-    def take(self, indices: Any) -> np.ndarray: ...
+    def take(self, indices: Any) -> np.ndarray:
+        """Windows `indices` as a float32 array (len(indices), T, D)."""
 
 
 def _as_windows(x: Any) -> torch.Tensor | Windows:

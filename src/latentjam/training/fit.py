@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from datetime import timedelta
@@ -100,12 +101,11 @@ def fit(
     # each (re)start logs into its own version "run-<k>", so resuming never erases earlier logs
     version = f"run-{len(list((out / 'logs').glob('run-*')))}"
     loggers = [CSVLogger(out, name="logs", version=version)]
-    try:
+    # tensorboard is optional; CSV logs are always written
+    with contextlib.suppress(ModuleNotFoundError):
         loggers.append(
             TensorBoardLogger(out, name="tensorboard", version=version, default_hp_metric=False)
         )
-    except ModuleNotFoundError:  # tensorboard is optional; CSV logs are always written
-        pass
     # before the Trainer exists: it prints a cloud-logging advertisement at INFO level
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     module = VAETrainingModule(model, objective, train_config, description)

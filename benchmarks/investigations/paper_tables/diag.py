@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from latentjam.analysis import attributes as attr
-from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
+from latentjam.datasets import make_converter
 from latentjam.evaluation import decoder
 from latentjam.pretrained import load_model
 
@@ -23,7 +23,7 @@ for name, path in pairs:
     cfg = m.config
     kind = cfg.data
     corpus = "drums" if kind == "drums" else "ryans-mammoth"
-    x = load_corpus(corpus, make_converter(kind, cfg.bars), "test", progress=False)
+    x = load_corpus(corpus, make_converter(kind, bars=cfg.bars), "test", progress=False)
     with torch.no_grad():
         xs = torch.from_numpy(np.asarray(x, np.float32))
         mus, sig = [], []

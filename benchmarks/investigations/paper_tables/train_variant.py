@@ -18,8 +18,8 @@ import sys
 
 import torch
 
-from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
+from latentjam.datasets import make_converter
 from latentjam.models import RecurrentVAE, RecurrentVAEConfig
 from latentjam.presets import get_preset
 from latentjam.pretrained import save_model
@@ -34,7 +34,7 @@ def main() -> None:
     model_changes = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
     p = get_preset(preset)
     obj = ObjectiveConfig.from_dict({**p.objective.to_dict(), **changes})
-    conv = make_converter(p.model.data, p.model.bars)
+    conv = make_converter(p.model.data, bars=p.model.bars)
     x = load_corpus(p.corpus, conv, "train", progress=False)
     v = load_corpus(p.corpus, conv, "valid", progress=False)
     torch.manual_seed(p.train.seed)

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from latentjam.analysis import attributes as attr
-from latentjam.commands.train import make_converter
 from latentjam.corpora import load_corpus
+from latentjam.datasets import make_converter
 from latentjam.evaluation import decoder, encode_means
 from latentjam.pretrained import load_model
 
@@ -21,7 +21,7 @@ for item in sys.argv[2:]:
     kind = m.config.data
     x = load_corpus(
         "drums" if kind == "drums" else "ryans-mammoth",
-        make_converter(kind, m.config.bars),
+        make_converter(kind, bars=m.config.bars),
         "test",
         progress=False,
     )

@@ -59,10 +59,15 @@ class _DefaultsFormatter(argparse.HelpFormatter):
         return text
 
 
+class _RawDefaultsFormatter(_DefaultsFormatter, argparse.RawDescriptionHelpFormatter):
+    """The same, keeping a description's own line breaks (a table of models)."""
+
+
 def _show_defaults(sub: argparse._SubParsersAction) -> None:
     """Every sub-command's help shows the default of each option that has one."""
     for parser in sub.choices.values():
-        parser.formatter_class = _DefaultsFormatter
+        raw = issubclass(parser.formatter_class, argparse.RawDescriptionHelpFormatter)
+        parser.formatter_class = _RawDefaultsFormatter if raw else _DefaultsFormatter
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _show_defaults(action)

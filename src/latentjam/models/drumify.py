@@ -19,15 +19,14 @@ gives the most typical groove for the taps and sampled z give other grooves.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-CLASSES = 9  # DrumGrid layout: hits 0-8, velocities 9-17, offsets 18-26
+from latentjam.models.style_vae import CLASSES, GridStyleVAE, StyleConfig
+
 TAP_DIM = 3  # tapped (0/1), velocity, offset
 
 
@@ -60,7 +59,7 @@ def _taps(x: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class DrumifyConfig:
+class DrumifyConfig(StyleConfig):
     """Shape of a DrumifyVAE (saved with the weights)."""
 
     kind: str = "drumify_vae"
@@ -73,59 +72,21 @@ class DrumifyConfig:
     style_dropout: float = 0.5  # training: share of windows decoded from z = 0 (see losses)
     dropout: float = 0.2  # between the decoder's GRU layers
 
-    @property
-    def steps(self) -> int:
-        """T."""
-        return self.bars * self.steps_per_bar
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict."""
-        return dataclasses.asdict(self)
-
-
-class DrumifyVAE(nn.Module):
+class DrumifyVAE(GridStyleVAE):
     """Taps-conditioned VAE over full drum grids; see the module docstring."""
 
+    config_class = DrumifyConfig
+
     def __init__(self, config: DrumifyConfig | None = None) -> None:
-        super().__init__()
-        self.config = config = config or DrumifyConfig()
-        self.encoder = nn.GRU(3 * CLASSES, config.hidden, batch_first=True, bidirectional=True)
-        self.to_latent = nn.Linear(2 * config.hidden, 2 * config.latent_dim)
-        self.decoder = nn.GRU(
-            TAP_DIM + config.latent_dim + config.steps_per_bar,
-            config.hidden,
-            num_layers=config.layers,
-            dropout=config.dropout if config.layers > 1 else 0.0,
-            batch_first=True,
-            bidirectional=True,
+        config = config or DrumifyConfig()
+        super().__init__(
+            config=config,
+            condition_dim=TAP_DIM,
+            out_dim=3 * CLASSES,
+            layers=config.layers,
+            dropout=config.dropout,
         )
-        position = torch.eye(config.steps_per_bar).repeat(config.bars, 1)  # (T, 16) one-hot
-        self.register_buffer("position", position, persistent=False)
-        self.out = nn.Linear(2 * config.hidden, 3 * CLASSES)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | DrumifyConfig) -> DrumifyVAE:
-        """Build from a config dataclass or its dict."""
-        if isinstance(config, dict):
-            config = DrumifyConfig(**config)
-        return cls(config)
-
-    @property
-    def latent_dim(self) -> int:
-        """Nz."""
-        return self.config.latent_dim
-
-    def _check(self, x: torch.Tensor, dim: int) -> None:
-        if x.ndim != 3 or tuple(x.shape[1:]) != (self.config.steps, dim):
-            raise ValueError(f"expected (B, {self.config.steps}, {dim}), got {tuple(x.shape)}")
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Full grids x (B, T, 27) -> mean and standard deviation of the style latent, (B, Nz)."""
-        self._check(x, 3 * CLASSES)
-        _, h = self.encoder(x)  # h (2, B, H): final forward and backward states
-        stats = self.to_latent(torch.cat([h[0], h[1]], dim=-1))  # (B, 2 Nz)
-        mu, pre = stats.chunk(2, dim=-1)
-        return mu, nn.functional.softplus(pre) + 1e-3
 
     def decode(
         self, taps: torch.Tensor, z: torch.Tensor

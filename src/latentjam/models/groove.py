@@ -17,19 +17,16 @@ the decoder gives the most typical groove for a pattern (it is trained for that:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-CLASSES = 9  # drum classes of the DrumGrid layout: hits 0-8, velocities 9-17, offsets 18-26
+from latentjam.models.style_vae import CLASSES, GridStyleVAE, StyleConfig
 
 
 @dataclass(frozen=True)
-class GrooveConfig:
+class GrooveConfig(StyleConfig):
     """Shape of a GrooveVAE (saved with the weights)."""
 
     kind: str = "groove_vae"
@@ -40,57 +37,15 @@ class GrooveConfig:
     beta: float = 0.05  # weight of the KL term (per element, like "recon")
     style_dropout: float = 0.5  # training: share of windows decoded from z = 0 (see losses)
 
-    @property
-    def steps(self) -> int:
-        """T."""
-        return self.bars * self.steps_per_bar
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict."""
-        return dataclasses.asdict(self)
-
-
-class GrooveVAE(nn.Module):
+class GrooveVAE(GridStyleVAE):
     """Hits-conditioned VAE over velocities and offsets; see the module docstring."""
 
+    config_class = GrooveConfig
+
     def __init__(self, config: GrooveConfig | None = None) -> None:
-        super().__init__()
-        self.config = config = config or GrooveConfig()
-        self.encoder = nn.GRU(3 * CLASSES, config.hidden, batch_first=True, bidirectional=True)
-        self.to_latent = nn.Linear(2 * config.hidden, 2 * config.latent_dim)
-        self.decoder = nn.GRU(
-            CLASSES + config.latent_dim + config.steps_per_bar,
-            config.hidden,
-            batch_first=True,
-            bidirectional=True,
-        )
-        position = torch.eye(config.steps_per_bar).repeat(config.bars, 1)  # (T, 16) one-hot
-        self.register_buffer("position", position, persistent=False)
-        self.out = nn.Linear(2 * config.hidden, 2 * CLASSES)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | GrooveConfig) -> GrooveVAE:
-        """Build from a config dataclass or its dict."""
-        if isinstance(config, dict):
-            config = GrooveConfig(**config)
-        return cls(config)
-
-    @property
-    def latent_dim(self) -> int:
-        """Nz."""
-        return self.config.latent_dim
-
-    def _check(self, x: torch.Tensor, dim: int) -> None:
-        if x.ndim != 3 or tuple(x.shape[1:]) != (self.config.steps, dim):
-            raise ValueError(f"expected (B, {self.config.steps}, {dim}), got {tuple(x.shape)}")
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Full grids x (B, T, 27) -> mean and standard deviation of the style latent, (B, Nz)."""
-        self._check(x, 3 * CLASSES)
-        _, h = self.encoder(x)  # h (2, B, H): final forward and backward states
-        stats = self.to_latent(torch.cat([h[0], h[1]], dim=-1))  # (B, 2 Nz)
-        mu, pre = stats.chunk(2, dim=-1)
-        return mu, nn.functional.softplus(pre) + 1e-3
+        config = config or GrooveConfig()
+        super().__init__(config=config, condition_dim=CLASSES, out_dim=2 * CLASSES)
 
     def decode(self, hits: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """hits (B, T, 9) in {0, 1}, z (B, Nz) -> velocities (B, T, 9), offsets (B, T, 9).

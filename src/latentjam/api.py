@@ -151,15 +151,10 @@ class Model:
 
         `x`: MIDI path, Sequence, or data tensor (T, D) / (n, T, D).
         """
-        torch = _torch()
-        w = self.windows(x)
-        mus, sigmas = [], []
-        with torch.inference_mode():
-            for i in range(0, len(w), BATCH):
-                mu, sigma = self.module.encode(torch.from_numpy(w[i : i + BATCH]))
-                mus.append(mu.float().numpy())
-                sigmas.append(sigma.float().numpy())
-        mu, sigma = np.concatenate(mus), np.concatenate(sigmas)
+        _torch()
+        from latentjam.models.batched import posterior
+
+        mu, sigma = posterior(self.module, self.windows(x), batch=BATCH)
         return (mu, sigma) if with_sigma else mu
 
     def _latents(self, z) -> np.ndarray:

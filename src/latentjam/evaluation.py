@@ -22,6 +22,7 @@ from torch import nn
 from latentjam.analysis import attributes as attr
 from latentjam.analysis import flatness as flat
 from latentjam.analysis import smoothness as smooth
+from latentjam.models.batched import posterior
 from latentjam.regularizers.flat import jacobian, mixup
 
 
@@ -35,7 +36,7 @@ def _batched(fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, batch: i
 
 def encode_means(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
     """Posterior means of windows x (N, T, D) -> (N, Nz) float32."""
-    return _batched(lambda t: model.encode(t)[0], np.asarray(x, np.float32), batch)
+    return posterior(model, x, batch=batch)[0]
 
 
 def decoder(model: nn.Module, batch: int = 512) -> Callable[[np.ndarray], np.ndarray]:

@@ -146,12 +146,11 @@ def windows_to_sequence(windows: np.ndarray, conv, starts, lengths, qpm: float):
 
 
 def encode(model: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior of every window: x (n, T, D) -> mu, sigma (n, Nz) as numpy."""
-    import torch
+    """Posterior of every window: x (n, T, D) -> mu, sigma (n, Nz) float64."""
+    from latentjam.models.batched import posterior
 
-    with torch.no_grad():
-        mu, sigma = model.encode(torch.from_numpy(x))
-    return mu.double().numpy(), sigma.double().numpy()
+    mu, sigma = posterior(model, x)
+    return mu.astype(np.float64), sigma.astype(np.float64)
 
 
 def answer(model: Any, mu, sigma, bits: float, args, rng) -> tuple[np.ndarray, np.ndarray]:

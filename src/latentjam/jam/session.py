@@ -162,11 +162,10 @@ class JamModel:
 
     def encode(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Windows (B, T, D) -> posterior mean and standard deviation, each (B, Nz) float64."""
-        import torch
+        from latentjam.models.batched import posterior
 
-        with torch.inference_mode():
-            mu, sigma = self.model.encode(torch.as_tensor(windows, dtype=torch.float32))
-        return mu.double().numpy(), sigma.double().numpy()
+        mu, sigma = posterior(self.model, windows)
+        return mu.astype(np.float64), sigma.astype(np.float64)
 
     def decode(self, z: np.ndarray, *, temperature: float = 0.0, seed: int = 0) -> np.ndarray:
         """Latents (B, Nz) -> converter tensors (B, T, D) float32 (binary hits / one-hot events).

@@ -23,21 +23,6 @@ def preset_config(name: str):
     raise LatentjamError(f"unknown audio preset {name!r}; choose from {', '.join(AUDIO_PRESETS)}")
 
 
-def build(config):
-    """Model from a config dataclass or a checkpoint config dict (dispatch on "kind")."""
-    from latentjam.models.mel_vae import MelVAE
-    from latentjam.models.wave_vae import WaveVAE
-
-    kind = config["kind"] if isinstance(config, dict) else config.kind
-    classes = {"mel_vae": MelVAE, "wave_vae": WaveVAE}
-    if kind not in classes:
-        raise LatentjamError(
-            f"this is a {kind!r} model, not an audio model: the audio commands play mel-vae, "
-            "wave-tiny or an audio model file (see latentjam models)"
-        )
-    return classes[kind].from_config(config)
-
-
 def is_mel(model) -> bool:
     """True for a `MelVAE`, False for a `WaveVAE`."""
     return model.config.kind == "mel_vae"

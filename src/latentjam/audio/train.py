@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 from latentjam.audio.presets import (
-    build,
     is_mel,
     mel_segments,
     preset_config,
@@ -113,7 +112,9 @@ def train_preset(
 
     torch.manual_seed(seed)
     config = preset_config(preset)
-    model = build(config)
+    from latentjam.models import build_model
+
+    model = build_model(config)
     if init_from is not None:  # weights of an earlier model of the same preset
         from latentjam.audio.checkpoints import load_audio_model
 

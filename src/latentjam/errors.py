@@ -32,6 +32,8 @@ EXTRA_OF_MODULE = {
     "mido": "jam",
     "rtmidi": "jam",
     "orjson": "jam",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
 }
 
 

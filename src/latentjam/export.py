@@ -1,4 +1,5 @@
-"""TorchScript export of a sequence VAE for other hosts (C++ or Python loaders, no latentjam).
+"""Export of a sequence VAE for other hosts: TorchScript (C++ or Python loaders) or ONNX
+(onnxruntime, onnxruntime-web), no latentjam needed to run it.
 
 The saved module has two methods, with tensor shapes fixed by the model's converter:
 
@@ -44,6 +45,24 @@ class _Decode(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.model.decode(z)
+
+
+class _DecodeWithNoise(nn.Module):
+    """z (B, Nz), uniform (B, T, D) in [0, 1), temperature (1,) -> windows (B, T, D): greedy at
+    temperature 0, else each step drawn with that step's uniforms (`choose_from_uniform`)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor, uniform: torch.Tensor, temperature: torch.Tensor):
+        decoder = self.model.decoder
+        step = iter(range(decoder.steps))  # a Python counter: tracing unrolls the T steps
+
+        def feedback(params: torch.Tensor) -> torch.Tensor:
+            return decoder.head.choose_from_uniform(params, uniform[:, next(step)], temperature)
+
+        return decoder.free_run(z, feedback)[1]
 
 
 class _Exported(nn.Module):
@@ -149,3 +168,92 @@ def export_torchscript(model: nn.Module, converter: Any, out: str | os.PathLike)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_bytes(out, buf.getvalue())
+
+
+def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Path:
+    """Write `out`/encode.onnx, `out`/decode.onnx and `out`/latentjam.json (atomically).
+
+    encode: x (B, T, D) float32 -> mu (B, Nz). decode: z (B, Nz), uniform (B, T, D) in [0, 1),
+    temperature (1,) -> windows (B, T, D): the greedy decode at temperature 0, a draw from the
+    model's step distributions otherwise (the uniforms are its randomness). Both are checked
+    against the model with onnxruntime before anything is written.
+    """
+    try:
+        import onnx  # noqa: F401 (torch's exporter needs it)
+        import onnxruntime as ort
+    except ImportError:
+        from latentjam.errors import missing_extra
+
+        raise missing_extra("onnx", "onnx") from None
+    config = getattr(model, "config", None)
+    if getattr(config, "data", None) not in ("drums", "melody"):
+        raise LatentjamError("export: only the drum and melody sequence VAEs are exported")
+    model = model.eval()
+    steps, dim, nz = int(converter.steps), int(converter.feature_dim), int(config.latent_dim)
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(2, steps, dim, generator=gen) < 0.1).float()
+    z = torch.randn(2, nz, generator=gen)
+    u = torch.rand(2, steps, dim, generator=gen)
+    graphs = {}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracing warns about the Python loops it unrolls
+        import io
+
+        for name, module, args, inputs in (
+            ("encode", _Encode(model), (x,), ["x"]),
+            (
+                "decode",
+                _DecodeWithNoise(model),
+                (z, u, torch.zeros(1)),
+                ["z", "uniform", "temperature"],
+            ),
+        ):
+            buf = io.BytesIO()
+            torch.onnx.export(
+                module,
+                args,
+                buf,
+                dynamo=False,
+                opset_version=17,
+                input_names=inputs,
+                output_names=["mu" if name == "encode" else "windows"],
+                dynamic_axes={n: {0: "batch"} for n in inputs if n != "temperature"},
+            )
+            graphs[name] = buf.getvalue()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    decode = ort.InferenceSession(graphs["decode"], options)
+    z5 = torch.randn(5, nz, generator=gen)
+    got = decode.run(
+        None,
+        {
+            "z": z5.numpy(),
+            "uniform": np.zeros((5, steps, dim), np.float32),
+            "temperature": np.zeros(1, np.float32),
+        },
+    )[0]
+    with torch.no_grad():
+        want = model.decode(z5).numpy()
+    same = (
+        (got[..., :9] == want[..., :9]).all()
+        if config.data == "drums"
+        else (got.argmax(-1) == want.argmax(-1)).all()
+    )
+    if not same:
+        raise LatentjamError("export: the ONNX decoder does not reproduce the model")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    info = description(model, converter)
+    info.update(
+        format="latentjam-onnx",
+        files={"encode": "encode.onnx", "decode": "decode.onnx"},
+        methods={
+            "encode": "x (B, T, D) float32 -> mu (B, Nz)",
+            "decode": "z (B, Nz), uniform (B, T, D) in [0, 1), temperature (1,) -> x (B, T, D); "
+            "greedy at temperature 0",
+        },
+    )
+    for name, data in graphs.items():
+        atomic_write_bytes(out / f"{name}.onnx", data)
+    atomic_write_bytes(out / "latentjam.json", json.dumps(info, indent=1).encode("utf-8"))
+    return out

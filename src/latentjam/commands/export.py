@@ -10,14 +10,19 @@ def register(subparsers) -> None:
     """Add the `export` sub-command."""
     p = subparsers.add_parser(
         "export",
-        help="save a drum or melody model as TorchScript (encode / decode) for other hosts",
-        description="Trace the model's encoder (windows -> mu) and greedy decoder (z -> windows) "
-        "into one TorchScript file that torch.jit.load (Python) or torch::jit::load (C++, e.g. "
-        "nn~-style Max/Pd externals) opens without latentjam; latentjam.json inside the file "
-        "says what the tensors mean (docs/export.md).",
+        help="save a drum or melody model as TorchScript or ONNX (encode / decode) for other hosts",
+        description="Trace the model's encoder (windows -> mu) and decoder (z -> windows) for "
+        "hosts without latentjam. torchscript: one file that torch.jit.load (Python) or "
+        "torch::jit::load (C++, e.g. nn~-style Max/Pd externals) opens, greedy decode, with "
+        "latentjam.json inside. onnx: a folder with encode.onnx, decode.onnx (greedy at "
+        "temperature 0, sampled from given uniforms above it) and latentjam.json, for "
+        "onnxruntime and onnxruntime-web (docs/export.md).",
     )
     p.add_argument("--model", default="drums", help="shipped model name or a .pt / .ckpt file")
-    p.add_argument("--out", type=Path, required=True, help="file to write, e.g. drums.ts")
+    p.add_argument("--format", choices=("torchscript", "onnx"), default="torchscript")
+    p.add_argument(
+        "--out", type=Path, required=True, help="file to write (drums.ts), or a folder for onnx"
+    )
     p.set_defaults(func=run)
 
     p = subparsers.add_parser(
@@ -51,10 +56,17 @@ def run_site(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Handler of `latentjam export`."""
     from latentjam.api import converter_for
-    from latentjam.export import export_torchscript
+    from latentjam.export import export_onnx, export_torchscript
     from latentjam.pretrained import load_model
 
     model = load_model(args.model)
+    if args.format == "onnx":
+        out = export_onnx(model, converter_for(model, getattr(model, "metadata", None)), args.out)
+        print(
+            f"wrote {out}/encode.onnx (x (B, T, D) -> mu (B, Nz)), {out}/decode.onnx (z, uniform "
+            "(B, T, D), temperature (1,) -> (B, T, D)) and latentjam.json"
+        )
+        return 0
     path = export_torchscript(
         model, converter_for(model, getattr(model, "metadata", None)), args.out
     )

@@ -92,6 +92,20 @@ class DrumHead(nn.Module):
             hits = (logits > 0).to(logits.dtype)
         return torch.cat([hits, velocity * hits, offset * hits], dim=-1)
 
+    def choose_from_uniform(
+        self, params: torch.Tensor, uniform: torch.Tensor, temperature: torch.Tensor
+    ) -> torch.Tensor:
+        """`choose` with the randomness passed in, for exported graphs: `uniform` (B, >= K)
+        in [0, 1), `temperature` a 1-element tensor; greedy where it is 0, otherwise a hit
+        where uniform < sigmoid(logit / temperature), as `choose(sample=True)` draws."""
+        logits, velocity, offset = self._split(params)
+        k = self.classes
+        sampled = (uniform[..., :k] < torch.sigmoid(logits / temperature.clamp_min(1e-3))).to(
+            logits.dtype
+        )
+        hits = torch.where(temperature > 0, sampled, (logits > 0).to(logits.dtype))
+        return torch.cat([hits, velocity * hits, offset * hits], dim=-1)
+
 
 class MelodyHead(nn.Module):
     """Monophonic melody: one categorical per step over `classes` events (0 hold, 1 off, notes)."""
@@ -129,6 +143,19 @@ class MelodyHead(nn.Module):
             idx = torch.multinomial(flat, 1, generator=generator).reshape(params.shape[:-1])
         else:
             idx = params.argmax(-1)
+        return F.one_hot(idx, self.classes).to(params.dtype)
+
+    def choose_from_uniform(
+        self, params: torch.Tensor, uniform: torch.Tensor, temperature: torch.Tensor
+    ) -> torch.Tensor:
+        """`choose` with the randomness passed in, for exported graphs: `uniform` (B, classes)
+        in [0, 1), `temperature` a 1-element tensor; the most likely event where it is 0,
+        otherwise argmax(params / temperature + Gumbel noise), a draw from the same softmax as
+        `choose(sample=True)`."""
+        u = uniform.clamp(1e-7, 1.0 - 1e-7)
+        gumbel = -torch.log(-torch.log(u))
+        noisy = params / temperature.clamp_min(1e-3) + gumbel
+        idx = torch.where(temperature > 0, noisy, params).argmax(-1)
         return F.one_hot(idx, self.classes).to(params.dtype)
 
 

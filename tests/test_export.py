@@ -65,19 +65,25 @@ def test_the_export_command_on_the_shipped_drum_model(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_docs_example_runs_as_written(tmp_path, monkeypatch):
-    """docs/export.md's Python block, on a file `latentjam export` wrote."""
+    """docs/export.md's Python blocks, on the files `latentjam export` wrote."""
     import re
     from pathlib import Path
 
     monkeypatch.chdir(tmp_path)
     assert main(["export", "--model", "drums", "--out", "drums.ts"]) == 0
+    assert main(["export", "--model", "drums", "--format", "onnx", "--out", "drums-onnx"]) == 0
     text = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text()
-    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    torchscript, onnx = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     scope: dict = {}
-    exec(compile(block, "docs/export.md", "exec"), scope)
+    exec(compile(torchscript, "docs/export.md", "exec"), scope)
     groove = scope["groove"]
     assert tuple(groove.shape) == (1, 32, 27)
     assert groove[..., :9].sum() > scope["model"].decode(scope["z"])[..., :9].sum()  # denser
+    scope = {}
+    exec(compile(onnx, "docs/export.md", "exec"), scope)
+    grooves = scope["grooves"]
+    assert grooves.shape == (4, 32, 27) and grooves[..., :9].sum(axis=(1, 2)).min() > 0
+    assert len({g[..., :9].tobytes() for g in grooves}) > 1  # sampled: not four copies
 
 
 @pytest.mark.parametrize("name", ["drums", "melody"])

@@ -15,12 +15,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def static_site(tmp_path, drums_model, melody_model):
-    """`export-site` output served by Python's plain static file server (no jam server)."""
+@pytest.fixture(params=["onnx", "js"])
+def static_site(request, tmp_path, drums_model, melody_model):
+    """`export-site` output served by Python's plain static file server (no jam server), with
+    the models run by onnxruntime-web (the default) or by model.js."""
     from latentjam.jam.site import export_site
 
-    root = export_site({"drums": drums_model, "melody": melody_model}, tmp_path / "site")
+    root = export_site(
+        {"drums": drums_model, "melody": melody_model}, tmp_path / "site", runtime=request.param
+    )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -37,6 +40,7 @@ def test_the_static_site_jams_with_the_models_in_the_page(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    browser.set_script_timeout(180)
     browser.get(static_site)
     wait = WebDriverWait(browser, 60, poll_frequency=0.05)
     wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
@@ -58,9 +62,13 @@ def test_the_static_site_jams_with_the_models_in_the_page(
             x = jm.model.decode(z[:1]).numpy()[0]
             mu_want = jm.model.encode(torch.from_numpy(x)[None])[0][0].numpy()
         got = np.asarray(
-            browser.execute_script(
+            browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
                 "const net = window.latentjam.local.nets[arguments[0]];"
-                "return arguments[1].map(z => Array.from(net.decode(Float64Array.from(z))));",
+                "(async () => { const out = [];"
+                "  for (const z of arguments[1])"
+                "    out.push(Array.from(await net.decode(Float64Array.from(z))));"
+                "  return out; })().then(done, e => done(String(e)));",
                 name,
                 z.tolist(),
             )
@@ -70,9 +78,11 @@ def test_the_static_site_jams_with_the_models_in_the_page(
             np.testing.assert_allclose(got[..., 9:], want[..., 9:], atol=1e-4)
         else:
             np.testing.assert_array_equal(got.argmax(-1), want.argmax(-1))  # identical events
-        mu = browser.execute_script(
+        mu = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
             "const net = window.latentjam.local.nets[arguments[0]];"
-            "return Array.from(net.encode(Float64Array.from(arguments[1])));",
+            "Promise.resolve(net.encode(Float64Array.from(arguments[1])))"
+            "  .then(m => done(Array.from(m)), e => done(String(e)));",
             name,
             x.reshape(-1).tolist(),
         )
@@ -96,6 +106,7 @@ def test_the_page_samples_from_the_python_models_distribution(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    browser.set_script_timeout(180)
     browser.get(static_site)
     wait = WebDriverWait(browser, 60, poll_frequency=0.05)
     wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
@@ -109,7 +120,8 @@ def test_the_page_samples_from_the_python_models_distribution(
     page = {}
     for temperature in (1.0, 0.0):
         page[temperature] = np.asarray(
-            browser.execute_script(
+            browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
                 "const net = window.latentjam.local.nets[arguments[0]];"
                 "let s = 12345;"  # a seeded uniform generator (mulberry32)
                 "const rand = () => { s = (s + 0x6D2B79F5) | 0;"
@@ -117,8 +129,10 @@ def test_the_page_samples_from_the_python_models_distribution(
                 "  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;"
                 "  return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };"
                 "const z = Float64Array.from(arguments[1]);"
-                "return Array.from({length: arguments[2]}, () =>"
-                "  Array.from(net.decode(z, arguments[3], rand)));",
+                "(async () => { const out = [];"
+                "  for (let i = 0; i < arguments[2]; i++)"
+                "    out.push(Array.from(await net.decode(z, arguments[3], rand)));"
+                "  return out; })().then(done, e => done(String(e)));",
                 name,
                 z[0].tolist(),
                 n,

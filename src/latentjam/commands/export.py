@@ -28,13 +28,16 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export-site",
         help="write the jam page as a static site that runs the models itself (no server)",
-        description="Write DIR/index.html, the page's scripts and models/NAME.json (weights and "
-        "what the page needs); serve DIR with any static host (e.g. python -m http.server) and "
-        "jam in the browser with no latentjam server: calls are encoded and answered by the "
-        "model in JavaScript (greedy decode; radius moves the reply's point).",
+        description="Write DIR/index.html, the page's scripts and the models; serve DIR with any "
+        "static host (e.g. python -m http.server) and jam in the browser with no latentjam "
+        "server: calls are encoded and answered in the page (greedy at temperature 0, sampled "
+        "above; radius moves the reply's point). --runtime onnx (default): the models as ONNX "
+        "run by the bundled onnxruntime-web (WebAssembly); js: plain JavaScript, an 11 MB "
+        "smaller site, 2-4x slower (docs/jam.md).",
     )
     p.add_argument("dir", type=Path, help="folder to write")
     p.add_argument("--model", default="drums", help="comma-separated model names or files")
+    p.add_argument("--runtime", choices=("onnx", "js"), default="onnx", help="what runs the models")
     p.set_defaults(func=run_site)
 
 
@@ -47,7 +50,7 @@ def run_site(args: argparse.Namespace) -> int:
     for name in [m.strip() for m in args.model.split(",") if m.strip()]:
         jm = load_jam_model(name)
         models[jm.name] = jm
-    out = export_site(models, args.dir)
+    out = export_site(models, args.dir, runtime=args.runtime)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({size / 1e6:.1f} MB): serve it, e.g. python -m http.server -d {out}")
     return 0

@@ -1,10 +1,16 @@
 """`latentjam export-site DIR`: the jam page as a static site that runs the models itself.
 
-The folder holds the page (index.html, jam.js, jam.css), `model.js` (the encoder and greedy
-decoder written out in JavaScript) and one `models/NAME.json` per model: its config, its
-decoder and encoder weights (base64 float32; the prior is not needed) and what the page's
-`hello` would say (kind, attribute vectors, drum rows, the fixed 3-D projection). Any static
-host serves it (or `python -m http.server`); no latentjam server runs.
+The folder holds the page (index.html, jam.js, jam.css) and one `models/NAME.json` per model
+with its config and what the page's `hello` would say (kind, attribute vectors, drum rows, the
+fixed 3-D projection), and the models in one of two runtimes:
+
+- "onnx" (default): `models/NAME/encode.onnx` and `decode.onnx` (`latentjam.export.export_onnx`)
+  run by ONNX Runtime's WebAssembly build (`ort/`, vendored onnxruntime-web, MIT) through
+  `ort_net.js`;
+- "js": `model.js`, the encoder and decoder written out in plain JavaScript, with the weights
+  (base64 float32; the prior is not needed) inside `models/NAME.json`: 11 MB smaller, slower.
+
+Any static host serves it (or `python -m http.server`); no latentjam server runs.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import numpy as np
 from latentjam.atomic import atomic_write_bytes
 from latentjam.errors import LatentjamError
 
-PAGE_FILES = ("jam.js", "jam.css", "model.js")
+PAGE_FILES = ("jam.js", "jam.css", "model.js", "ort_net.js")
+ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+RUNTIMES = ("onnx", "js")
 
 
 def _weight_name(key: str) -> str | None:
@@ -35,16 +43,16 @@ def _weight_name(key: str) -> str | None:
     return f"{base}{'.reverse' if reverse else ''}.{kind}_{gate}"
 
 
-def model_spec(jam_model) -> dict:
-    """What `models/NAME.json` holds for one loaded `JamModel`."""
+def model_spec(jam_model, *, weights: bool = True) -> dict:
+    """What `models/NAME.json` holds for one loaded `JamModel` (with `weights`: for model.js)."""
     module = jam_model.model
     config = module.config
-    weights = {}
-    for key, value in module.state_dict().items():
+    tensors = {}
+    for key, value in module.state_dict().items() if weights else ():
         name = _weight_name(key)
         if name is not None:
             raw = value.detach().to("cpu").float().numpy().astype("<f4").tobytes()
-            weights[name] = base64.b64encode(raw).decode("ascii")
+            tensors[name] = base64.b64encode(raw).decode("ascii")
     info = jam_model.info()
     mean, components = jam_model.projection
     info["projection_mean"] = np.asarray(mean, dtype=np.float64).round(6).tolist()
@@ -71,15 +79,18 @@ def model_spec(jam_model) -> dict:
             "conductor_hidden": int(config.conductor_hidden),
             "decoder_hidden": list(config.decoder_hidden),
         },
-        "weights": weights,
+        "weights": tensors,
         "info": info,
     }
 
 
-def export_site(jam_models: dict, out: str | os.PathLike) -> Path:
-    """Write the static site for `jam_models` ({name: JamModel}, the first is the default)."""
+def export_site(jam_models: dict, out: str | os.PathLike, *, runtime: str = "onnx") -> Path:
+    """Write the static site for `jam_models` ({name: JamModel}, the first is the default),
+    its models run by `runtime` ("onnx" or "js", see the module docstring)."""
     if not jam_models:
         raise LatentjamError("export-site needs at least one model")
+    if runtime not in RUNTIMES:
+        raise LatentjamError(f"unknown page runtime {runtime!r}; choose onnx or js")
     for name, jm in jam_models.items():
         if getattr(jm.model.config, "kind", None) != "recurrent_vae":
             raise LatentjamError(f"{name}: only the drum and melody sequence VAEs run in the page")
@@ -88,16 +99,31 @@ def export_site(jam_models: dict, out: str | os.PathLike) -> Path:
     static = resources.files("latentjam.jam").joinpath("static")
     for name in PAGE_FILES:
         atomic_write_bytes(out / name, static.joinpath(name).read_bytes())
-    site = {"models": list(jam_models), "default_model": next(iter(jam_models))}
+    site = {"models": list(jam_models), "default_model": next(iter(jam_models)), "runtime": runtime}
+    scripts = (
+        '<script src="ort/ort.wasm.min.js"></script>\n<script src="ort_net.js"></script>'
+        if runtime == "onnx"
+        else '<script src="model.js"></script>'
+    )
     page = static.joinpath("index.html").read_text(encoding="utf-8")
     page = page.replace(
         '<script src="jam.js"></script>',
         "<script>window.LATENTJAM_SITE = "
         + json.dumps(site)
-        + ';</script>\n<script src="model.js"></script>\n<script src="jam.js"></script>',
+        + f';</script>\n{scripts}\n<script src="jam.js"></script>',
     )
     atomic_write_bytes(out / "index.html", page.encode("utf-8"))
+    if runtime == "onnx":
+        from latentjam.export import export_onnx
+
+        vendor = static.joinpath("vendor").joinpath("onnxruntime-web")
+        (out / "ort").mkdir(exist_ok=True)
+        for name in (*ORT_FILES, "LICENSE"):
+            atomic_write_bytes(out / "ort" / name, vendor.joinpath(name).read_bytes())
     for name, jm in jam_models.items():
-        blob = json.dumps(model_spec(jm), separators=(",", ":")).encode("utf-8")
+        spec = model_spec(jm, weights=runtime == "js")
+        blob = json.dumps(spec, separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(out / "models" / f"{name}.json", blob)
+        if runtime == "onnx":
+            export_onnx(jm.model, jm.converter, out / "models" / name)
     return out

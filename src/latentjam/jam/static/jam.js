@@ -57,8 +57,8 @@ function connect() {
   };
 }
 // ------------------------------------------------------------- the static site (no server)
-// `latentjam export-site` ships the models as JSON and model.js runs them here: a call is
-// encoded, its point moved by the radius knob (Gaussian, Math.random), decoded greedily at
+// `latentjam export-site` ships the models and ort_net.js (ONNX Runtime, the default) or
+// model.js (plain JavaScript) runs them here: a call is encoded, its point moved by the radius knob (Gaussian, Math.random), decoded greedily at
 // temperature 0 or sampled at the temperature knob (as the server does).
 const local = { nets: {}, exchange: 0 };
 state.local = local;
@@ -67,7 +67,8 @@ async function startLocal(site) {
   const models = {};
   for (const name of site.models) {
     const spec = await (await fetch(`models/${name}.json`)).json();
-    local.nets[name] = new window.LatentjamNet(spec);
+    local.nets[name] = site.runtime === "onnx" ? await window.LatentjamOrtNet.load(name, spec)
+                                               : new window.LatentjamNet(spec);
     models[name] = spec.info;
   }
   state.ws = { readyState: WebSocket.OPEN, send: (text) => setTimeout(() => localAnswer(JSON.parse(text)), 0) };
@@ -131,14 +132,14 @@ function gridToNotes(net, grid) {       // one decoded window -> reply notes
 function project(info, z) {
   return info.projection_components.map(row => row.reduce((a, w, i) => a + w * (z[i] - info.projection_mean[i]), 0));
 }
-function localAnswer(msg) {
+async function localAnswer(msg) {   // the nets of model.js answer at once, ort_net.js's async
   if (msg.type !== "call") return;
   const t0 = performance.now(), net = local.nets[msg.model];
-  const mu = net.encode(notesToGrid(net, msg.notes));
+  const mu = await net.encode(notesToGrid(net, msg.notes));
   const radius = (msg.params && msg.params.radius) || 0;
   const z = mu.map(v => v + radius * gaussian());
   const temperature = (msg.params && msg.params.temperature) || 0;
-  const notes = gridToNotes(net, net.decode(z, temperature));
+  const notes = gridToNotes(net, await net.decode(z, temperature));
   const ms = performance.now() - t0;
   local.exchange += 1;
   const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);

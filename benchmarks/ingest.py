@@ -205,6 +205,12 @@ def ours_on_pretty_midi_notes(kind: str, loaded) -> np.ndarray:
 # files and timing
 
 
+def shown(path: str) -> str:
+    """A file as the results list it: from its package's usr/share (no machine's folders)."""
+    _, sep, tail = str(path).partition("/usr/share/")
+    return f"usr/share/{tail}" if sep else Path(path).name
+
+
 def gather_files(n_tunes: int, tmp: Path) -> dict[str, list[str]]:
     """Real MIDI files by origin; music21 tunes are written to `tmp` by music21."""
     debs = debian_share()  # fetched into the cache on first use
@@ -263,7 +269,7 @@ def main() -> int:
                 try:
                     pm_notes[p] = _pm_load(p)
                 except Exception as exc:  # mido raises many types
-                    unreadable.append(f"{p}: {type(exc).__name__}: {exc}")
+                    unreadable.append(f"{shown(p)}: {type(exc).__name__}: {exc}")
                     v.remove(p)
         files = [p for v in groups.values() for p in v]
         print(
@@ -287,9 +293,9 @@ def main() -> int:
                 c = ours_on_pretty_midi_notes(kind, loaded)
                 windows[kind] += len(a)
                 if c.shape != b.shape or not np.array_equal(c, b):
-                    mismatched[kind].append(f"{p}: ours {c.shape} vs reference {b.shape}")
+                    mismatched[kind].append(f"{shown(p)}: ours {c.shape} vs reference {b.shape}")
                 elif a.shape != b.shape or not np.array_equal(a, b):
-                    parser_differs[kind].append(p)
+                    parser_differs[kind].append(shown(p))
         for kind, bad in mismatched.items():
             print(
                 f"{kind}: {windows[kind]} windows; converters differ on {len(bad)} files; "

@@ -133,3 +133,38 @@ def test_the_onnx_export_decodes_like_the_model_greedy_and_sampled(tmp_path, nam
     assert distance(drawn, a) <= 1.5 * distance(a, b) + 0.01, (distance(drawn, a), distance(a, b))
     greedy = np.repeat(got[:1], n, axis=0)
     assert distance(greedy, a) > 2 * distance(a, b)  # the check tells draws from greedy
+
+
+@pytest.mark.parametrize("name", ["humanize", "drumify"])
+def test_the_groove_models_export_to_onnx(tmp_path, name):
+    """humanize (GrooveVAE) and drumify (DrumifyVAE): onnxruntime gives the model's outputs on
+    real drum windows, and exporting leaves the model in eval mode (the exporter restores the
+    mode of the wrapper it was given: a fresh wrapper would switch dropout back on)."""
+    from pathlib import Path
+
+    import onnxruntime as ort
+
+    from latentjam.models.drumify import taps_of
+    from latentjam.pretrained import load_model
+
+    torch.set_num_threads(1)
+    assert main(["export", "--model", name, "--format", "onnx", "--out", str(tmp_path)]) == 0
+    fixture = Path(__file__).parent / "fixtures" / "models" / "drums_test300.npz"
+    x = np.load(fixture)["x"][:16]  # (16, 32, 27) real test windows
+    pattern = taps_of(x) if name == "drumify" else x[..., :9]
+    model = load_model(name)
+    with torch.no_grad():
+        mu = model.encode(torch.from_numpy(x))[0]
+        want = model.decode(torch.from_numpy(pattern), mu)
+    enc = ort.InferenceSession(str(tmp_path / "encode.onnx"))
+    dec = ort.InferenceSession(str(tmp_path / "decode.onnx"))
+    np.testing.assert_allclose(enc.run(None, {"x": x})[0], mu.numpy(), atol=1e-4)
+    key = "taps" if name == "drumify" else "hits"
+    got = dec.run(None, {key: pattern.astype(np.float32), "z": mu.numpy()})
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w.numpy(), atol=1e-4)
+    from latentjam.export import export_onnx
+
+    export_onnx(model.eval(), None, tmp_path / "again")
+    assert not model.training

@@ -170,8 +170,85 @@ def export_torchscript(model: nn.Module, converter: Any, out: str | os.PathLike)
     return atomic_write_bytes(out, buf.getvalue())
 
 
+# the groove models: decode's inputs and outputs by kind (see models/groove.py, drumify.py)
+GROOVE_GRAPHS = {
+    "groove_vae": (("hits", 9), ("velocities", "offsets")),
+    "drumify_vae": (("taps", 3), ("hit_logits", "velocities", "offsets")),
+}
+
+
+class _GrooveDecode(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, pattern: torch.Tensor, z: torch.Tensor):
+        return self.model.decode(pattern, z)
+
+
+def _export_groove_onnx(model: nn.Module, out: Path, ort: Any) -> Path:
+    """encode.onnx (x (B, T, 27) -> mu) and decode.onnx (pattern, z -> the model's outputs) of
+    a GrooveVAE ("humanize") or DrumifyVAE, checked with onnxruntime; see `export_onnx`."""
+    import io
+
+    kind = model.config.kind
+    (pattern, width), outputs = GROOVE_GRAPHS[kind]
+    steps, nz = int(model.config.steps), int(model.config.latent_dim)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2, steps, 27, generator=gen)
+    p = (torch.rand(2, steps, width, generator=gen) < 0.3).float()
+    z = torch.randn(2, nz, generator=gen)
+    graphs = {}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, module, args, inputs, names in (
+            ("encode", _Encode(model), (x,), ["x"], ["mu"]),
+            ("decode", _GrooveDecode(model), (p, z), [pattern, "z"], list(outputs)),
+        ):
+            buf = io.BytesIO()
+            # eval first: the exporter puts the wrapper (and so the model) back in the mode it
+            # found it in, and a new nn.Module starts in training mode (dropout on)
+            torch.onnx.export(
+                module.eval(), args, buf, dynamo=False, opset_version=17, input_names=inputs,
+                output_names=names, dynamic_axes={n: {0: "batch"} for n in inputs + names},
+            )  # fmt: skip
+            graphs[name] = buf.getvalue()
+        p5 = (torch.rand(5, steps, width, generator=gen) < 0.3).float()
+        z5 = torch.randn(5, nz, generator=gen)
+        want = model.decode(p5, z5)
+    session = ort.InferenceSession(graphs["decode"])
+    got = session.run(None, {pattern: p5.numpy(), "z": z5.numpy()})
+    if not all(np.allclose(g, w.numpy(), atol=1e-4) for g, w in zip(got, want, strict=True)):
+        raise LatentjamError("export: the ONNX decoder does not reproduce the model")
+    out.mkdir(parents=True, exist_ok=True)
+    info = {
+        "format": "latentjam-onnx",
+        "version": 1,
+        "kind": kind,
+        "steps": steps,
+        "latent_dim": nz,
+        "files": {"encode": "encode.onnx", "decode": "decode.onnx"},
+        "methods": {
+            "encode": "x (B, T, 27) drum grids float32 -> mu (B, Nz)",
+            "decode": f"{pattern} (B, T, {width}), z (B, Nz) -> "
+            + ", ".join(f"{o} (B, T, 9)" for o in outputs)
+            + "; z = 0 is the most typical groove",
+        },
+        "layout": "drum classes kick, snare, closed hi-hat, open hi-hat, low / mid / high tom, "
+        "crash, ride; velocities 0..1, offsets in half-steps -1..1"
+        + ("; taps: tapped 0/1, velocity 0..1, offset" if kind == "drumify_vae" else ""),
+    }
+    for name, data in graphs.items():
+        atomic_write_bytes(out / f"{name}.onnx", data)
+    atomic_write_bytes(out / "latentjam.json", json.dumps(info, indent=1).encode("utf-8"))
+    return out
+
+
 def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Path:
     """Write `out`/encode.onnx, `out`/decode.onnx and `out`/latentjam.json (atomically).
+
+    For the groove models (humanize's GrooveVAE, DrumifyVAE; `converter` unused) decode is the
+    model's own: (hits or taps (B, T, C), z (B, Nz)) -> its outputs, each (B, T, 9).
 
     encode: x (B, T, D) float32 -> mu (B, Nz). decode: z (B, Nz), uniform (B, T, D) in [0, 1),
     temperature (1,) -> windows (B, T, D): the greedy decode at temperature 0, a draw from the
@@ -186,8 +263,13 @@ def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Pat
 
         raise missing_extra("onnx", "onnx") from None
     config = getattr(model, "config", None)
+    if getattr(config, "kind", None) in GROOVE_GRAPHS:
+        return _export_groove_onnx(model.eval(), Path(out), ort)
     if getattr(config, "data", None) not in ("drums", "melody"):
-        raise LatentjamError("export: only the drum and melody sequence VAEs are exported")
+        raise LatentjamError(
+            "export: the drum and melody sequence VAEs and the groove models (humanize, "
+            "drumify) are exported"
+        )
     model = model.eval()
     steps, dim, nz = int(converter.steps), int(converter.feature_dim), int(config.latent_dim)
     gen = torch.Generator().manual_seed(0)
@@ -209,8 +291,10 @@ def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Pat
             ),
         ):
             buf = io.BytesIO()
+            # eval first: the exporter puts the wrapper (and so the model) back in the mode it
+            # found it in, and a new nn.Module starts in training mode (dropout on)
             torch.onnx.export(
-                module,
+                module.eval(),
                 args,
                 buf,
                 dynamo=False,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from latentjam.errors import LatentjamError
+
 
 def register(subparsers) -> None:
     """Add the `export` sub-command."""
@@ -63,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
     from latentjam.pretrained import load_model
 
     model = load_model(args.model)
+    if model.config.kind in ("groove_vae", "drumify_vae"):
+        if args.format != "onnx":
+            raise LatentjamError("the groove models (humanize, drumify) export with --format onnx")
+        out = export_onnx(model, None, args.out)
+        print(f"wrote {out}/encode.onnx, {out}/decode.onnx and latentjam.json (docs/export.md)")
+        return 0
     if args.format == "onnx":
         out = export_onnx(model, converter_for(model, getattr(model, "metadata", None)), args.out)
         print(

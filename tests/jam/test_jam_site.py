@@ -145,3 +145,55 @@ def test_the_page_samples_from_the_python_models_distribution(
     greedy = _step_distance(page[0.0][..., cells], python_a[..., cells])
     assert sampled <= 1.5 * noise + 0.01, (sampled, noise)
     assert greedy > 2 * noise, (greedy, noise)  # the check can tell sampling from greedy
+
+
+def test_the_static_site_drumifies_taps_like_the_server(browser, tmp_path, drums_model):
+    """onnx runtime: the drum model's tap-to-groove mode runs in the page; at temperature 0 its
+    groove is the jam server's groove for the same call, note for note, and keeps every tap."""
+    import functools
+    import http.server
+    import threading
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from latentjam.jam.protocol import parse_message
+    from latentjam.jam.session import Session, respond_batch
+    from latentjam.jam.site import export_site
+
+    root = export_site({"drums": drums_model}, tmp_path / "site", runtime="onnx")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        browser.set_script_timeout(120)
+        browser.get(f"http://127.0.0.1:{httpd.server_address[1]}/")
+        wait = WebDriverWait(browser, 60, poll_frequency=0.05)
+        wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "open")
+        modes = browser.execute_script(
+            "return Array.from(document.getElementById('mode').options).map(o => o.value)"
+        )
+        assert "drumify" in modes
+        browser.execute_script(
+            "document.getElementById('mode').value = 'drumify';"
+            "document.getElementById('temperature').value = 0;"
+        )
+        taps = (0, 3, 6, 8, 11, 14, 16, 19, 22, 24, 27, 30)
+        for step in taps:
+            browser.execute_script(f"toggleCell(0, {step})")
+        browser.find_element(By.ID, "send").click()
+        wait.until(lambda d: d.execute_script("return window.latentjam.replies") == 1)
+        reply = browser.execute_script("return window.latentjam.reply")
+        call = browser.execute_script("return window.latentjam.lastCall")
+    finally:
+        httpd.shutdown()
+    assert {n["step"] for n in reply} >= set(taps)  # every tap kept
+    assert len({n["pitch"] for n in reply}) > 1  # a groove, not the taps back
+    info = {"drums": {"kind": "drums", "attributes": list(drums_model.attributes)}}
+    message = {k: call[k] for k in ("type", "model", "bars", "qpm", "notes", "params")}
+    message["params"] = {"mode": "drumify", "temperature": 0.0}
+    (event,) = respond_batch(
+        [(Session(drums_model, "s"), parse_message(message, models=info).call)]
+    )
+    server = sorted((n["pitch"], n["step"]) for n in event["notes"])
+    assert sorted((n["pitch"], n["step"]) for n in reply) == server

@@ -6,7 +6,7 @@ fixed 3-D projection), and the models in one of two runtimes:
 
 - "onnx" (default): `models/NAME/encode.onnx` and `decode.onnx` (`latentjam.export.export_onnx`)
   run by ONNX Runtime's WebAssembly build (`ort/`, vendored onnxruntime-web, MIT) through
-  `ort_net.js`;
+  `ort_net.js`; with a drum model, `models/drumify/` too, for the page's drumify mode;
 - "js": `model.js`, the encoder and decoder written out in plain JavaScript, with the weights
   (base64 float32; the prior is not needed) inside `models/NAME.json`: 11 MB smaller, slower.
 
@@ -99,7 +99,18 @@ def export_site(jam_models: dict, out: str | os.PathLike, *, runtime: str = "onn
     static = resources.files("latentjam.jam").joinpath("static")
     for name in PAGE_FILES:
         atomic_write_bytes(out / name, static.joinpath(name).read_bytes())
-    site = {"models": list(jam_models), "default_model": next(iter(jam_models)), "runtime": runtime}
+    drumify = None
+    if runtime == "onnx" and any(jm.kind == "drums" for jm in jam_models.values()):
+        from latentjam.api import load_drumify
+
+        drumify = load_drumify()
+    site = {
+        "models": list(jam_models),
+        "default_model": next(iter(jam_models)),
+        "runtime": runtime,
+        # the drum models' tap-to-groove mode runs in the page too (onnx runtime)
+        "drumify": {"latent_dim": int(drumify.latent_dim)} if drumify is not None else None,
+    }
     scripts = (
         '<script src="ort/ort.wasm.min.js"></script>\n<script src="ort_net.js"></script>'
         if runtime == "onnx"
@@ -120,8 +131,12 @@ def export_site(jam_models: dict, out: str | os.PathLike, *, runtime: str = "onn
         (out / "ort").mkdir(exist_ok=True)
         for name in (*ORT_FILES, "LICENSE"):
             atomic_write_bytes(out / "ort" / name, vendor.joinpath(name).read_bytes())
+    if drumify is not None:  # (runtime "onnx": export_onnx is imported above)
+        export_onnx(drumify, None, out / "models" / "drumify")
     for name, jm in jam_models.items():
         spec = model_spec(jm, weights=runtime == "js")
+        if drumify is not None and jm.kind == "drums":
+            spec["info"]["modes"] = ["call", "drumify"]
         blob = json.dumps(spec, separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(out / "models" / f"{name}.json", blob)
         if runtime == "onnx":

@@ -69,6 +69,9 @@ async function startLocal(site) {
     const spec = await (await fetch(`models/${name}.json`)).json();
     local.nets[name] = site.runtime === "onnx" ? await window.LatentjamOrtNet.load(name, spec)
                                                : new window.LatentjamNet(spec);
+    if (site.drumify && spec.info.kind === "drums" && !local.drumify) {
+      local.drumify = await window.LatentjamOrtDrumify.load();
+    }
     models[name] = spec.info;
   }
   state.ws = { readyState: WebSocket.OPEN, send: (text) => setTimeout(() => localAnswer(JSON.parse(text)), 0) };
@@ -135,6 +138,9 @@ function project(info, z) {
 async function localAnswer(msg) {   // the nets of model.js answer at once, ort_net.js's async
   if (msg.type !== "call") return;
   const t0 = performance.now(), net = local.nets[msg.model];
+  if (msg.params && msg.params.mode === "drumify" && local.drumify && net.kind === "drums") {
+    return localDrumify(msg, net, t0);
+  }
   const mu = await net.encode(notesToGrid(net, msg.notes));
   const radius = (msg.params && msg.params.radius) || 0;
   const z = mu.map(v => v + radius * gaussian());
@@ -146,6 +152,28 @@ async function localAnswer(msg) {   // the nets of model.js answer at once, ort_
   onReply({ type: "reply", session: "page", model: msg.model, bars: 2, steps_per_bar: 16, notes,
             position: { call: r5(project(net.info, mu)), reply: r5(project(net.info, z)) }, seed: 0,
             exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
+}
+async function localDrumify(msg, net, t0) {   // every note is a tap, whatever its pitch
+  const T = net.T, D = net.D, K = net.K;
+  const kicks = msg.notes.map(n => ({ ...n, pitch: 36 }));
+  const taps = new Float64Array(T * 3), tapGrid = notesToGrid(net, kicks);
+  for (let t = 0; t < T; t++) {
+    if (tapGrid[t * D] > 0.5) {
+      taps[t * 3] = 1; taps[t * 3 + 1] = tapGrid[t * D + K]; taps[t * 3 + 2] = tapGrid[t * D + 2 * K];
+    }
+  }
+  const temperature = (msg.params && msg.params.temperature) || 0;
+  const nz = window.LATENTJAM_SITE.drumify.latent_dim;
+  const z = Array.from({ length: nz }, () => temperature * gaussian());   // N(0, T^2 I)
+  const grid = await local.drumify.groove(taps, z, T);
+  const notes = gridToNotes(net, grid);
+  const call = await net.encode(tapGrid), reply = await net.encode(grid);
+  const ms = performance.now() - t0;
+  local.exchange += 1;
+  const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);
+  onReply({ type: "reply", session: "page", model: msg.model, bars: 2, steps_per_bar: 16, notes,
+            position: { call: r5(project(net.info, call)), reply: r5(project(net.info, reply)) },
+            seed: 0, exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
 }
 function setStatus(text, kind) {
   const el = document.getElementById("status");

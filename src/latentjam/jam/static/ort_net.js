@@ -38,5 +38,38 @@
       return Float64Array.from(out.windows.data);
     }
   }
+  class OrtDrumify {                      // the shipped drumify model: taps -> a full groove
+    static async load() {
+      const net = new OrtDrumify();
+      net.enc = await ort.InferenceSession.create("models/drumify/encode.onnx");   // unused
+      net.dec = await ort.InferenceSession.create("models/drumify/decode.onnx");
+      return net;
+    }
+    // taps (T * 3: tapped, velocity, offset), z (Nz) -> a drum window (T * 27) like the Python
+    // DrumifyVAE.drumify: a cell hits when its logit is >= 0, and every tapped step that would
+    // stay silent gets its most likely class, so the groove keeps every tap
+    async groove(taps, z, T) {
+      const out = await this.dec.run({
+        taps: new ort.Tensor("float32", Float32Array.from(taps), [1, T, 3]),
+        z: new ort.Tensor("float32", Float32Array.from(z), [1, z.length]),
+      });
+      const logits = out.hit_logits.data, vel = out.velocities.data, off = out.offsets.data;
+      const K = 9, grid = new Float64Array(T * 3 * K);
+      for (let t = 0; t < T; t++) {
+        let any = false, best = 0;
+        for (let k = 0; k < K; k++) {
+          if (logits[t * K + k] > logits[t * K + best]) best = k;
+          if (logits[t * K + k] >= 0) { any = true; this.put(grid, t, k, vel, off); }
+        }
+        if (!any && taps[t * 3] > 0.5) this.put(grid, t, best, vel, off);
+      }
+      return grid;
+    }
+    put(grid, t, k, vel, off) {
+      const K = 9, at = t * 3 * K;
+      grid[at + k] = 1; grid[at + K + k] = vel[t * K + k]; grid[at + 2 * K + k] = off[t * K + k];
+    }
+  }
   window.LatentjamOrtNet = OrtNet;
+  window.LatentjamOrtDrumify = OrtDrumify;
 })();

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean": mean,
         "monotonic": {key: bool(np.all(np.diff(v) >= -1e-9)) for key, v in mean.items()},
         "recall_0_equals_no_memory": plain["notes"] == rows[0.0][0]["notes"],
-        "command": "python benchmarks/jam_memory.py --model " + args.model,
+        "command": f"python benchmarks/jam_memory.py --model {args.model} --seeds {args.seeds}",
     }
     print(json.dumps({k: v for k, v in result.items() if k != "amounts"}, indent=1))
     write_results(args.json, result)

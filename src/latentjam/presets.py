@@ -1,8 +1,12 @@
-"""Named training presets (frozen dataclasses): model + objective + optimisation + default data.
+"""Named presets, the one registry for every model (frozen dataclasses).
 
-GPU presets follow the paper's appendix table 3; `drums`, `drums-baseline`, `melody` and
-`melody-baseline` are the shipped models' recipe (hours on one core, minutes on a GPU);
-`*-quick` are the earlier small presets (minutes on one core); `tiny-*` presets exist for tests.
+Sequence VAEs (`get_preset`): model + objective + optimisation + default data. GPU presets
+follow the paper's appendix table 3; `drums`, `drums-baseline`, `melody` and `melody-baseline`
+are the shipped models' recipe (hours on one core, minutes on a GPU); `*-quick` are the earlier
+small presets (minutes on one core); `tiny-*` presets exist for tests.
+
+Audio VAEs (`get_audio_preset`): the model configs of `latentjam audio train --preset NAME`
+(the adversarial loop's own settings live with the loop).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from latentjam.errors import LatentjamError
+from latentjam.models.mel_vae import MelVAEConfig
 from latentjam.models.recurrent_vae import RecurrentVAEConfig
+from latentjam.models.wave_vae import WaveVAEConfig
 from latentjam.regularizers.objective import ObjectiveConfig
 from latentjam.training.config import TrainConfig
 
@@ -355,4 +361,28 @@ def get_preset(name: str) -> Preset:
     except KeyError:
         raise LatentjamError(
             f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}"
+        ) from None
+
+
+AUDIO_PRESETS: dict[str, MelVAEConfig | WaveVAEConfig] = {
+    "mel-vae": MelVAEConfig(),
+    # The blog's network (no hidden layer) with a 2-D latent, so the latent map can be drawn.
+    "mel-vae-2d": MelVAEConfig(latent_dim=2, hidden=0),
+    "wave-tiny": WaveVAEConfig(),
+    "wave-paper-like": WaveVAEConfig(
+        sample_rate=24000,
+        strides=(2, 4, 5, 8),
+        channels=(32, 64, 128, 256, 512),
+        latent_channels=16,
+    ),
+}
+
+
+def get_audio_preset(name: str) -> MelVAEConfig | WaveVAEConfig:
+    """The audio model config called `name` (LatentjamError listing the known ones otherwise)."""
+    try:
+        return AUDIO_PRESETS[name]
+    except KeyError:
+        raise LatentjamError(
+            f"unknown audio preset {name!r}; choose from {', '.join(AUDIO_PRESETS)}"
         ) from None

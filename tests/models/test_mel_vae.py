@@ -11,7 +11,8 @@ import torch
 from latentjam.audio.io import read_audio, segment
 from latentjam.audio.mel import mel_spec_of
 from latentjam.models import build_model
-from latentjam.models.mel_vae import MEL_PRESETS, MelVAE, MelVAEConfig
+from latentjam.models.mel_vae import MelVAE, MelVAEConfig
+from latentjam.presets import AUDIO_PRESETS
 from latentjam.training.adversarial import AdversarialConfig, evaluate, train
 
 CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv66.6_piano_16k.flac"
@@ -42,7 +43,7 @@ def test_shapes_through_every_layer(hidden):
 
 
 def test_blog_preset_has_no_hidden_layer_and_2d_latent():
-    m = MEL_PRESETS["mel-vae-2d"].build()
+    m = AUDIO_PRESETS["mel-vae-2d"].build()
     assert isinstance(m.encoder_body, torch.nn.Identity)
     assert m.z_mean.in_features == 64 * 64 and m.z_mean.out_features == 2
 

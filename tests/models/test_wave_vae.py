@@ -11,7 +11,8 @@ from latentjam.audio.io import read_audio, segment
 from latentjam.models import build_model
 from latentjam.models.stft_discriminator import STFTDiscriminator
 from latentjam.models.stft_losses import MultiResolutionSTFTLoss
-from latentjam.models.wave_vae import WAVE_PRESETS, DownBlock, ResidualUnit, UpBlock, WaveVAE
+from latentjam.models.wave_vae import DownBlock, ResidualUnit, UpBlock, WaveVAE
+from latentjam.presets import AUDIO_PRESETS
 from latentjam.training.adversarial import (
     AdversarialConfig,
     evaluate,
@@ -61,11 +62,11 @@ def test_shapes_through_encoder_and_decoder():
 
 
 def test_tiny_preset_size_and_rate():
-    m = WAVE_PRESETS["tiny"].build()
+    m = AUDIO_PRESETS["wave-tiny"].build()
     n = sum(p.numel() for p in m.parameters())
     assert 0.4e6 < n < 0.8e6
     assert m.hop == 256 and m.config.sample_rate == 16000 and m.config.channels[-1] == 128
-    paper = WAVE_PRESETS["paper-like"]
+    paper = AUDIO_PRESETS["wave-paper-like"]
     assert paper.sample_rate == 24000 and paper.channels[-1] > 128
 
 

@@ -5,22 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from latentjam.audio.mel import mel_spec_of
-from latentjam.errors import LatentjamError
 
-AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
+AUDIO_PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")  # latentjam.presets
 WAVE_TRAIN_SAMPLES = 8192  # waveform VAE training segment (the encoder pads it to a hop multiple)
 
 
 def preset_config(name: str):
-    """Frozen config dataclass of an audio preset name."""
-    from latentjam.models.mel_vae import MEL_PRESETS
-    from latentjam.models.wave_vae import WAVE_PRESETS
+    """Frozen config dataclass of an audio preset name (from the one registry,
+    `latentjam.presets`)."""
+    from latentjam.presets import get_audio_preset
 
-    if name in MEL_PRESETS:
-        return MEL_PRESETS[name]
-    if name.startswith("wave-") and name[5:] in WAVE_PRESETS:
-        return WAVE_PRESETS[name[5:]]
-    raise LatentjamError(f"unknown audio preset {name!r}; choose from {', '.join(AUDIO_PRESETS)}")
+    return get_audio_preset(name)
 
 
 def is_mel(model) -> bool:

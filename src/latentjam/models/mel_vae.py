@@ -41,13 +41,6 @@ class MelVAEConfig:
         return MelVAE(**{k: v for k, v in asdict(self).items() if k != "kind"})
 
 
-MEL_PRESETS: dict[str, MelVAEConfig] = {
-    "mel-vae": MelVAEConfig(),
-    # The blog's network (no hidden layer) with a 2-D latent, so the latent map can be drawn.
-    "mel-vae-2d": MelVAEConfig(latent_dim=2, hidden=0),
-}
-
-
 class MelVAE(nn.Module):
     """Dense VAE over (n_mels, frames) log-mel segments scaled to [0, 1]."""
 

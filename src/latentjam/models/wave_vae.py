@@ -45,17 +45,6 @@ class WaveVAEConfig:
         return WaveVAE(**{k: v for k, v in asdict(self).items() if k != "kind"})
 
 
-WAVE_PRESETS: dict[str, WaveVAEConfig] = {
-    "tiny": WaveVAEConfig(),
-    "paper-like": WaveVAEConfig(
-        sample_rate=24000,
-        strides=(2, 4, 5, 8),
-        channels=(32, 64, 128, 256, 512),
-        latent_channels=16,
-    ),
-}
-
-
 class ResidualUnit(nn.Module):
     """x + conv1x1(elu(conv_k7_dilated(elu(x)))); shape (B, C, n) -> (B, C, n)."""
 

@@ -15,6 +15,7 @@ attribute vectors and the 3-D projection shipped with the model.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -160,8 +161,6 @@ def export_torchscript(model: nn.Module, converter: Any, out: str | os.PathLike)
         z5 = torch.randn(5, int(config.latent_dim), generator=gen)
         if not torch.equal(exported.decode(z5), model.decode(z5)):
             raise LatentjamError("export: the traced decoder does not reproduce the model")
-    import io
-
     buf = io.BytesIO()
     extra = {"latentjam.json": json.dumps(description(model, converter), indent=1)}
     torch.jit.save(exported, buf, _extra_files=extra)
@@ -186,11 +185,31 @@ class _GrooveDecode(nn.Module):
         return self.model.decode(pattern, z)
 
 
+def _onnx_bytes(module: nn.Module, args: tuple, inputs: list[str], outputs: list[str]) -> bytes:
+    """One traced ONNX graph (opset 17) with a dynamic batch axis on every tensor of rank > 1."""
+    buf = io.BytesIO()
+    batched = [n for n, a in zip(inputs, args, strict=True) if a.ndim > 1] + outputs
+    # eval first: the exporter puts the wrapper (and so the model) back in the mode it found it
+    # in, and a new nn.Module starts in training mode (dropout on)
+    torch.onnx.export(
+        module.eval(), args, buf, dynamo=False, opset_version=17, input_names=inputs,
+        output_names=outputs, dynamic_axes={n: {0: "batch"} for n in batched},
+    )  # fmt: skip
+    return buf.getvalue()
+
+
+def _write_onnx(out: Path, graphs: dict[str, bytes], info: dict) -> Path:
+    """`out`/NAME.onnx for each graph and `out`/latentjam.json, each written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in graphs.items():
+        atomic_write_bytes(out / f"{name}.onnx", data)
+    atomic_write_bytes(out / "latentjam.json", json.dumps(info, indent=1).encode("utf-8"))
+    return out
+
+
 def _export_groove_onnx(model: nn.Module, out: Path, ort: Any) -> Path:
     """encode.onnx (x (B, T, 27) -> mu) and decode.onnx (pattern, z -> the model's outputs) of
     a GrooveVAE ("humanize") or DrumifyVAE, checked with onnxruntime; see `export_onnx`."""
-    import io
-
     kind = model.config.kind
     (pattern, width), outputs = GROOVE_GRAPHS[kind]
     steps, nz = int(model.config.steps), int(model.config.latent_dim)
@@ -198,21 +217,12 @@ def _export_groove_onnx(model: nn.Module, out: Path, ort: Any) -> Path:
     x = torch.rand(2, steps, 27, generator=gen)
     p = (torch.rand(2, steps, width, generator=gen) < 0.3).float()
     z = torch.randn(2, nz, generator=gen)
-    graphs = {}
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, module, args, inputs, names in (
-            ("encode", _Encode(model), (x,), ["x"], ["mu"]),
-            ("decode", _GrooveDecode(model), (p, z), [pattern, "z"], list(outputs)),
-        ):
-            buf = io.BytesIO()
-            # eval first: the exporter puts the wrapper (and so the model) back in the mode it
-            # found it in, and a new nn.Module starts in training mode (dropout on)
-            torch.onnx.export(
-                module.eval(), args, buf, dynamo=False, opset_version=17, input_names=inputs,
-                output_names=names, dynamic_axes={n: {0: "batch"} for n in inputs + names},
-            )  # fmt: skip
-            graphs[name] = buf.getvalue()
+        warnings.simplefilter("ignore")  # tracing warns about what it cannot see
+        graphs = {
+            "encode": _onnx_bytes(_Encode(model), (x,), ["x"], ["mu"]),
+            "decode": _onnx_bytes(_GrooveDecode(model), (p, z), [pattern, "z"], list(outputs)),
+        }
         p5 = (torch.rand(5, steps, width, generator=gen) < 0.3).float()
         z5 = torch.randn(5, nz, generator=gen)
         want = model.decode(p5, z5)
@@ -220,7 +230,6 @@ def _export_groove_onnx(model: nn.Module, out: Path, ort: Any) -> Path:
     got = session.run(None, {pattern: p5.numpy(), "z": z5.numpy()})
     if not all(np.allclose(g, w.numpy(), atol=1e-4) for g, w in zip(got, want, strict=True)):
         raise LatentjamError("export: the ONNX decoder does not reproduce the model")
-    out.mkdir(parents=True, exist_ok=True)
     info = {
         "format": "latentjam-onnx",
         "version": 1,
@@ -238,22 +247,22 @@ def _export_groove_onnx(model: nn.Module, out: Path, ort: Any) -> Path:
         "crash, ride; velocities 0..1, offsets in half-steps -1..1"
         + ("; taps: tapped 0/1, velocity 0..1, offset" if kind == "drumify_vae" else ""),
     }
-    for name, data in graphs.items():
-        atomic_write_bytes(out / f"{name}.onnx", data)
-    atomic_write_bytes(out / "latentjam.json", json.dumps(info, indent=1).encode("utf-8"))
-    return out
+    return _write_onnx(out, graphs, info)
+
+
+DECODE_INPUTS = ["z", "uniform", "temperature"]
 
 
 def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Path:
     """Write `out`/encode.onnx, `out`/decode.onnx and `out`/latentjam.json (atomically).
 
-    For the groove models (humanize's GrooveVAE, DrumifyVAE; `converter` unused) decode is the
-    model's own: (hits or taps (B, T, C), z (B, Nz)) -> its outputs, each (B, T, 9).
-
     encode: x (B, T, D) float32 -> mu (B, Nz). decode: z (B, Nz), uniform (B, T, D) in [0, 1),
     temperature (1,) -> windows (B, T, D): the greedy decode at temperature 0, a draw from the
     model's step distributions otherwise (the uniforms are its randomness). Both are checked
     against the model with onnxruntime before anything is written.
+
+    For the groove models (humanize's GrooveVAE, DrumifyVAE; `converter` unused) decode is the
+    model's own: (hits or taps (B, T, C), z (B, Nz)) -> its outputs, each (B, T, 9).
     """
     try:
         import onnx  # noqa: F401 (torch's exporter needs it)
@@ -276,34 +285,14 @@ def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Pat
     x = (torch.rand(2, steps, dim, generator=gen) < 0.1).float()
     z = torch.randn(2, nz, generator=gen)
     u = torch.rand(2, steps, dim, generator=gen)
-    graphs = {}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracing warns about the Python loops it unrolls
-        import io
-
-        for name, module, args, inputs in (
-            ("encode", _Encode(model), (x,), ["x"]),
-            (
-                "decode",
-                _DecodeWithNoise(model),
-                (z, u, torch.zeros(1)),
-                ["z", "uniform", "temperature"],
+        graphs = {
+            "encode": _onnx_bytes(_Encode(model), (x,), ["x"], ["mu"]),
+            "decode": _onnx_bytes(
+                _DecodeWithNoise(model), (z, u, torch.zeros(1)), DECODE_INPUTS, ["windows"]
             ),
-        ):
-            buf = io.BytesIO()
-            # eval first: the exporter puts the wrapper (and so the model) back in the mode it
-            # found it in, and a new nn.Module starts in training mode (dropout on)
-            torch.onnx.export(
-                module.eval(),
-                args,
-                buf,
-                dynamo=False,
-                opset_version=17,
-                input_names=inputs,
-                output_names=["mu" if name == "encode" else "windows"],
-                dynamic_axes={n: {0: "batch"} for n in inputs if n != "temperature"},
-            )
-            graphs[name] = buf.getvalue()
+        }
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     decode = ort.InferenceSession(graphs["decode"], options)
@@ -325,8 +314,6 @@ def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Pat
     )
     if not same:
         raise LatentjamError("export: the ONNX decoder does not reproduce the model")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     info = description(model, converter)
     info.update(
         format="latentjam-onnx",
@@ -337,7 +324,4 @@ def export_onnx(model: nn.Module, converter: Any, out: str | os.PathLike) -> Pat
             "greedy at temperature 0",
         },
     )
-    for name, data in graphs.items():
-        atomic_write_bytes(out / f"{name}.onnx", data)
-    atomic_write_bytes(out / "latentjam.json", json.dumps(info, indent=1).encode("utf-8"))
-    return out
+    return _write_onnx(Path(out), graphs, info)

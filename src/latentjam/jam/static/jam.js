@@ -146,12 +146,15 @@ async function localAnswer(msg) {   // the nets of model.js answer at once, ort_
   const z = mu.map(v => v + radius * gaussian());
   const temperature = (msg.params && msg.params.temperature) || 0;
   const notes = gridToNotes(net, await net.decode(z, temperature));
+  localReply(msg, net, notes, mu, z, t0);
+}
+function localReply(msg, net, notes, callZ, replyZ, t0) {   // the server's reply, made here
   const ms = performance.now() - t0;
   local.exchange += 1;
   const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);
   onReply({ type: "reply", session: "page", model: msg.model, bars: 2, steps_per_bar: 16, notes,
-            position: { call: r5(project(net.info, mu)), reply: r5(project(net.info, z)) }, seed: 0,
-            exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
+            position: { call: r5(project(net.info, callZ)), reply: r5(project(net.info, replyZ)) },
+            seed: 0, exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
 }
 async function localDrumify(msg, net, t0) {   // every note is a tap, whatever its pitch
   const T = net.T, D = net.D, K = net.K;
@@ -167,13 +170,7 @@ async function localDrumify(msg, net, t0) {   // every note is a tap, whatever i
   const z = Array.from({ length: nz }, () => temperature * gaussian());   // N(0, T^2 I)
   const grid = await local.drumify.groove(taps, z, T);
   const notes = gridToNotes(net, grid);
-  const call = await net.encode(tapGrid), reply = await net.encode(grid);
-  const ms = performance.now() - t0;
-  local.exchange += 1;
-  const r5 = (p) => p.map(v => Math.round(v * 1e5) / 1e5);
-  onReply({ type: "reply", session: "page", model: msg.model, bars: 2, steps_per_bar: 16, notes,
-            position: { call: r5(project(net.info, call)), reply: r5(project(net.info, reply)) },
-            seed: 0, exchange: local.exchange, model_ms: ms, latency_ms: ms, id: msg.id });
+  localReply(msg, net, notes, await net.encode(tapGrid), await net.encode(grid), t0);
 }
 function setStatus(text, kind) {
   const el = document.getElementById("status");

@@ -202,8 +202,8 @@ def main() -> int:
         "rows": rows,
         "targets": targets,
     }
-    write_results(RESULTS, result)
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    written = write_results(RESULTS, result)
+    print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

@@ -382,8 +382,7 @@ def main() -> int:
         "reference_unreadable": unreadable,
         "targets": targets,
     }
-    write_results(RESULTS, result)
-    print(f"wrote {RESULTS}")
+    print(f"wrote {write_results(RESULTS, result)}")
     return 0 if all(t["met"] for t in targets if "identical" in t["name"]) else 1
 
 

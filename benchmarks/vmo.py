@@ -377,8 +377,7 @@ def main(argv=None) -> int:
         "rows": rows,
         "targets": targets,
     }
-    write_results(RESULTS, result)
-    print(f"wrote {RESULTS}")
+    print(f"wrote {write_results(RESULTS, result)}")
     return 0 if all(t["met"] for t in targets if t["name"].startswith("identical")) else 1
 
 

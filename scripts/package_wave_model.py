@@ -60,7 +60,7 @@ not the original's (phase, noise floor).
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="model.pt or checkpoint.pt of a wave-tiny run")
+    ap.add_argument("model", help="model.pt or lightning/checkpoints/last.ckpt of a wave-tiny run")
     ap.add_argument("--history", required=True, help="how the weights were trained (card text)")
     ap.add_argument("--dest", default=str(checkpoints.pretrained_dir() / "wave-tiny.pt"))
     args = ap.parse_args()

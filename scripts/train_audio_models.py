@@ -22,13 +22,14 @@ import torch
 from latentjam.audio import checkpoints, ops, presets, train
 from latentjam.audio.datasets import bundled_audio_dir, load_segments
 from latentjam.audio.metrics import log_spectral_distance, multi_resolution_sc
+from latentjam.pretrained import save_model
 
 PRETRAINED = checkpoints.pretrained_dir()
 
 ENGINES = {
     "lightning": "shared Lightning training, `latentjam.training.fit`, beta-KL objective",
-    "adversarial": "generator/discriminator loop, `latentjam.training.adversarial`",
-    "loop": "plain loop, `latentjam.training.adversarial` without discriminator",
+    "adversarial": "generator/discriminator training, `latentjam.training.adversarial` "
+    "(Lightning, manual optimisation)",
 }
 
 PLANS = {
@@ -124,7 +125,7 @@ def main() -> int:
             meta = dict(model.metadata)
             meta.update({"held_out_mr_sc": sc, "held_out_lsd_db": lsd})
             dest = args.out / f"{name}.pt"
-            checkpoints.save_model(model, dest, meta)
+            save_model(dest, model, metadata=meta)
         summary, extra = SUMMARIES[name]
         final = meta.get("final", {})
         card = CARD.format(

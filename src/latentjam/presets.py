@@ -6,7 +6,7 @@ are the shipped models' recipe (hours on one core, minutes on a GPU); `*-quick` 
 small presets (minutes on one core); `tiny-*` presets exist for tests.
 
 Audio VAEs (`get_audio_preset`): the model configs of `latentjam audio train --preset NAME`
-(the adversarial loop's own settings live with the loop).
+(the discriminator's settings are `latentjam.training.adversarial.AdversarialConfig`).
 """
 
 from __future__ import annotations

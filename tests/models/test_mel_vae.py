@@ -13,7 +13,8 @@ from latentjam.audio.mel import mel_spec_of
 from latentjam.models import build_model
 from latentjam.models.mel_vae import MelVAE, MelVAEConfig
 from latentjam.presets import AUDIO_PRESETS
-from latentjam.training.adversarial import AdversarialConfig, evaluate, train
+from latentjam.training import TrainConfig
+from latentjam.training.adversarial import evaluate, fit_adversarial
 
 CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv66.6_piano_16k.flac"
 
@@ -55,17 +56,13 @@ def test_build_model_round_trip():
     again.load_state_dict(m.state_dict())
 
 
-def test_training_steps_reduce_loss_on_real_audio():
+def test_training_steps_reduce_loss_on_real_audio(tmp_path):
     model = MelVAE(latent_dim=8, hidden=32)
     x = real_mels(model)
     assert x.shape[0] >= 16
     before = evaluate(model, x)["recon"]
-    train(
-        model,
-        x,
-        config=AdversarialConfig(max_steps=30, batch_size=8, lr=3e-3, log_every=30),
-        log=None,
-    )
+    config = TrainConfig(max_steps=30, batch_size=8, lr=3e-3, lr_decay=1.0, lr_min=3e-3)
+    fit_adversarial(model, x, tmp_path / "run", train_config=config)  # its own loss alone
     after = evaluate(model, x)["recon"]
     assert after < 0.9 * before
     assert np.isfinite(after)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 
 from latentjam.audio.io import read_audio, segment
@@ -13,15 +12,16 @@ from latentjam.models.stft_discriminator import STFTDiscriminator
 from latentjam.models.stft_losses import MultiResolutionSTFTLoss
 from latentjam.models.wave_vae import DownBlock, ResidualUnit, UpBlock, WaveVAE
 from latentjam.presets import AUDIO_PRESETS
+from latentjam.training import TrainConfig
 from latentjam.training.adversarial import (
     AdversarialConfig,
     evaluate,
     feature_matching_loss,
+    fit_adversarial,
     hinge_discriminator_loss,
     hinge_generator_loss,
-    save_checkpoint,
-    train,
 )
+from latentjam.training.fit import checkpoint_path
 
 CLIP = Path(__file__).resolve().parent.parent / "fixtures" / "audio" / "bach_bwv66.6_piano_16k.flac"
 SMALL = {
@@ -102,41 +102,23 @@ def test_discriminator_and_adversarial_losses():
 
 def test_adversarial_training_reduces_loss_on_real_audio(tmp_path):
     audio, _ = read_audio(CLIP)
-    x = torch.from_numpy(segment(audio, 2048, 1024))  # (k, 2048) real piano
+    x = segment(audio, 2048, 1024)  # (k, 2048) real piano
     model = WaveVAE(**{**SMALL, "channels": (4, 8, 8, 16, 16)})
     before = evaluate(model, x)["recon"]
-    ckpt = tmp_path / "run" / "checkpoint.pt"
-    history = train(
+    module = fit_adversarial(
         model,
         x,
+        tmp_path / "run",
+        train_config=TrainConfig(
+            max_steps=24, batch_size=8, lr=3e-3, lr_decay=1.0, lr_min=3e-3, log_every=8
+        ),
+        adversarial=AdversarialConfig(warmup_steps=16),
         discriminator=STFTDiscriminator(fft_sizes=(256, 128), channels=4),
-        config=AdversarialConfig(max_steps=24, batch_size=8, lr=3e-3, warmup_steps=16, log_every=8),
-        checkpoint=ckpt,
-        log=None,
     )
     after = evaluate(model, x)["recon"]
     assert after < 0.9 * before
+    history = module.history
     assert "d_loss" in history[-1] and "d_loss" not in history[0]  # discriminator after warm-up
-    saved = torch.load(ckpt, weights_only=True)
-    assert saved["step"] == 24 and "discriminator" in saved
-    assert not list(ckpt.parent.glob("*.tmp"))
-
-
-def test_save_checkpoint_is_atomic(tmp_path):
-    path = save_checkpoint(tmp_path / "a.pt", {"x": torch.ones(2)})
-    assert torch.load(path, weights_only=True)["x"].sum() == 2
-
-
-def test_nonfinite_loss_raises():
-    class Bad(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.ones(1))
-
-        def losses(self, x):
-            return {"loss": self.w * float("nan")}
-
-    with pytest.raises(FloatingPointError):
-        train(
-            Bad(), torch.zeros(4, 2), config=AdversarialConfig(max_steps=2, batch_size=2), log=None
-        )
+    saved = torch.load(checkpoint_path(tmp_path / "run"), weights_only=True)
+    assert saved["global_step"] == 24 and saved["latentjam"]["adversarial"]
+    assert not list((tmp_path / "run" / "checkpoints").glob("*.tmp"))

@@ -1,7 +1,7 @@
 """Audio models by name: the shipped `mel-vae` / `wave-tiny` or any audio model file.
 
 Model files are written and read by `latentjam.pretrained` (`save_model`, `load_model`), which
-also reads the checkpoints of the adversarial training loop; this module only resolves the
+also reads training checkpoints; this module only resolves the
 audio names and refuses a model that is not an audio model.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -35,12 +36,20 @@ def training_arrays(model, folder, split: str | None = "train", max_segments: in
     return mel_segments(model, audio) if is_mel(model) else audio
 
 
-def _fit_mel_lightning(
-    model, x, valid, out_dir: Path, *, max_steps: int, batch_size: int, seed: int, resume=False
-) -> dict:
-    """Train a `MelVAE` in place through the shared Lightning training (beta-KL objective)."""
+def _fit_mel(
+    model,
+    x,
+    valid,
+    out_dir: Path,
+    *,
+    max_steps: int,
+    max_seconds: float | None,
+    batch_size: int,
+    seed: int,
+    resume: bool,
+) -> None:
+    """Train a `MelVAE` in place through the shared VAE training (beta-KL objective)."""
     from latentjam.regularizers.objective import Objective, ObjectiveConfig
-    from latentjam.training.adversarial import evaluate
     from latentjam.training.config import TrainConfig
     from latentjam.training.data import ArrayDataModule
     from latentjam.training.fit import fit
@@ -59,9 +68,6 @@ def _fit_mel_lightning(
     )
     objective = Objective(ObjectiveConfig(kl="beta", beta=model.config.beta))
     data = ArrayDataModule(x, valid, batch_size=batch_size, seed=seed)
-    import sys
-
-    # a progress bar when someone watches (a terminal); quiet in logs and tests
     fit(
         model,
         objective,
@@ -69,14 +75,60 @@ def _fit_mel_lightning(
         cfg,
         out_dir / "lightning",
         resume=resume and (out_dir / "lightning").is_dir(),
+        progress=sys.stderr.isatty(),  # a progress bar when someone watches; quiet in logs
+        description={"task": "audio", "kind": model.config.kind},
+        max_minutes=None if max_seconds is None else max_seconds / 60,
+    )
+
+
+def _fit_wave(
+    model,
+    x,
+    valid,
+    out_dir: Path,
+    *,
+    max_steps: int,
+    max_seconds: float | None,
+    warmup_steps: int,
+    batch_size: int,
+    seed: int,
+    resume: bool,
+) -> None:
+    """Train a `WaveVAE` in place: its own loss, joined by an STFT discriminator after the
+    warm-up (steps, or 60% of the wall-clock budget)."""
+    from latentjam.models.stft_discriminator import STFTDiscriminator
+    from latentjam.training.adversarial import AdversarialConfig, fit_adversarial
+    from latentjam.training.config import TrainConfig
+
+    cfg = TrainConfig(
+        batch_size=batch_size,
+        lr=1e-3,
+        lr_decay=1.0,
+        lr_min=1e-3,
+        max_steps=max_steps,
+        grad_clip=5.0,
+        seed=seed,
+        checkpoint_every=100,
+        val_every=max(50, max_steps // 10),
+        log_every=max(1, min(100, max_steps // 10)),
+    )
+    adversarial = AdversarialConfig(
+        warmup_steps=warmup_steps,
+        warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
+    )
+    fit_adversarial(
+        model,
+        x,
+        out_dir / "lightning",
+        train_config=cfg,
+        adversarial=adversarial,
+        discriminator=STFTDiscriminator(),
+        valid=valid,
+        resume=resume and (out_dir / "lightning").is_dir(),
+        max_minutes=None if max_seconds is None else max_seconds / 60,
         progress=sys.stderr.isatty(),
         description={"task": "audio", "kind": model.config.kind},
     )
-    final = {"step": max_steps}
-    final.update(evaluate(model, x[:512]))
-    if valid is not None:
-        final.update({f"valid_{k}": v for k, v in evaluate(model, valid).items()})
-    return final
 
 
 def train_preset(
@@ -90,25 +142,20 @@ def train_preset(
     warmup_steps: int | None = None,
     max_segments: int | None = None,
     seed: int = 0,
-    engine: str = "lightning",
     log=print,
     resume: bool = False,
     init_from=None,
 ) -> Path:
     """Train an audio preset on a folder of audio; writes out_dir/model.pt (and checkpoints).
 
-    Mel presets train through the shared Lightning training (`latentjam.training.fit`, resumable
-    checkpoints under out_dir/lightning) unless `engine="loop"`; waveform presets, and mel with
-    `engine="loop"`, use the generator/discriminator loop of `latentjam.training.adversarial`
-    (checkpoint out_dir/checkpoint.pt), which alone honours `max_seconds`. model.pt is the
-    fp16 shipped-checkpoint layout; returns its path.
+    Both kinds train through Lightning (`latentjam.training.fit`; resumable atomic checkpoints
+    under out_dir/lightning, `max_seconds` a wall-clock budget): mel presets with the beta-KL
+    objective, waveform presets with their own loss joined by an STFT discriminator after
+    `warmup_steps` (default 60% of the steps) or 60% of `max_seconds`
+    (`latentjam.training.adversarial`). model.pt is the fp16 shipped-model layout; returns
+    its path.
     """
-    if engine not in ("lightning", "loop"):
-        raise LatentjamError(f"engine must be 'lightning' or 'loop', got {engine!r}")
     import torch
-
-    from latentjam.models.stft_discriminator import STFTDiscriminator
-    from latentjam.training.adversarial import AdversarialConfig, train
 
     torch.manual_seed(seed)
     config = preset_config(preset)
@@ -142,18 +189,6 @@ def train_preset(
     bs = batch_size or (64 if mel else 8)
     if len(x) < bs:
         bs = max(1, len(x))
-    train_cfg = AdversarialConfig(
-        max_steps=max_steps,
-        batch_size=bs,
-        lr=1e-3,
-        warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
-        warmup_seconds=None if max_seconds is None else 0.6 * max_seconds,
-        log_every=max(1, min(100, max_steps // 10)),
-        checkpoint_every=100,
-        max_seconds=max_seconds,
-        seed=seed,
-    )
-    disc = None if mel else STFTDiscriminator()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     log(
@@ -161,29 +196,45 @@ def train_preset(
         f"{sum(p.numel() for p in model.parameters())} parameters"
     )
     start = time.monotonic()
-    if mel and engine == "lightning":
-        final = _fit_mel_lightning(
-            model, x, valid, out_dir, max_steps=max_steps, batch_size=bs, seed=seed, resume=resume
-        )
-        log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
-    else:
-        history = train(
+    if mel:
+        _fit_mel(
             model,
             x,
-            config=train_cfg,
-            discriminator=disc,
-            valid=valid,
-            checkpoint=out_dir / "checkpoint.pt",
-            checkpoint_extra=lambda: {"config": model.config.to_dict(), "kind": model.config.kind},
-            log=log,
+            valid,
+            out_dir,
+            max_steps=max_steps,
+            max_seconds=max_seconds,
+            batch_size=bs,
+            seed=seed,
             resume=resume,
         )
-        final = history[-1] if history else {"step": 0}
+    else:
+        _fit_wave(
+            model,
+            x,
+            valid,
+            out_dir,
+            max_steps=max_steps,
+            max_seconds=max_seconds,
+            warmup_steps=warmup_steps if warmup_steps is not None else int(0.6 * max_steps),
+            batch_size=bs,
+            seed=seed,
+            resume=resume,
+        )
+    from latentjam.training.adversarial import evaluate
+    from latentjam.training.fit import checkpoint_path
+
+    ckpt = torch.load(checkpoint_path(out_dir / "lightning"), map_location="cpu", weights_only=True)
+    final = {"step": int(ckpt["global_step"])}
+    final.update(evaluate(model, x[:512]))
+    if valid is not None:
+        final.update({f"valid_{k}": v for k, v in evaluate(model, valid).items()})
     final["seconds"] = round(time.monotonic() - start, 1)
+    log(" ".join(f"{k}={v:.4g}" for k, v in final.items()))
     meta = {
         "preset": preset,
         "steps": final["step"],
-        "engine": engine if mel else "adversarial",
+        "engine": "lightning" if mel else "adversarial",
         "train_segments": len(x),
         "final": final,
         "data": str(data_dir),

@@ -9,7 +9,7 @@ from latentjam.commands.argtypes import non_negative_float
 from latentjam.errors import LatentjamError
 
 PRESETS = ("mel-vae", "mel-vae-2d", "wave-tiny", "wave-paper-like")
-MODEL_HELP = "shipped model name (mel-vae, wave-tiny) or a model.pt / checkpoint.pt path"
+MODEL_HELP = "shipped model name (mel-vae, wave-tiny) or a model.pt / last.ckpt path"
 
 
 AUDIO_MODELS = """\
@@ -60,15 +60,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in --out from its last checkpoint (waveform presets and "
-        "--engine loop: OUT/checkpoint.pt, written every 100 steps; Lightning: OUT/lightning)",
-    )
-    p.add_argument(
-        "--engine",
-        choices=("lightning", "loop"),
-        default="lightning",
-        help="mel presets: shared Lightning training (default) or the plain loop "
-        "(waveform presets always use the generator/discriminator loop)",
+        help="continue the run in --out from its last checkpoint (OUT/lightning/checkpoints)",
     )
     p.set_defaults(func=_train)
 
@@ -187,7 +179,6 @@ def _train(args) -> int:
         max_seconds=seconds,
         batch_size=args.batch_size,
         seed=args.seed,
-        engine=args.engine,
         resume=args.resume,
         init_from=args.init_from,
     )

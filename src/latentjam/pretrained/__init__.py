@@ -5,7 +5,8 @@ the config has a "kind" understood by `latentjam.models.build_model`, the state 
 fp16 (loaded back as fp32), and metadata is plain JSON-like data (training data, steps, CPU
 time, metrics, attribute vectors, a fixed 3-D projection of the latent space, ...). The model
 card `<name>.md` sits next to it. Lightning checkpoints (`*.ckpt`) written by `latentjam train`
-and the checkpoints of the adversarial audio loop ({"generator", "config", ...}) load too. This
+or `latentjam audio train`, and the checkpoints of the hand-written adversarial audio loop that
+earlier versions wrote ({"generator", "config", ...}), load too. This
 module is the one place that writes and reads model files, for every kind of model.
 """
 
@@ -63,7 +64,7 @@ def read_model_file(name_or_path: str | os.PathLike) -> dict[str, Any]:
         raise LatentjamError(f"{path} is not a latentjam model file")
     if data.get("format") == FORMAT:
         return data
-    if "generator" in data and "config" in data:  # a checkpoint of the adversarial audio loop
+    if "generator" in data and "config" in data:  # an earlier version's adversarial-loop run
         return {
             "format": FORMAT,
             "config": data["config"],

@@ -75,6 +75,21 @@ def fit(
     *,
     resume: bool = False,
     description: dict[str, Any] | None = None,
+    **trainer_options: Any,
+) -> Path:
+    """Train a VAE with `objective` to `train_config.max_steps` optimiser steps; returns the
+    last checkpoint's path. `trainer_options` are those of `fit_module`."""
+    module = VAETrainingModule(model, objective, train_config, description)
+    return fit_module(module, data, train_config, out_dir, resume=resume, **trainer_options)
+
+
+def fit_module(
+    module: L.LightningModule,
+    data: ArrayDataModule,
+    train_config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
     devices: int | str = 1,
     num_nodes: int = 1,
     strategy: str = "auto",
@@ -82,12 +97,14 @@ def fit(
     progress: bool = True,
     max_minutes: float | None = None,
 ) -> Path:
-    """Train to `train_config.max_steps` optimiser steps; returns the last checkpoint's path.
+    """Run any training module (`VAETrainingModule`, `AdversarialTrainingModule`) to
+    `train_config.max_steps` optimiser steps; returns the last checkpoint's path.
 
     `max_minutes` also stops the run after that much wall time (the checkpoint and the step
     reached are kept; `--resume` with a larger budget continues it).
     With `resume=True` the run continues from `out_dir/checkpoints/last.ckpt` (weights,
-    optimiser, scheduler, lambda and its moving average, step counter).
+    optimisers, scheduler, the module's own state such as lambda, step counter).
+    A module with manual optimisation clips its own gradients.
     """
     out = Path(out_dir)
     ckpt = checkpoint_path(out)
@@ -108,8 +125,9 @@ def fit(
         )
     # before the Trainer exists: it prints a cloud-logging advertisement at INFO level
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    module = VAETrainingModule(model, objective, train_config, description)
     has_valid = data.valid is not None
+    # a module with manual optimisation (two optimisers) clips its own gradients
+    clip = (train_config.grad_clip or None) if module.automatic_optimization else None
     trainer = L.Trainer(
         max_steps=train_config.max_steps,
         max_epochs=-1,
@@ -122,7 +140,7 @@ def fit(
         callbacks=[AtomicCheckpoint(ckpt.parent, train_config.checkpoint_every)]
         + ([_step_bar()] if progress else []),
         enable_checkpointing=False,
-        gradient_clip_val=train_config.grad_clip or None,
+        gradient_clip_val=clip,
         val_check_interval=train_config.val_every if has_valid else None,
         check_val_every_n_epoch=None,
         limit_val_batches=train_config.val_batches if has_valid else 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -12,6 +13,24 @@ from latentjam.regularizers.objective import Objective
 from latentjam.training.config import TrainConfig
 
 PROGRESS_KEYS = ("loss", "recon", "kl", "lambda", "flat")
+
+
+def lr_factor(cfg: TrainConfig) -> Callable[[int], float]:
+    """Step -> learning-rate multiplier: linear warm-up over `warmup_steps`, then
+    `lr_decay ** step`, never below `lr_min / lr`."""
+    floor = cfg.lr_min / cfg.lr
+    warmup = max(0, int(cfg.warmup_steps))
+
+    def factor(step: int) -> float:
+        ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
+        return ramp * max(cfg.lr_decay**step, floor)
+
+    return factor
+
+
+def seed_step(seed: int, step: int, rank: int) -> None:
+    """Seed torch for one training step from (seed, step, rank), so a resumed run repeats it."""
+    torch.manual_seed((seed * 1_000_003 + step * 7919 + rank) % 2**62)
 
 
 class VAETrainingModule(L.LightningModule):
@@ -35,8 +54,7 @@ class VAETrainingModule(L.LightningModule):
         self.description = dict(description or {})
 
     def _seed_step(self) -> None:
-        seed = self.train_config.seed
-        torch.manual_seed((seed * 1_000_003 + self.global_step * 7919 + self.global_rank) % 2**62)
+        seed_step(self.train_config.seed, int(self.global_step), int(self.global_rank))
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         """One objective evaluation, then the constraint multiplier's update."""
@@ -58,19 +76,11 @@ class VAETrainingModule(L.LightningModule):
         self.log_dict(logs, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
 
     def configure_optimizers(self) -> dict[str, Any]:
-        """Adam with per-step exponential learning-rate decay to a floor."""
+        """Adam with a linear warm-up and per-step exponential learning-rate decay to a floor."""
         cfg = self.train_config
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.Adam(params, lr=cfg.lr)
-        floor = cfg.lr_min / cfg.lr
-
-        warmup = max(0, int(getattr(cfg, "warmup_steps", 0)))
-
-        def decay(step: int) -> float:
-            ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
-            return ramp * max(cfg.lr_decay**step, floor)
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(cfg))
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},

@@ -191,14 +191,10 @@ class Model:
 
     def _decode_batch(self, z, temperature: float, gen) -> np.ndarray:
         torch = _torch()
-        if temperature == 0:
-            fast = greedy_decode(self.module, z)
-            if fast is not None:
-                return fast.float().numpy()
         if self.kind in ("drums", "melody"):  # the recurrent VAE chooses its own outputs
-            y = self.module.decode(
-                z, sample=temperature > 0, temperature=max(temperature, 1e-6), generator=gen
-            )
+            from latentjam.models.batched import decode_windows
+
+            y = decode_windows(self.module, z, temperature=temperature, generator=gen)
             return y.float().numpy()
         p = self.module.decode(z).float()  # piano roll probabilities (B, 16, 2P)
         if temperature > 0:

@@ -175,25 +175,11 @@ class JamModel:
         """
         import torch
 
-        from latentjam.models import fast_inference
+        from latentjam.models.batched import decode_windows
 
+        generator = torch.Generator().manual_seed(int(seed))
         zt = torch.as_tensor(z, dtype=torch.float32)
-        with torch.inference_mode():
-            generator = torch.Generator().manual_seed(int(seed))
-            # the fused free run (module's weights and draws, bar embedding folded per bar)
-            out = fast_inference.decode(
-                self.model,
-                zt,
-                generator=generator,
-                temperature=max(temperature, 1e-3) if temperature > 0 else 0.0,
-            )
-            if out is None:
-                out = self.model.decode(
-                    zt,
-                    sample=temperature > 0,
-                    temperature=max(temperature, 1e-3),
-                    generator=generator,
-                )
+        out = decode_windows(self.model, zt, temperature=temperature, generator=generator)
         return out.float().numpy()
 
     def project(self, z: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Posteriors of numpy windows in batches, without gradients: the one encode path that the
-API, the jam, improvise and the evaluation share."""
+"""The one encode path (posteriors of numpy windows in batches) and the one decode path of the
+recurrent VAEs (fused when the model allows it) that the API, the jam, improvise and the
+evaluation share; no gradients."""
 
 from __future__ import annotations
 
@@ -25,3 +26,28 @@ def posterior(
         nz = int(getattr(model, "latent_dim", 0))
         return np.zeros((0, nz), np.float32), np.zeros((0, nz), np.float32)
     return np.concatenate(mus), np.concatenate(sigmas)
+
+
+def decode_windows(
+    model: nn.Module,
+    z: torch.Tensor,
+    *,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Latents z (B, Nz) -> the recurrent VAE's output tensors (B, T, D): greedy at temperature
+    0, else sampled at `temperature` from `generator`.
+
+    Runs the fused free run of `latentjam.models.fast_inference` (the module's own numbers and
+    draws, several times faster for one reply) and falls back to `model.decode` for decoders it
+    does not know.
+    """
+    from latentjam.models import fast_inference
+
+    with torch.inference_mode():
+        out = fast_inference.decode(model, z, temperature=temperature, generator=generator)
+        if out is None:
+            out = model.decode(
+                z, sample=temperature > 0, temperature=max(temperature, 1e-6), generator=generator
+            )
+    return out

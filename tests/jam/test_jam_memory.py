@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentjam.jam.memory import SessionMemory
+from latentjam.jam.memory import Proposal, SessionMemory
 from latentjam.jam.protocol import parse_message
 from latentjam.jam.session import Session
 
@@ -61,3 +61,23 @@ def test_recall_brings_back_what_followed_a_returning_motif(drums_model):
     target = earlier["position"]["reply" if role == "reply" else "call"]
     assert np.allclose(back["position"]["reply"], target, atol=1e-3)  # radius 0: exactly there
     assert back["memory"]["information_rate"] > 0
+
+
+@pytest.mark.parametrize(("recall", "low", "high"), [(0.5, 0.3, 0.7), (1.0, 1.0, 1.0)])
+def test_recall_is_how_often_a_moment_comes_back(tiny_drums, recall, low, high):
+    """With a proposal at every call, each reply is either today's reply or the earlier moment,
+    in proportion `recall`, never a point part-way between them (which the oracle would see
+    as a new symbol)."""
+    session = Session(tiny_drums, "often")
+    earlier = np.full(tiny_drums.latent_dim, 2.0)
+    session.memory.proposal = lambda state: Proposal(earlier, 1, "reply")  # always one
+    brought_back = 0
+    for k in range(40):
+        event = session.respond(call(tiny_drums, GROOVES[k % 3], radius=0.0, recall=recall, seed=k))
+        entry = session.history[-1]
+        if "recalled" in event["memory"]:
+            brought_back += 1
+            assert np.allclose(entry.reply_latent, earlier)  # radius 0: exactly there
+        else:
+            assert np.allclose(entry.reply_latent, entry.call_latent)  # today's reply
+    assert low <= brought_back / 40 <= high

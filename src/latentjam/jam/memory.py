@@ -3,7 +3,8 @@
 Every exchange adds two frames, the call's point and the reply's point, in turn. A call whose
 context the oracle has seen before (its suffix link points to an earlier state) gets a
 *proposal*: the frame that followed that earlier moment, i.e. how the session went on the last
-time it was here. The jam's `recall` knob draws the reply towards it (a motif coming back).
+time it was here. The jam's `recall` knob is the chance that a reply is drawn around it (a
+motif coming back).
 The oracle's information rate says how much the session both repeats and renews itself.
 """
 

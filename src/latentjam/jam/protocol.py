@@ -98,7 +98,7 @@ class Params:
     seed: int | None = None
     nudges: dict[str, float] = field(default_factory=dict)
     mode: str = "call"  # "call": answer the call; "continuous": keep walking
-    recall: float = 0.0  # 0: today's reply; 1: the session memory's continuation
+    recall: float = 0.0  # chance that a reply brings back what followed the moment the call repeats
 
     def to_json(self) -> dict:
         """Every knob as JSON data (the nudges as a new dict)."""

@@ -623,9 +623,12 @@ def respond_batch(
         if p.bits is not None:
             centre = _channel(centre, p.bits, jam_model.latent_variance, rng)
         proposal = session.memory.proposal(session.memory.add(call_mu))
-        if p.recall > 0 and proposal is not None:  # towards how the session went on before
-            centre = (1.0 - p.recall) * centre + p.recall * proposal.latent
-        recalls.append(proposal if p.recall > 0 else None)
+        recalled = None
+        if p.recall > 0 and proposal is not None and (p.recall >= 1 or rng.random() < p.recall):
+            # this reply brings the earlier moment back: drawn around how the session went on
+            # before, not part-way there (a point between two moments is neither)
+            centre, recalled = proposal.latent, proposal
+        recalls.append(recalled)
         if p.nudges:
             centre = jam_model.nudge(centre, p.nudges)
         n_reply = -(-call.reply_bars // jam_model.model_bars)
@@ -675,7 +678,7 @@ def _finish(
     items, replies, call_mus, reply_latents, seeds, model_ms, on_reply, recalls=None
 ) -> list[dict]:
     """Record each exchange in its session (history and memory) and build the reply events
-    (see `respond_batch`); `recalls[i]` is the memory's proposal call i was drawn towards."""
+    (see `respond_batch`); `recalls[i]` is the memory's proposal reply i brought back (or None)."""
     jam_model = items[0][0].jam_model
     positions = jam_model.project(np.concatenate([call_mus, reply_latents])).round(5).tolist()
     now = time.time()

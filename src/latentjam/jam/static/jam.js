@@ -31,7 +31,7 @@ const state = {
   octave: 60, lastCall: null,     // melody keys: the pitch of "a"; the last call sent
   playing: false, phrase: 0, replies: 0, pending: null, sentPhrase: -1,
   trajectory: { call: [], reply: [] }, midiOut: null, seq: 1,
-  recalls: [],                    // replies drawn towards an earlier moment: {at, exchange, role}
+  recalls: [],                    // replies that brought an earlier moment back: {at, exchange, role}
 };
 window.latentjam = state;         // for the browser end-to-end test and the curious
 const view = { yaw: 0.6, pitch: 0.35, dragging: false, lx: 0, ly: 0, centre: null, extent: 0 };

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from latentjam.models.priors import standard_normal_kl
+from latentjam.models.dense_vae import DenseBernoulliVAE
 
 STEPS_PER_BAR = 16
 
@@ -61,7 +60,7 @@ class BarVAEConfig:
         return cls(**data)
 
 
-class PianoRollBarVAE(nn.Module):
+class PianoRollBarVAE(DenseBernoulliVAE):
     """Dense VAE over single piano-roll bars (B, 16, 2P)."""
 
     def __init__(self, config: BarVAEConfig | None = None) -> None:
@@ -103,33 +102,15 @@ class PianoRollBarVAE(nn.Module):
         h = self.encoder(x.flatten(1))  # (B, 16 * 2P) -> (B, hidden)
         return self.mu(h), self.log_var(h).clamp(-30.0, 20.0)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, 16, 2P) -> mu, sigma, each (B, Nz)."""
-        mu, log_var = self.encode_params(x)
-        return mu, torch.exp(0.5 * log_var)
-
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, Nz) -> logits (B, 16, 2P)."""
         c = self.config
         return self.decoder(z).view(z.shape[0], c.steps, c.feature_dim)  # (B, 16 * 2P) -> bars
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, Nz) -> probabilities (B, 16, 2P); threshold (e.g. at 0.5) to get a bar."""
-        return torch.sigmoid(self.decode_logits(z))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct through the posterior mean: x (B, 16, 2P) -> probabilities, same shape."""
-        mu, _ = self.encode_params(x)
-        return self.decode(mu)
-
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """{"recon": BCE per bar, "kl": KL to N(0, I) per bar, "z": the sample (B, Nz)}."""
-        mu, log_var = self.encode_params(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)  # reparameterisation
-        logits = self.decode_logits(z)
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-        kl = standard_normal_kl(mu, log_var).sum(dim=1).mean()
-        return {"recon": recon, "kl": kl, "z": z}
+        """{"recon": BCE per bar, "kl": KL to N(0, I) per bar, "z": the sample (B, Nz)}; `decode`
+        gives probabilities (B, 16, 2P): threshold them (e.g. at 0.5) to get a bar."""
+        return self.bernoulli_terms(x)
 
     def metric_output(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder output used by the flat-manifold regulariser: z (B, Nz) -> (B, 16 * 2P)."""

@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from latentjam.models.priors import standard_normal_kl
+from latentjam.models.dense_vae import DenseBernoulliVAE
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class MelVAEConfig:
         return MelVAE(**{k: v for k, v in asdict(self).items() if k != "kind"})
 
 
-class MelVAE(nn.Module):
+class MelVAE(DenseBernoulliVAE):
     """Dense VAE over (n_mels, frames) log-mel segments scaled to [0, 1]."""
 
     def __init__(
@@ -104,31 +103,15 @@ class MelVAE(nn.Module):
         h = self.encoder_body(x.flatten(1))  # (B, n_mels * frames) -> (B, width)
         return self.z_mean(h), self.z_log_var(h).clamp(-30.0, 20.0)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, n_mels, frames) -> mu, sigma, each (B, latent_dim)."""
-        mu, log_var = self.encode_params(x)
-        return mu, torch.exp(0.5 * log_var)
-
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, latent_dim) -> logits (B, n_mels, frames)."""
         c = self.config
         out = self.decoder_out(self.decoder_body(z))  # (B, n_mels * frames)
         return out.view(z.shape[0], c.n_mels, c.frames)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, latent_dim) -> [0, 1] log-mel (B, n_mels, frames) (sigmoid output)."""
-        return torch.sigmoid(self.decode_logits(z))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct through the posterior mean: x (B, n_mels, frames) -> same shape."""
-        mu, _ = self.encode_params(x)
-        return self.decode(mu)
-
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """{"recon": BCE summed per segment, "kl": KL to N(0, I), "loss": recon + beta * kl}."""
-        mu, log_var = self.encode_params(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)  # reparameterisation
-        logits = self.decode_logits(z)
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-        kl = standard_normal_kl(mu, log_var).sum(dim=1).mean()
+        """{"recon": BCE summed per segment, "kl": KL to N(0, I), "loss": recon + beta * kl}, all
+        scalars; `decode` gives the [0, 1] log-mel (B, n_mels, frames) (sigmoid output)."""
+        terms = self.bernoulli_terms(x)
+        recon, kl = terms["recon"], terms["kl"]
         return {"recon": recon, "kl": kl, "loss": recon + self.config.beta * kl}

@@ -12,6 +12,8 @@ python scripts/train_pretrained.py --package-only --runs runs/gpu --run-suffix=-
   --only melody-baseline --trained-on "$first" --history "(scripts/train_shipped_on_gpu.sh)"
 third="one NVIDIA H200 GPU, side by side with 10 other runs and the drumify training"
 round3="(scripts/train_round3_on_gpu.sh)"
+# The melody file packaged here was shipped until 2026-12-05 (commit 5c87d5f); the shipped one is
+# now this model continued on the CPU: scripts/continue_melody_on_cpu.sh.
 python scripts/train_pretrained.py --package-only --runs runs/gpu3 --run-suffix=-s0-cont3 \
   --only melody --trained-on "$third" --history "Continued twice from the weights of a first \
 run of the same preset (455 s side by side with 13 other runs, 3801 steps): 2141 steps \

@@ -265,8 +265,9 @@ def _write_card(name, preset, meta, path: Path, check: dict, fixture: Path) -> N
         "",
         "Reproduce: "
         + (
-            "the GPU scripts named above (`scripts/train_*_on_gpu.sh`, see their headers), "
-            "then the lines of `scripts/package_gpu_models.sh` that package this model; "
+            "the scripts named in the training line above, in order (each header says how to "
+            "run it; `scripts/package_gpu_models.sh` and `scripts/continue_melody_on_cpu.sh` "
+            "hold the packaging commands); "
             f"on a CPU alone: `python scripts/train_pretrained.py --only {name}` "
             "(the same preset, without a wall-time cut)"
             if meta.get("trained_on", "CPU") != "CPU"

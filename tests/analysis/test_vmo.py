@@ -86,6 +86,21 @@ def test_incremental_add_equals_batch_build():
         assert inc.features.shape == (36, 3)
 
 
+def test_vectorised_euclidean_builds_the_same_oracle():
+    # the jam's fast path (one norm per step over a growing table) against the reference sums,
+    # over enough frames that the table grows twice (64 -> 128 -> 256 rows)
+    rng = np.random.default_rng(1)
+    x = np.tile(rng.normal(size=(40, 8)), (4, 1)) + 0.05 * rng.normal(size=(160, 8))
+    batch = build_oracle(x, 0.6, "euclidean")
+    fast = Oracle(threshold=0.6, exact_order=False)
+    for f in x:
+        fast.add(f)
+    assert (fast.sfx, fast.lrs, fast.symbols) == (batch.sfx, batch.lrs, batch.symbols)
+    assert (fast.trn, fast.rsfx) == (batch.trn, batch.rsfx)
+    assert max(batch.lrs) > 40  # the block came back, so distances decided links
+    np.testing.assert_array_equal(fast.features, x)
+
+
 def test_cosine_treats_silent_frames_as_one_symbol():
     x = np.array([[0, 0], [1, 0], [0, 0], [0, 0], [0, 1]], dtype=float)
     o = build_oracle(x, 0.1, "cosine")

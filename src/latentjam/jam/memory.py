@@ -36,18 +36,22 @@ class SessionMemory:
         self.threshold = float(threshold)
         self.frames: list[np.ndarray] = []
         self.offset = 0  # frames dropped from the front by a restart (exchange numbering)
-        self.oracle = Oracle(self.threshold)
+        self.oracle = self._new_oracle()
+
+    def _new_oracle(self) -> Oracle:
+        # the live jam measures with one vectorised norm per step (see Oracle.exact_order)
+        return Oracle(self.threshold, exact_order=False)
 
     def reset(self) -> None:
         """Forget everything."""
-        self.frames, self.offset, self.oracle = [], 0, Oracle(self.threshold)
+        self.frames, self.offset, self.oracle = [], 0, self._new_oracle()
 
     def add(self, latent: np.ndarray) -> int:
         """Append one point (Nz,); returns its oracle state."""
         if len(self.frames) >= MAX_FRAMES:
             keep = self.frames[-MAX_FRAMES // 2 :]
             self.offset += len(self.frames) - len(keep)
-            self.frames, self.oracle = [], Oracle(self.threshold)
+            self.frames, self.oracle = [], self._new_oracle()
             for frame in keep:
                 self.frames.append(frame)
                 self.oracle.add(frame)

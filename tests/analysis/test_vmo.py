@@ -5,6 +5,7 @@ import pytest
 
 from latentjam.analysis.vmo import (
     Oracle,
+    RunningInformationRate,
     build_oracle,
     compror_blocks,
     find_motifs,
@@ -99,6 +100,22 @@ def test_vectorised_euclidean_builds_the_same_oracle():
     assert (fast.trn, fast.rsfx) == (batch.trn, batch.rsfx)
     assert max(batch.lrs) > 40  # the block came back, so distances decided links
     np.testing.assert_array_equal(fast.features, x)
+
+
+def test_running_information_rate_equals_the_whole_parse():
+    # after every frame, sequences with new symbols, repeats, copied blocks and restarts of them
+    rng = np.random.default_rng(2)
+    for trial in range(30):
+        palette = 10.0 * rng.normal(size=(int(rng.integers(2, 7)), 3))
+        symbols = rng.integers(0, len(palette), int(rng.integers(1, 90)))
+        if trial % 2:
+            symbols = np.tile(symbols[: max(1, len(symbols) // 4)], 5)
+        oracle, running = Oracle(threshold=1.0), RunningInformationRate()
+        for s in symbols:
+            oracle.add(palette[s])
+            running.append(oracle.lrs[-1])
+            assert running.total() == pytest.approx(information_rate(oracle.lrs).sum(), abs=1e-12)
+        assert running.frames == len(symbols)
 
 
 def test_cosine_treats_silent_frames_as_one_symbol():

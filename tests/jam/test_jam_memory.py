@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latentjam.analysis.vmo import information_rate
+from latentjam.jam import memory as memory_module
 from latentjam.jam.memory import Proposal, SessionMemory
 from latentjam.jam.protocol import parse_message
 from latentjam.jam.session import Session
@@ -81,3 +83,14 @@ def test_recall_is_how_often_a_moment_comes_back(tiny_drums, recall, low, high):
         else:
             assert np.allclose(entry.reply_latent, entry.call_latent)  # today's reply
     assert low <= brought_back / 40 <= high
+
+
+def test_information_rate_is_the_oracle_s_mean_across_a_restart(monkeypatch):
+    monkeypatch.setattr(memory_module, "MAX_FRAMES", 16)
+    memory = SessionMemory(threshold=0.5)
+    motif = [np.full(4, float(k)) for k in (0, 3, 1, 3)]
+    for i in range(40):  # restarts at 16 frames from the last 8
+        memory.add(motif[i % 4] if i % 7 else np.full(4, 10.0 + i))
+        want = np.mean(information_rate(memory.oracle.lrs)) if len(memory.frames) > 1 else 0.0
+        assert memory.information_rate() == pytest.approx(want, abs=1e-12)
+    assert memory.offset > 0 and len(memory.frames) <= 16

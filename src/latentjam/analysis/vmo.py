@@ -224,6 +224,65 @@ def information_rate(lrs, alpha: float = 1.0) -> np.ndarray:
     return ir
 
 
+class RunningInformationRate:
+    """`information_rate(lrs).sum()` kept up to date as states are appended, O(1) per state.
+
+    A state's lrs never changes once added, so every compror block but the last is final: the
+    parse continues from the open block, closed blocks add their frames' rates to a running
+    sum, and the open block's frames (all with one rate) are added when asked.
+    """
+
+    def __init__(self) -> None:
+        self.lrs = [0]  # state 0
+        self.start = 0  # the open block starts after this state ...
+        self.end = 0  # ... and covers the states start + 1 .. end so far
+        self.new_frames = 0  # frames coded as new symbols in closed blocks (cw0)
+        self.words = 0  # closed blocks (cw1)
+        self.closed_sum = 0.0
+
+    @property
+    def frames(self) -> int:
+        """Frames seen (states - 1)."""
+        return len(self.lrs) - 1
+
+    def append(self, lrs: int) -> None:
+        """Add the next state's repeated-suffix length."""
+        self.lrs.append(int(lrs))
+        n = self.frames
+        while True:
+            i, j = self.end, self.start
+            if i < n and self.lrs[i + 1] >= i - j + 1:
+                self.end += 1  # the block reaches over the next state
+                continue
+            if i == n and i > j:
+                return  # the block is still open
+            if j == n:
+                return  # every frame is coded
+            if i == j:  # state j + 1 is coded on its own
+                self.new_frames += 1
+                self.words += 1
+                self.closed_sum += _rate(self.new_frames, self.words, 1)
+                self.start = self.end = j + 1
+            else:  # a block of i - j copied frames ends
+                self.words += 1
+                self.closed_sum += (i - j) * _rate(self.new_frames, self.words, i - j)
+                self.start = i
+
+    def total(self) -> float:
+        """The sum of every frame's information rate so far."""
+        length = self.end - self.start
+        if length == 0:
+            return self.closed_sum
+        return self.closed_sum + length * _rate(self.new_frames, self.words + 1, length)
+
+
+def _rate(new_frames: int, words: int, block_length: int) -> float:
+    """One frame's information rate: max(0, log2(new frames) - log2(code words) / length)."""
+    if new_frames == 0:
+        return 0.0
+    return max(0.0, float(np.log2(new_frames) - np.log2(words) / block_length))
+
+
 def information_rate_sums(lrs_rows) -> np.ndarray:
     """`information_rate(row).sum()` for every row of lrs (T, N + 1) -> (T,), bit for bit.
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latentjam.analysis.vmo import Oracle
+from latentjam.analysis.vmo import Oracle, RunningInformationRate
 
 MAX_FRAMES = 2048  # past this the oracle restarts from the most recent half
 
@@ -34,30 +34,36 @@ class SessionMemory:
 
     def __init__(self, threshold: float) -> None:
         self.threshold = float(threshold)
-        self.frames: list[np.ndarray] = []
         self.offset = 0  # frames dropped from the front by a restart (exchange numbering)
-        self.oracle = self._new_oracle()
-
-    def _new_oracle(self) -> Oracle:
-        # the live jam measures with one vectorised norm per step (see Oracle.exact_order)
-        return Oracle(self.threshold, exact_order=False)
+        self._start([])
 
     def reset(self) -> None:
         """Forget everything."""
-        self.frames, self.offset, self.oracle = [], 0, self._new_oracle()
+        self.offset = 0
+        self._start([])
 
     def add(self, latent: np.ndarray) -> int:
         """Append one point (Nz,); returns its oracle state."""
         if len(self.frames) >= MAX_FRAMES:
             keep = self.frames[-MAX_FRAMES // 2 :]
             self.offset += len(self.frames) - len(keep)
-            self.frames, self.oracle = [], self._new_oracle()
-            for frame in keep:
-                self.frames.append(frame)
-                self.oracle.add(frame)
-        frame = np.asarray(latent, dtype=np.float64)
+            self._start(keep)
+        return self._append(np.asarray(latent, dtype=np.float64))
+
+    def _start(self, frames: list[np.ndarray]) -> None:
+        """A new oracle (and running information rate) over `frames`."""
+        self.frames: list[np.ndarray] = []
+        # the live jam measures with one vectorised norm per step (see Oracle.exact_order)
+        self.oracle = Oracle(self.threshold, exact_order=False)
+        self.rate = RunningInformationRate()  # the oracle's information rate, kept up to date
+        for frame in frames:
+            self._append(frame)
+
+    def _append(self, frame: np.ndarray) -> int:
         self.frames.append(frame)
-        return self.oracle.add(frame)
+        state = self.oracle.add(frame)
+        self.rate.append(self.oracle.lrs[state])
+        return state
 
     def proposal(self, state: int) -> Proposal | None:
         """What followed the earlier moment that `state` repeats (its suffix link), if any."""
@@ -74,4 +80,4 @@ class SessionMemory:
         """Mean information rate over the session's frames so far (0 with fewer than 2)."""
         if len(self.frames) < 2:
             return 0.0
-        return float(np.mean(self.oracle.information_rate()))
+        return self.rate.total() / self.rate.frames

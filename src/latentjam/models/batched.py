@@ -14,12 +14,20 @@ BATCH = 512
 def posterior(
     model: nn.Module, x: np.ndarray, *, batch: int = BATCH
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Windows x (n, T, D) -> posterior mean and standard deviation, each (n, Nz) float32."""
+    """Windows x (n, T, D) -> posterior mean and standard deviation, each (n, Nz) float32.
+
+    With torch at one thread and a core to spare, a recurrent VAE's encoder runs its two
+    directions on two threads (`latentjam.models.parallel_encode`: the same numbers)."""
+    from latentjam.models import parallel_encode
+
     x = np.asarray(x, dtype=np.float32)
     mus, sigmas = [], []
+    both = parallel_encode.worth_it()
     with torch.inference_mode():
         for i in range(0, len(x), batch):
-            mu, sigma = model.encode(torch.from_numpy(x[i : i + batch]))
+            xb = torch.from_numpy(x[i : i + batch])
+            got = parallel_encode.encode(model, xb) if both else None
+            mu, sigma = got if got is not None else model.encode(xb)
             mus.append(mu.float().numpy())
             sigmas.append(sigma.float().numpy())
     if not mus:

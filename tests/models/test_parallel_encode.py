@@ -63,3 +63,18 @@ def test_posterior_is_the_same_on_one_thread_and_on_two(monkeypatch):
     assert calls == [4, 4, 1]  # the two-thread path ran, batch by batch
     np.testing.assert_array_equal(both[0], plain[0])
     np.testing.assert_array_equal(both[1], plain[1])
+
+
+def test_a_forked_child_encodes_with_its_own_thread():
+    import multiprocessing
+
+    model, x = _model((24,)), _windows(3)
+    want = pe.encode(model, x)[0]  # the parent's backward thread exists now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_encode_mu, (model, x)).get(timeout=60)
+    assert torch.equal(got, want)
+
+
+def _encode_mu(model, x):
+    return pe.encode(model, x)[0]

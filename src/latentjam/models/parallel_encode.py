@@ -33,6 +33,14 @@ def _backward_thread() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool_after_fork() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked child has none of the parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def worth_it() -> bool:
     """True when torch runs one intra-op thread and the machine has another core."""
     return torch.get_num_threads() == 1 and (os.cpu_count() or 1) > 1

@@ -254,10 +254,8 @@ class RunningInformationRate:
             if i < n and self.lrs[i + 1] >= i - j + 1:
                 self.end += 1  # the block reaches over the next state
                 continue
-            if i == n and i > j:
-                return  # the block is still open
-            if j == n:
-                return  # every frame is coded
+            if i == n:
+                return  # the block is still open (or, when i == j, every frame is coded)
             if i == j:  # state j + 1 is coded on its own
                 self.new_frames += 1
                 self.words += 1

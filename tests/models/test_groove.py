@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from latentjam.convert import DrumGrid  # noqa: E402
 from latentjam.midi import read_midi  # noqa: E402
-from latentjam.models.groove import GrooveConfig, GrooveVAE  # noqa: E402
+from latentjam.models.groove import GrooveConfig, GrooveVAE, position_table  # noqa: E402
 
 
 @pytest.fixture
@@ -68,6 +68,49 @@ def test_a_few_steps_on_real_grooves_reduce_the_error(grids):
     assert end < 0.5 * start
 
 
+def test_position_table_is_the_mean_at_each_step_of_the_bar(grids):
+    velocity, offset = position_table(grids)
+    assert velocity.shape == offset.shape == (16, 9)
+    hits = grids[..., :9] > 0.5
+    kick_at_1 = hits[:, 0::16, 0]  # the kick on the first 16th of each bar
+    assert kick_at_1.any()
+    assert np.isclose(velocity[0, 0], grids[:, 0::16, 9][kick_at_1].mean())
+    assert np.isclose(offset[0, 0], grids[:, 0::16, 18][kick_at_1].mean())
+    never = ~hits.reshape(len(grids), 2, 16, 9).any(axis=(0, 1))  # (16, 9)
+    assert never.any()  # a class that never plays at some step gets its mean velocity, on time
+    cls = int(np.nonzero(never.any(axis=0) & hits.any(axis=(0, 1)))[0][0])
+    assert np.isclose(
+        velocity[never[:, cls], cls], grids[..., 9 + cls][hits[..., cls]].mean()
+    ).all()
+    assert (offset[never] == 0).all()
+
+
+def test_a_table_prior_model_starts_at_the_table_and_scale_zero_keeps_it(grids):
+    config = GrooveConfig(hidden=8, latent_dim=2, table_prior=True)
+    model = GrooveVAE(config)
+    velocity, offset = position_table(grids)
+    model.set_position_table(velocity, offset)
+    out = model.humanize_grids(grids)
+    hits = grids[..., :9] > 0.5
+    pos = np.arange(32) % 16
+    expected = np.broadcast_to(np.clip(velocity, 1e-3, 1 - 1e-3)[pos], hits.shape)[hits]
+    np.testing.assert_allclose(out[..., 9:18][hits], expected, atol=1e-5)
+    # trained a little, its changes show; at scale 0 the decoded grooves are the table again
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(20):
+        loss = model.losses(torch.from_numpy(grids))["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert not np.allclose(model.humanize_grids(grids)[..., 9:18][hits], expected, atol=1e-3)
+    model.config = GrooveConfig(
+        hidden=8, latent_dim=2, table_prior=True, velocity_scale=0.0, offset_scale=0.0
+    )
+    np.testing.assert_allclose(model.humanize_grids(grids)[..., 9:18][hits], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="table_prior"):
+        GrooveVAE(GrooveConfig(hidden=8, latent_dim=2)).set_position_table(velocity, offset)
+
+
 @pytest.mark.slow
 def test_shipped_humanize_model_beats_a_flat_performance(midi_dir, tmp_path):
     from latentjam.api import humanize, load_groove
@@ -80,6 +123,14 @@ def test_shipped_humanize_model_beats_a_flat_performance(midi_dir, tmp_path):
     model_err = ((out[..., 9:18] - test[..., 9:18]) ** 2)[hits].mean()
     flat_err = ((test[..., 9:18][hits].mean() - test[..., 9:18]) ** 2)[hits].mean()
     assert model_err < flat_err
+    # and the per-class, per-position table it starts from, for velocities and offsets
+    train = load_corpus("drums", DrumGrid(), split="train", progress=False)
+    velocity, offset = position_table(train)
+    pos = np.arange(test.shape[1]) % 16
+    table_vel = ((velocity[pos] - test[..., 9:18]) ** 2)[hits].mean()
+    table_off = ((offset[pos] - test[..., 18:]) ** 2)[hits].mean()
+    assert model_err < table_vel
+    assert ((out[..., 18:] - test[..., 18:]) ** 2)[hits].mean() < table_off
     # a quantised, flat-velocity pattern: the hits stay, the velocities become accents
     grid = DrumGrid()
     flat = grid.windows(read_midi(midi_dir / "mma_pflib_8beat1.mid"))[:4]

@@ -9,6 +9,13 @@ kept as they are and only velocities and offsets are predicted. A small conditio
   step's position in its bar as a one-hot (B, T, 16)] -> velocities in (0, 1) (sigmoid) and
   offsets in (-1, 1) (tanh), each (B, T, 9).
 
+With `table_prior` the decoder's outputs are added, before the sigmoid and tanh, to a table of
+each drum class's mean velocity and offset at each 16th of the bar (measured on the training
+windows, `position_table`; saved with the weights): the net starts as that table (its output
+layer is zeroed) and learns what the pattern and the style change about it. Those changes are
+scaled by `velocity_scale` and `offset_scale` when decoding (1 in training; a shipped model's
+scales are chosen on held-out pieces, where a smaller change generalises better).
+
 The reconstruction error is the mean squared error of velocities and offsets at the hits only
 (what MIDI keeps); the KL term is against N(0, I), weighted by `beta`. At z = 0 (temperature 0)
 the decoder gives the most typical groove for a pattern (it is trained for that: see
@@ -36,6 +43,35 @@ class GrooveConfig(StyleConfig):
     hidden: int = 64  # GRU units per direction
     beta: float = 0.05  # weight of the KL term (per element, like "recon")
     style_dropout: float = 0.5  # training: share of windows decoded from z = 0 (see losses)
+    table_prior: bool = False  # outputs are changes to a per-class, per-position mean table
+    velocity_scale: float = 1.0  # table_prior, not training: scale of the velocity changes
+    offset_scale: float = 1.0  # table_prior, not training: scale of the offset changes
+
+
+def position_table(grids: np.ndarray, steps_per_bar: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Mean velocity and offset of each drum class at each step of the bar, over the hits of
+    `grids` (n, T, 27): two arrays (steps_per_bar, 9). Where a class never plays at a step, its
+    mean velocity over the bar (the mean of all hits if it never plays) and offset 0."""
+    x = np.asarray(grids, dtype=np.float64)
+    hits = x[..., :CLASSES] > 0.5  # (n, T, 9)
+    vel_all = x[..., CLASSES : 2 * CLASSES]
+    overall = float(vel_all[hits].mean()) if hits.any() else 0.5
+    per_class = np.where(
+        hits.sum(axis=(0, 1)) > 0,
+        (vel_all * hits).sum(axis=(0, 1)) / np.maximum(hits.sum(axis=(0, 1)), 1),
+        overall,
+    )  # (9,)
+    pos = np.arange(x.shape[1]) % steps_per_bar
+    velocity = np.zeros((steps_per_bar, CLASSES))
+    offset = np.zeros((steps_per_bar, CLASSES))
+    for p in range(steps_per_bar):
+        h = hits[:, pos == p]  # (n, T / steps_per_bar, 9)
+        count = h.sum(axis=(0, 1))
+        seen = count > 0
+        vel = (x[:, pos == p, CLASSES : 2 * CLASSES] * h).sum(axis=(0, 1)) / np.maximum(count, 1)
+        velocity[p] = np.where(seen, vel, per_class)
+        offset[p] = (x[:, pos == p, 2 * CLASSES :] * h).sum(axis=(0, 1)) / np.maximum(count, 1)
+    return velocity, offset
 
 
 class GrooveVAE(GridStyleVAE):
@@ -46,6 +82,24 @@ class GrooveVAE(GridStyleVAE):
     def __init__(self, config: GrooveConfig | None = None) -> None:
         config = config or GrooveConfig()
         super().__init__(config=config, condition_dim=CLASSES, out_dim=2 * CLASSES)
+        if config.table_prior:
+            spb = config.steps_per_bar
+            # pre-activation table values (steps_per_bar, 9): logit of velocity, atanh of offset
+            self.register_buffer("table_velocity", torch.zeros(spb, CLASSES))
+            self.register_buffer("table_offset", torch.zeros(spb, CLASSES))
+            torch.nn.init.zeros_(self.out.weight)
+            torch.nn.init.zeros_(self.out.bias)
+
+    def set_position_table(self, velocity: np.ndarray, offset: np.ndarray) -> None:
+        """Store a `position_table` (two arrays (steps_per_bar, 9)) as the decoder's starting
+        point; only for a model built with `table_prior`."""
+        if not self.config.table_prior:
+            raise ValueError("this GrooveVAE was built without table_prior")
+        v = torch.as_tensor(np.clip(velocity, 1e-3, 1 - 1e-3), dtype=torch.float32)
+        o = torch.as_tensor(np.clip(offset, -0.999, 0.999), dtype=torch.float32)
+        with torch.no_grad():
+            self.table_velocity.copy_(torch.logit(v))
+            self.table_offset.copy_(torch.atanh(o))
 
     def decode(self, hits: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """hits (B, T, 9) in {0, 1}, z (B, Nz) -> velocities (B, T, 9), offsets (B, T, 9).
@@ -57,6 +111,12 @@ class GrooveVAE(GridStyleVAE):
         where = self.position[None].expand(hits.shape[0], -1, -1)  # (B, T, 16)
         h, _ = self.decoder(torch.cat([hits, style, where], dim=-1))  # (B, T, 2H)
         vel, off = self.out(h).chunk(2, dim=-1)  # (B, T, 9) each
+        if self.config.table_prior:
+            if not self.training:
+                vel, off = vel * self.config.velocity_scale, off * self.config.offset_scale
+            reps = hits.shape[1] // self.config.steps_per_bar
+            vel = vel + self.table_velocity.repeat(reps, 1)  # (T, 9) broadcast over B
+            off = off + self.table_offset.repeat(reps, 1)
         return torch.sigmoid(vel), torch.tanh(off)
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -41,6 +41,7 @@ class RecurrentVAEConfig:
     sigma_floor: float = 1e-3
     metric_output: str = "soft"  # f(z) seen by the flat regulariser: "soft" or "conductor"
     input_dropout: float = 0.0  # training only: share of teacher-forced previous steps zeroed
+    offset_weight: float = 1.0  # drums: weight of the offsets' squared error in the reconstruction
 
     @property
     def steps(self) -> int:
@@ -73,7 +74,7 @@ class RecurrentVAE(nn.Module):
                 f"metric_output must be 'soft' or 'conductor', not {config.metric_output!r}"
             )
         self.config = config
-        head = build_head(config.data, config.feature_dim)
+        head = build_head(config.data, config.feature_dim, offset_weight=config.offset_weight)
         self.encoder = BiGRUEncoder(
             input_dim=config.feature_dim,
             hidden=config.encoder_hidden,

@@ -134,3 +134,17 @@ def test_config_round_trip_and_registry():
 def test_wrong_input_shape_is_a_clear_error():
     with pytest.raises(ValueError, match="expected input"):
         _model().encode(torch.zeros(2, 16, 27))
+
+
+def test_offset_weight_scales_only_the_offsets_share_of_the_reconstruction():
+    torch.manual_seed(0)
+    x = _drums(2)
+    plain = _model("drums", "normal")
+    config = RecurrentVAEConfig(data="drums", prior="normal", offset_weight=10.0, **SMALL)
+    weighted = build_model(config.to_dict())
+    weighted.load_state_dict(plain.state_dict())
+    params = torch.randn(2, 32, 27)
+    base = plain.decoder.head.nll(params, x)  # (B, T)
+    off_err = ((torch.tanh(params[..., 18:]) - x[..., 18:]) ** 2).sum(-1)  # (B, T)
+    torch.testing.assert_close(weighted.decoder.head.nll(params, x), base + 9.0 * off_err)
+    assert weighted.config.offset_weight == build_model(config.to_dict()).config.offset_weight

@@ -8,7 +8,9 @@ Prints and writes: the share of training windows on the grid, early and late; pe
 the late windows (mean offset > 0.03 half-steps); the model's mean offset for windows binned by
 their true mean offset, greedy from the posterior mean and teacher-forced (the true previous
 steps fed in, and the same with their offsets zeroed); and the late windows' mean offset at each
-16th of the bar, true and teacher-forced.
+16th of the bar, true and teacher-forced; swing (the mean offset of the hits on odd 16ths) of
+test windows with more than two such hits against their greedy decodes; and the spread of the
+mean offset of the training windows' greedy decodes (what the model can play).
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ def mean_offset(x: np.ndarray) -> np.ndarray:
     """Mean offset over each window's hits, (n,) from grids (n, T, 27)."""
     hits = x[..., :K] > 0.5
     return (x[..., 2 * K :] * hits).sum((1, 2)) / np.maximum(hits.sum((1, 2)), 1)
+
+
+def swing(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean offset of the hits on odd 16ths (n,), and whether a window has more than two."""
+    hits = x[..., :K] > 0.5
+    odd = np.arange(x.shape[1]) % 2 == 1
+    count = hits[:, odd].sum((1, 2))
+    return (x[:, odd, 2 * K :] * hits[:, odd]).sum((1, 2)) / np.maximum(count, 1), count > 2
 
 
 def teacher_forced_offsets(model, x: np.ndarray, *, zero_fed_offsets: bool) -> np.ndarray:
@@ -106,6 +116,20 @@ def main(argv: list[str] | None = None) -> int:
         }
         for p in range(16)
     ]
+    test = load_corpus("drums", converter_for(model), "test", progress=False)
+    true_swing, has = swing(test)
+    decoded_swing, has_decoded = swing(decoder(model)(encode_means(model, test)))
+    both = has & has_decoded
+    out["test_swing"] = {
+        "windows": int(both.sum()),
+        "sd": float(true_swing[both].std()),
+        "greedy_r": float(np.corrcoef(true_swing[both], decoded_swing[both])[0, 1]),
+        "greedy_slope": float(np.polyfit(true_swing[both], decoded_swing[both], 1)[0]),
+    }
+    out["train_mean_offset_quantiles"] = {
+        str(q): {"data": float(np.quantile(true, q)), "greedy": float(np.quantile(greedy, q))}
+        for q in (0.01, 0.05, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+    }
     text = json.dumps(out, indent=1)
     print(text)
     if args.json:

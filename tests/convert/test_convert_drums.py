@@ -116,3 +116,24 @@ def test_random_drum_variation_makes_plausible_new_grooves(midi_dir):
     )
     same = random_drum_variation(x, np.random.default_rng(5), swap=0.0, drop=0.0, loudness=0.0)
     np.testing.assert_allclose(same, x)
+
+
+def test_random_drum_mix_takes_whole_parts_and_second_bars_from_other_grooves(midi_dir):
+    from latentjam.convert.drums import PARTS, random_drum_mix, random_drum_variation
+    from latentjam.midi import read_midi
+
+    x = DrumGrid().windows(read_midi(midi_dir / "mma_pflib_8beat1.mid"))
+    # without drops and loudness, every part of every bar is a whole part of some window's bar
+    y = random_drum_variation(
+        x, np.random.default_rng(3), swap=0.5, parts=PARTS, bar_mix=0.5, drop=0.0, loudness=0.0
+    )
+    for bar in (slice(0, 16), slice(16, 32)):
+        for part in PARTS:
+            cols = [c + k * 9 for k in range(3) for c in part]
+            have = y[:, bar][..., cols]  # (n, 16, 3 * len(part))
+            pool = np.concatenate([x[:, s][..., cols] for s in (slice(0, 16), slice(16, 32))])
+            assert all(any(np.array_equal(h, p) for p in pool) for h in have)
+    assert not np.array_equal(y, x)  # something moved
+    z = random_drum_mix(x, np.random.default_rng(3))
+    assert z.shape == x.shape and np.all((z[..., 9:18] > 0) == (z[..., :9] > 0.5))
+    np.testing.assert_array_equal(z, random_drum_mix(x, np.random.default_rng(3)))

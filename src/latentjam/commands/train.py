@@ -43,9 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--augment",
-        choices=("none", "transpose", "variation"),
+        choices=("none", "transpose", "variation", "mix"),
         help="training-batch augmentation (default: the preset's): transpose (melodies), "
-        "variation (drums: hi-hats swapped between grooves, hits dropped, loudness)",
+        "variation (drums: hi-hats swapped between grooves, hits dropped, loudness), mix "
+        "(drums: variation with kick, snare, hi-hats and toms swapped on their own and second "
+        "bars from other grooves)",
     )
     p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
     p.add_argument("--num-nodes", type=int, default=1)
@@ -106,7 +108,8 @@ def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[
 
 def make_augmentation(name: str) -> Any:
     """The training-batch transform called `name`: "" for none, "transpose" for melodies,
-    "variation" for drum grids (hi-hats swapped between grooves, hits dropped, loudness)."""
+    "variation" for drum grids (hi-hats swapped between grooves, hits dropped, loudness), "mix"
+    (the same with kick, snare, hi-hats and toms swapped on their own, and second bars)."""
     if not name:
         return None
     if name == "transpose":
@@ -117,7 +120,13 @@ def make_augmentation(name: str) -> Any:
         from latentjam.convert.drums import random_drum_variation
 
         return random_drum_variation
-    raise LatentjamError(f"unknown augmentation {name!r} (expected 'transpose' or 'variation')")
+    if name == "mix":
+        from latentjam.convert.drums import random_drum_mix
+
+        return random_drum_mix
+    raise LatentjamError(
+        f"unknown augmentation {name!r} (expected 'transpose', 'variation' or 'mix')"
+    )
 
 
 def load_arrays(

@@ -213,6 +213,13 @@ class DrumGrid:
 
 # Classes that keep time (hi-hats and ride): swapped between grooves by `random_drum_variation`.
 TIMEKEEPING = tuple(DRUM_CLASSES.index(n) for n in ("closed_hihat", "open_hihat", "ride"))
+# The parts `random_drum_mix` swaps between grooves, each on its own: kick, snare, time, the rest.
+PARTS = (
+    (DRUM_CLASSES.index("kick"),),
+    (DRUM_CLASSES.index("snare"),),
+    TIMEKEEPING,
+    tuple(DRUM_CLASSES.index(n) for n in ("low_tom", "mid_tom", "high_tom", "crash")),
+)
 
 
 def random_drum_variation(
@@ -222,23 +229,34 @@ def random_drum_variation(
     swap: float = 0.5,
     drop: float = 0.1,
     loudness: float = 0.2,
+    parts: tuple[tuple[int, ...], ...] = (TIMEKEEPING,),
+    bar_mix: float = 0.0,
 ) -> np.ndarray:
     """New grooves from a batch (B, T, 27) of drum grids (training-time augmentation).
 
-    Per window: with probability `swap` its hi-hat / ride parts (hits, velocities, offsets) are
-    taken from another window of the batch; each hit is then dropped with probability `drop`
-    (windows keep at least one hit); all velocities are scaled by one factor exp(N(0,
-    `loudness`)), clipped to [1/127, 1]. Returns a new array of the same shape.
+    Per window and per part of `parts` (by default the hi-hats and ride): with probability
+    `swap` that part (hits, velocities, offsets) is taken from another window of the batch; with
+    probability `bar_mix` the second half of the window (every part) is taken from another
+    window; each hit is then dropped with probability `drop` (windows keep at least one hit);
+    all velocities are scaled by one factor exp(N(0, `loudness`)), clipped to [1/127, 1].
+    Returns a new array of the same shape.
     """
     out = np.array(x, dtype=np.float32, copy=True)
+    source = np.asarray(x, dtype=np.float32)
     b = len(out)
-    cols = np.asarray(TIMEKEEPING)
-    cols = np.concatenate([cols, cols + N_CLASSES, cols + 2 * N_CLASSES])
-    donors = rng.integers(0, b, b)
-    swapped = rng.random(b) < swap
-    mixed = out[:, :, cols].copy()  # (B, T, 9)
-    mixed[swapped] = np.asarray(x, dtype=np.float32)[donors[swapped]][:, :, cols]
-    out[:, :, cols] = mixed
+    for part in parts:
+        cols = np.asarray(part)
+        cols = np.concatenate([cols, cols + N_CLASSES, cols + 2 * N_CLASSES])
+        donors = rng.integers(0, b, b)
+        swapped = rng.random(b) < swap
+        mixed = out[:, :, cols].copy()  # (B, T, 3 * len(part))
+        mixed[swapped] = source[donors[swapped]][:, :, cols]
+        out[:, :, cols] = mixed
+    if bar_mix > 0:
+        half = out.shape[1] // 2
+        donors = rng.integers(0, b, b)
+        mixed = rng.random(b) < bar_mix
+        out[mixed, half:] = out[donors[mixed], half:]
     hits = out[:, :, :N_CLASSES] > 0.5  # (B, T, 9)
     dropped = hits & (rng.random(hits.shape) < drop)
     keep_one = hits.sum(axis=(1, 2)) - dropped.sum(axis=(1, 2)) < 1  # (B,)
@@ -246,10 +264,17 @@ def random_drum_variation(
     for part in range(3):
         block = out[:, :, part * N_CLASSES : (part + 1) * N_CLASSES]
         block[dropped] = 0.0
-    factor = np.exp(rng.normal(0.0, loudness, (b, 1, 1))).astype(np.float32)
+    factor = np.exp(rng.normal(0.0, loudness, (b, 1, 1))).astype(np.float32)  # (B, 1, 1)
     vel = out[:, :, N_CLASSES : 2 * N_CLASSES]
     hits = out[:, :, :N_CLASSES] > 0.5
     out[:, :, N_CLASSES : 2 * N_CLASSES] = np.where(
         hits, np.clip(vel * factor, 1.0 / 127.0, 1.0), 0.0
     )
     return out
+
+
+def random_drum_mix(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`random_drum_variation` with more new grooves: kick, snare, hi-hats / ride and toms /
+    crash each swapped between windows with probability 0.3 on their own, and a quarter of the
+    windows given another window's second bar. x (B, T, 27) -> same shape."""
+    return random_drum_variation(x, rng, swap=0.3, parts=PARTS, bar_mix=0.25)

@@ -19,13 +19,7 @@ args=(--preset melody --init-from runs/melody-gpu.pt --out runs/melody-cpu-k03 -
 if [ -e runs/melody-cpu-k03/checkpoints/last.ckpt ]; then args+=(--resume); fi
 start=$(date +%s)
 LATENTJAM_THREADS=1 latentjam train "${args[@]}" --max-steps "$STEPS"
-python - "$(( $(date +%s) - start ))" <<'PY'  # wall time, summed over resumed invocations
-import json, pathlib, sys
-p = pathlib.Path("runs/melody-cpu-k03/timing.json")
-t = json.loads(p.read_text()) if p.exists() else {}
-t["wall_seconds"] = t.get("wall_seconds", 0) + int(sys.argv[1])
-p.write_text(json.dumps(t))
-PY
+python scripts/add_wall_time.py runs/melody-cpu-k03 "$(( $(date +%s) - start ))"  # summed over resumed runs
 python scripts/train_pretrained.py --package-only --runs runs --run-suffix=-cpu-k03 \
   --only melody --trained-on "one thread of the 2-core CPU (shared with other work)" \
   --history "Continued from the GPU-trained model (one NVIDIA H200: a first run of 3801 steps, \

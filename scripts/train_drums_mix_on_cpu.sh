@@ -16,13 +16,7 @@ args=(--preset drums --out runs/drums-mix --no-progress --set model.input_dropou
 if [ -e runs/drums-mix/checkpoints/last.ckpt ]; then args+=(--resume); fi
 start=$(date +%s)
 LATENTJAM_THREADS=1 latentjam train "${args[@]}" --max-steps "$STEPS"
-python - "$(( $(date +%s) - start ))" <<'PY'  # wall time, summed over resumed invocations
-import json, pathlib, sys
-p = pathlib.Path("runs/drums-mix/timing.json")
-t = json.loads(p.read_text()) if p.exists() else {}
-t["wall_seconds"] = t.get("wall_seconds", 0) + int(sys.argv[1])
-p.write_text(json.dumps(t))
-PY
+python scripts/add_wall_time.py runs/drums-mix "$(( $(date +%s) - start ))"  # summed over resumed runs
 cp runs/drums-mix/model.pt runs/drums-mix.pt
 python scripts/refit_drum_heads.py runs/drums-mix.pt --out runs/refit
 cp runs/drums-mix/timing.json runs/refit/drums-mix/timing.json

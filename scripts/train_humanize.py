@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 from latentjam.convert import DrumGrid
-from latentjam.convert.drums import random_drum_variation
 from latentjam.corpora import load_corpus
 from latentjam.models.groove import CLASSES, GrooveConfig, GrooveVAE, position_table
 from latentjam.pretrained import HERE, save_model
@@ -118,12 +117,6 @@ def main() -> int:
         help="learn changes to the per-class, per-position mean table (GrooveConfig.table_prior)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--augment",
-        action="store_true",
-        help="train on new grooves in every batch (random_drum_variation: hi-hats swapped "
-        "between windows, 10%% of hits dropped, loudness scaled)",
-    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -142,8 +135,7 @@ def main() -> int:
     best, best_state = float("inf"), None
     for step in range(1, args.steps + 1):
         idx = rng.integers(0, len(train), 64)
-        batch = random_drum_variation(train[idx], rng) if args.augment else train[idx]
-        loss = model.losses(torch.from_numpy(batch))
+        loss = model.losses(torch.from_numpy(train[idx]))
         opt.zero_grad()
         loss["loss"].backward()
         nn_utils_clip(model)

@@ -21,9 +21,9 @@ class DrumHead(nn.Module):
 
     Data layout per step (converter `DrumGrid`): hits [0, K), velocities [K, 2K), offsets [2K, 3K);
     velocities and offsets are 0 where there is no hit, so the soft output multiplies them by the
-    hit probability. `offset_weight` scales the offsets' squared error in `nll`: at 1 a groove's
-    micro-timing (offsets of a few hundredths of a half-step) is worth almost nothing next to
-    its hits, so the latent need not carry it.
+    hit probability. `offset_weight` scales the offsets' squared error in `nll` (1: unweighted;
+    weighting it 10x or 50x did not make the shipped drum model play later grooves, see
+    benchmarks/investigations/drum_timing).
     """
 
     def __init__(self, *, classes: int = 9, offset_weight: float = 1.0) -> None:

@@ -137,3 +137,24 @@ def test_random_drum_mix_takes_whole_parts_and_second_bars_from_other_grooves(mi
     z = random_drum_mix(x, np.random.default_rng(3))
     assert z.shape == x.shape and np.all((z[..., 9:18] > 0) == (z[..., :9] > 0.5))
     np.testing.assert_array_equal(z, random_drum_mix(x, np.random.default_rng(3)))
+
+
+def test_random_drum_remix_splices_single_beats_of_a_part_from_the_same_beat_elsewhere(midi_dir):
+    from latentjam.convert.drums import PARTS, random_drum_remix, random_drum_variation
+    from latentjam.midi import read_midi
+
+    x = DrumGrid().windows(read_midi(midi_dir / "mma_pflib_8beat1.mid"))
+    y = random_drum_variation(
+        x, np.random.default_rng(4), swap=0.0, parts=PARTS, beat_swap=0.5, drop=0.0, loudness=0.0
+    )
+    for beat in range(8):
+        steps = slice(4 * beat, 4 * beat + 4)
+        for part in PARTS:
+            cols = [c + k * 9 for k in range(3) for c in part]
+            pool = x[:, steps][..., cols]  # (n, 4, 3 * len(part)): that beat in every window
+            have = y[:, steps][..., cols]
+            assert all(any(np.array_equal(h, p) for p in pool) for h in have)
+    assert not np.array_equal(y, x)
+    z = random_drum_remix(x, np.random.default_rng(4))
+    assert z.shape == x.shape and np.all((z[..., 9:18] > 0) == (z[..., :9] > 0.5))
+    np.testing.assert_array_equal(z, random_drum_remix(x, np.random.default_rng(4)))

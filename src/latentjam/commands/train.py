@@ -43,11 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--augment",
-        choices=("none", "transpose", "variation", "mix"),
+        choices=("none", "transpose", "variation", "mix", "remix"),
         help="training-batch augmentation (default: the preset's): transpose (melodies), "
         "variation (drums: hi-hats swapped between grooves, hits dropped, loudness), mix "
         "(drums: variation with kick, snare, hi-hats and toms swapped on their own and second "
-        "bars from other grooves)",
+        "bars from other grooves), remix (drums: mix with single beats of each part from "
+        "other grooves)",
     )
     p.add_argument("--devices", default="1", help="devices per node (int or 'auto')")
     p.add_argument("--num-nodes", type=int, default=1)
@@ -109,7 +110,8 @@ def apply_settings(model_cfg: Any, obj_cfg: Any, train_cfg: Any, settings: list[
 def make_augmentation(name: str) -> Any:
     """The training-batch transform called `name`: "" for none, "transpose" for melodies,
     "variation" for drum grids (hi-hats swapped between grooves, hits dropped, loudness), "mix"
-    (the same with kick, snare, hi-hats and toms swapped on their own, and second bars)."""
+    (the same with kick, snare, hi-hats and toms swapped on their own, and second bars),
+    "remix" (mix with single beats of each part spliced in from other grooves)."""
     if not name:
         return None
     if name == "transpose":
@@ -124,8 +126,12 @@ def make_augmentation(name: str) -> Any:
         from latentjam.convert.drums import random_drum_mix
 
         return random_drum_mix
+    if name == "remix":
+        from latentjam.convert.drums import random_drum_remix
+
+        return random_drum_remix
     raise LatentjamError(
-        f"unknown augmentation {name!r} (expected 'transpose', 'variation' or 'mix')"
+        f"unknown augmentation {name!r} (expected 'transpose', 'variation', 'mix' or 'remix')"
     )
 
 

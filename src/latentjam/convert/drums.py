@@ -231,14 +231,17 @@ def random_drum_variation(
     loudness: float = 0.2,
     parts: tuple[tuple[int, ...], ...] = (TIMEKEEPING,),
     bar_mix: float = 0.0,
+    beat_swap: float = 0.0,
 ) -> np.ndarray:
     """New grooves from a batch (B, T, 27) of drum grids (training-time augmentation).
 
     Per window and per part of `parts` (by default the hi-hats and ride): with probability
     `swap` that part (hits, velocities, offsets) is taken from another window of the batch; with
     probability `bar_mix` the second half of the window (every part) is taken from another
-    window; each hit is then dropped with probability `drop` (windows keep at least one hit);
-    all velocities are scaled by one factor exp(N(0, `loudness`)), clipped to [1/127, 1].
+    window; with probability `beat_swap` per window, part and beat (4 sixteenths), that beat
+    of that part is taken from the same beat of another window; each hit is then dropped with
+    probability `drop` (windows keep at least one hit); all velocities are scaled by one factor
+    exp(N(0, `loudness`)), clipped to [1/127, 1].
     Returns a new array of the same shape.
     """
     out = np.array(x, dtype=np.float32, copy=True)
@@ -257,6 +260,18 @@ def random_drum_variation(
         donors = rng.integers(0, b, b)
         mixed = rng.random(b) < bar_mix
         out[mixed, half:] = out[donors[mixed], half:]
+    if beat_swap > 0:
+        steps = out.shape[1]
+        beats = steps // 4
+        for part in parts:
+            cols = np.asarray(part)
+            cols = np.concatenate([cols, cols + N_CLASSES, cols + 2 * N_CLASSES])
+            donors = np.repeat(rng.integers(0, b, (b, beats)), 4, axis=1)  # (B, T)
+            spliced = np.repeat(rng.random((b, beats)) < beat_swap, 4, axis=1)  # (B, T)
+            rows, t = np.nonzero(spliced)
+            block = out[:, :, cols]  # (B, T, 3 * len(part)), a copy
+            block[rows, t] = source[donors[rows, t], t][:, cols]
+            out[:, :, cols] = block
     hits = out[:, :, :N_CLASSES] > 0.5  # (B, T, 9)
     dropped = hits & (rng.random(hits.shape) < drop)
     keep_one = hits.sum(axis=(1, 2)) - dropped.sum(axis=(1, 2)) < 1  # (B,)
@@ -278,3 +293,10 @@ def random_drum_mix(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     crash each swapped between windows with probability 0.3 on their own, and a quarter of the
     windows given another window's second bar. x (B, T, 27) -> same shape."""
     return random_drum_variation(x, rng, swap=0.3, parts=PARTS, bar_mix=0.25)
+
+
+def random_drum_remix(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`random_drum_mix` with grooves that occur nowhere in the corpus: besides whole parts and
+    second bars, each beat of each part comes from the same beat of another window with
+    probability 0.15. x (B, T, 27) -> same shape."""
+    return random_drum_variation(x, rng, swap=0.3, parts=PARTS, bar_mix=0.25, beat_swap=0.15)

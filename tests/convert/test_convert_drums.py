@@ -158,3 +158,24 @@ def test_random_drum_remix_splices_single_beats_of_a_part_from_the_same_beat_els
     z = random_drum_remix(x, np.random.default_rng(4))
     assert z.shape == x.shape and np.all((z[..., 9:18] > 0) == (z[..., :9] > 0.5))
     np.testing.assert_array_equal(z, random_drum_remix(x, np.random.default_rng(4)))
+
+
+def test_random_drum_variation_feel_moves_each_window_by_one_shift(midi_dir):
+    from latentjam.convert.drums import random_drum_variation
+    from latentjam.midi import read_midi
+
+    x = DrumGrid().windows(read_midi(midi_dir / "mma_pflib_8beat1.mid"))
+    x = np.concatenate([x] * 8)  # enough windows for both halves
+    y = random_drum_variation(
+        x, np.random.default_rng(2), swap=0.0, drop=0.0, loudness=0.0, feel=0.3
+    )
+    np.testing.assert_array_equal(y[..., :18], x[..., :18])  # hits and velocities untouched
+    hits = x[..., :9] > 0.5
+    assert np.all(y[..., 18:][~hits] == 0) and np.all(y[:, 0, 18:] >= 0)  # step 0 never early
+    later = hits.copy()
+    later[:, 0] = False  # step 0's clamp can break the common shift
+    shifts = [np.unique(np.round((y - x)[i, ..., 18:][later[i]], 5)) for i in range(len(x))]
+    assert all(len(s) <= 1 for s in shifts)  # one shift per window
+    moved = [s[0] for s in shifts if len(s) and s[0] != 0]
+    assert 0.2 * len(x) < len(moved) < 0.8 * len(x)  # about half the windows
+    assert max(np.abs(moved)) <= 0.3 and min(moved) < 0 < max(moved)

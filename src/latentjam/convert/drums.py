@@ -232,6 +232,7 @@ def random_drum_variation(
     parts: tuple[tuple[int, ...], ...] = (TIMEKEEPING,),
     bar_mix: float = 0.0,
     beat_swap: float = 0.0,
+    feel: float = 0.0,
 ) -> np.ndarray:
     """New grooves from a batch (B, T, 27) of drum grids (training-time augmentation).
 
@@ -241,7 +242,9 @@ def random_drum_variation(
     window; with probability `beat_swap` per window, part and beat (4 sixteenths), that beat
     of that part is taken from the same beat of another window; each hit is then dropped with
     probability `drop` (windows keep at least one hit); all velocities are scaled by one factor
-    exp(N(0, `loudness`)), clipped to [1/127, 1].
+    exp(N(0, `loudness`)), clipped to [1/127, 1]; half of the windows are played ahead of or
+    behind the beat: every offset moves by one shift ~ U(-`feel`, `feel`) half-steps (clipped
+    to the grid's range, step 0 never early).
     Returns a new array of the same shape.
     """
     out = np.array(x, dtype=np.float32, copy=True)
@@ -285,6 +288,11 @@ def random_drum_variation(
     out[:, :, N_CLASSES : 2 * N_CLASSES] = np.where(
         hits, np.clip(vel * factor, 1.0 / 127.0, 1.0), 0.0
     )
+    if feel > 0:
+        shift = rng.uniform(-feel, feel, (b, 1, 1)) * (rng.random((b, 1, 1)) < 0.5)  # (B, 1, 1)
+        moved = np.clip(out[:, :, 2 * N_CLASSES :] + shift, -1.0, 59.0 / 60.0)
+        out[:, :, 2 * N_CLASSES :] = np.where(hits, moved, 0.0).astype(np.float32)
+        _clamp_first_step(out)
     return out
 
 
@@ -296,7 +304,10 @@ def random_drum_mix(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def random_drum_remix(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`random_drum_mix` with grooves that occur nowhere in the corpus: besides whole parts and
-    second bars, each beat of each part comes from the same beat of another window with
-    probability 0.15. x (B, T, 27) -> same shape."""
-    return random_drum_variation(x, rng, swap=0.3, parts=PARTS, bar_mix=0.25, beat_swap=0.15)
+    """`random_drum_mix` with grooves and feels that occur nowhere in the corpus: besides whole
+    parts and second bars, each beat of each part comes from the same beat of another window
+    with probability 0.15, and half of the windows are shifted ahead of or behind the beat by
+    up to 0.3 half-steps. x (B, T, 27) -> same shape."""
+    return random_drum_variation(
+        x, rng, swap=0.3, parts=PARTS, bar_mix=0.25, beat_swap=0.15, feel=0.3
+    )

@@ -12,7 +12,9 @@ to benchmarks/results/head_refit.json. About a minute per model on one CPU threa
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,6 +55,18 @@ def figures(model, train: np.ndarray, x: np.ndarray) -> dict[str, float]:
     }
 
 
+def record(key: str, entry: dict) -> None:
+    """Add one model's figures to RESULTS: read, update and replace under a file lock, so that
+    refits running side by side do not drop each other's entries."""
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results[key] = entry
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=1) + "\n")
+        os.replace(tmp, RESULTS)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+", help="shipped drum model names or model files")
@@ -62,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name in args.models:
         model = load_model(name)
         corpus = str(model.metadata["data"]["source"]).removeprefix("corpus:")
@@ -83,15 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         save_model(run / "model.pt", model, metadata=meta, half=True)
         timing = {"cpu_seconds": meta.get("cpu_seconds"), "wall_seconds": meta.get("wall_seconds")}
         (run / "timing.json").write_text(json.dumps(timing))
-        results[Path(name).stem] = {
+        entry = {
             "command": "python scripts/refit_drum_heads.py " + " ".join(argv or sys.argv[1:]),
             "fit_error_per_round": errors,
             "refit_cpu_seconds": cpu,
             "before": before,
             "after": after,
         }
-        print(json.dumps(results[Path(name).stem], indent=1), flush=True)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+        record(Path(name).stem, entry)
+        print(json.dumps(entry, indent=1), flush=True)
     return 0
 
 

@@ -10,7 +10,7 @@
 #     PRESET=drums bash scripts/train_drums_on_cpu.sh
 #     PRESET=drums-baseline bash scripts/train_drums_on_cpu.sh
 # AUGMENT=mix gives the recipe shipped before (drums, 8e7e183). SEED=1, SEED=2 train and refit
-# the other seeds of benchmarks/results/seeds_drums_remix_cpu.json (runs/PRESET-AUGMENT-sSEED,
+# the other seeds of benchmarks/results/seeds_drums_remix_cpu*.json (runs/PRESET-AUGMENT-sSEED,
 # refitted to runs/refit/PRESET-AUGMENT-sSEED) without packaging them. Run from the repository
 # root; interrupted, the same command resumes from the last checkpoint.
 set -euo pipefail

@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
+
+from results_file import write_results
 
 K = 9  # drum classes: the first K features of a step are the hits
 BINS = ((0, 0), (1, 5), (6, 11), (12, 19), (20, 10_000))
@@ -127,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         out["test_split_f1_reweighted_to_unseen_novelty"] = reweighted
         out["drop_mean_window_f1"] = float(f1_seen.mean() - f1_unseen.mean())
         out["drop_explained_by_novelty"] = float(f1_seen.mean() - reweighted)
-    path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2))
+    write_results(args.json, out)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -20,30 +20,25 @@ from pathlib import Path
 
 import numpy as np
 
-K = 9  # drum classes; DrumGrid layout hits [0, K), velocities [K, 2K), offsets [2K, 3K)
 STEPS = np.linspace(-1.0, 1.0, 5)
 
 
 def mean_velocity(x: np.ndarray) -> np.ndarray:
-    """(n,) mean velocity over each window's hits, from grids (n, T, 27)."""
-    hits = x[..., :K] > 0.5
-    return (x[..., K : 2 * K] * hits).sum((1, 2)) / np.maximum(1, hits.sum((1, 2)))
+    """(n,) mean velocity over each window's hits (0 where it has none), grids (n, T, 27)."""
+    from latentjam.analysis.attributes import compute_attributes
 
-
-def velocity_vector(z: np.ndarray, velocity: np.ndarray) -> np.ndarray:
-    """(d,) top-quartile minus bottom-quartile mean latent, by mean velocity."""
-    lo, hi = np.quantile(velocity, [0.25, 0.75])
-    return z[velocity >= hi].mean(0) - z[velocity <= lo].mean(0)
+    return np.nan_to_num(compute_attributes(x, "drums")["velocity"])
 
 
 def study(path: str, train: np.ndarray, test: np.ndarray) -> dict[str, float]:
     """Figures for one model file."""
+    from latentjam.analysis.attributes import attribute_vector
     from latentjam.evaluation import decoder, encode_means
     from latentjam.pretrained import load_model
 
     model = load_model(path)
     decode = decoder(model)
-    v = velocity_vector(encode_means(model, train), mean_velocity(train))
+    v = attribute_vector(encode_means(model, train), mean_velocity(train))
     z = encode_means(model, test)
     data = mean_velocity(test)
     recon = mean_velocity(decode(z))

@@ -29,8 +29,9 @@ def score(model, x: np.ndarray) -> dict[str, float]:
     return reconstruction(model, np.asarray(x, np.float32), model.config.data)
 
 
-def drums(model_file: str, source: str, limit: int) -> dict:
-    """Test split without `source` vs every window of `source`."""
+def drums(model_file: str, source: str, limit: int, narrow: tuple[str, ...] = ()) -> dict:
+    """Test split without `source` vs every window of `source`; each other source's test split
+    on its own, and (with `narrow`) the test split without those sources as well."""
     from latentjam.corpora.load import load_corpus_by_source
     from latentjam.datasets import make_converter
     from latentjam.pretrained import load_model
@@ -40,15 +41,40 @@ def drums(model_file: str, source: str, limit: int) -> dict:
     seen = load_corpus_by_source("drums", conv, "test", exclude=source, progress=False)[:limit]
     unseen = load_corpus_by_source("drums", conv, "all", only=source, progress=False)[:limit]
     a, b = score(model, seen), score(model, unseen)
+    per_source = {}
+    for other in sorted(drums_index_sources()):
+        if other != source:
+            x = load_corpus_by_source("drums", conv, "test", only=other, progress=False)
+            if len(x):  # a small source may have no piece in the test split
+                per_source[other] = {"windows": len(x), "hit_f1": score(model, x)["hit_f1"]}
+    if narrow:
+        parts = [
+            load_corpus_by_source("drums", conv, "test", only=other, progress=False)
+            for other in sorted(drums_index_sources() - {source, *narrow})
+        ]
+        narrowed = score(model, np.concatenate(parts)[:limit])
+        per_source["without " + " ".join(narrow)] = {
+            "windows": min(limit, sum(len(x) for x in parts)),
+            "hit_f1": narrowed["hit_f1"],
+            "drop_hit_f1": narrowed["hit_f1"] - b["hit_f1"],
+        }
     return {
         "model": model_file,
         "held_out_source": source,
         "test_split_windows": len(seen),
         "unseen_windows": len(unseen),
         "test_split": a,
+        "test_split_per_source": per_source,
         "unseen": b,
         "drop_hit_f1": a["hit_f1"] - b["hit_f1"],
     }
+
+
+def drums_index_sources() -> set[str]:
+    """The sources of the bundled drum corpus (mma, hydrogen, ...), from its index."""
+    from latentjam.corpora import drums_index
+
+    return {entry["source"] for entry in drums_index()["files"].values()}
 
 
 def melody(model_file: str, limit: int) -> dict:
@@ -87,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--drums", help="drum model trained without --source")
     ap.add_argument("--source", default="openmsx")
+    ap.add_argument(
+        "--narrow",
+        nargs="*",
+        default=[],
+        help="also report the drop from a test split without these sources (e.g. freedoom)",
+    )
     ap.add_argument("--melody", help="melody model trained on Ryan's Mammoth")
     ap.add_argument("--limit", type=int, default=3000, help="windows per side at most")
     ap.add_argument("--json", required=True)
@@ -94,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     out = {}
     if args.drums:
-        out["drums"] = drums(args.drums, args.source, args.limit)
+        out["drums"] = drums(args.drums, args.source, args.limit, tuple(args.narrow))
     if args.melody:
         out["melody"] = melody(args.melody, args.limit)
     path = Path(args.json)

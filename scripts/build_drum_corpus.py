@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Build the bundled drum corpus from five Debian packages (MMA, Hydrogen, TK-707, two game sets).
+"""Build the bundled drum corpus from six Debian packages (MMA, Hydrogen, TK-707, three game sets).
 
 Usage:
     python scripts/build_drum_corpus.py [--debs DIR] [--out DIR] [--jobs 2]
 
 `--debs DIR` is a folder holding the unpacked packages (`dpkg -x PKG.deb DIR` for each of mma,
-hydrogen-data, tk707, simutrans-data, openttd-openmsx) or the .deb files themselves. Without it
-the script runs `apt-get download` + `dpkg -x` in a temporary folder. The output (drum-only MIDI
-files at 480 PPQ, `index.json`, `SOURCES.md`) goes to `src/latentjam/corpora/drums` by default.
+hydrogen-data, tk707, simutrans-data, openttd-openmsx, freedoom) or the .deb files themselves.
+Without it the script runs `apt-get download` + `dpkg -x` in a temporary folder. The output
+(drum-only MIDI files at 480 PPQ, `index.json`, `SOURCES.md`) goes to
+`src/latentjam/corpora/drums` by default.
 Everything is deterministic: a rebuild from the same package versions gives the same files.
 """
 
@@ -21,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from latentjam.errors import InvalidMidiError
 from latentjam.midi import read_midi, write_midi
 from latentjam.music import Sequence, Tempo, TimeSignature, Track
 
-PACKAGES = ("mma", "hydrogen-data", "tk707", "simutrans-data", "openttd-openmsx")
+PACKAGES = ("mma", "hydrogen-data", "tk707", "simutrans-data", "openttd-openmsx", "freedoom")
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "latentjam" / "corpora" / "drums"
 MMA_SEED = 1  # `RndSeed 1`: MMA's humanisation stays on but is the same on every build
 MMA_BARS = 8
@@ -48,7 +50,7 @@ NOTE_BEATS = 0.125  # written length of a drum hit where the source has none (dr
 
 
 def fetch_packages(workdir: Path) -> Path:
-    """`apt-get download` the five packages into `workdir` and unpack them into workdir/x."""
+    """`apt-get download` the six packages into `workdir` and unpack them into workdir/x."""
     subprocess.run(["apt-get", "download", *PACKAGES], cwd=workdir, check=True)
     return unpack_debs(workdir, workdir / "x")
 
@@ -466,6 +468,68 @@ def build_game_midi(root: Path, out: Path, source: str, entries: dict, skipped: 
     print(f"{source}: {sum(e['source'] == source for e in entries.values())} songs", flush=True)
 
 
+FREEDOOM_WADS = ("freedoom1.wad", "freedoom2.wad")
+FREEDOOM_FOLDER = "usr/share/games/doom"
+
+
+def wad_music(path: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the music lumps (D_*) of a Doom WAD: its 12-byte header says how many
+    16-byte directory entries (offset, size, 8-byte name) start where."""
+    data = path.read_bytes()
+    magic, count, directory = struct.unpack_from("<4sii", data, 0)
+    if magic not in (b"IWAD", b"PWAD"):
+        raise ValueError(f"{path.name} is not a WAD file")
+    lumps = []
+    for i in range(count):
+        offset, size, raw = struct.unpack_from("<ii8s", data, directory + 16 * i)
+        name = raw.rstrip(b"\0").decode("ascii", "replace")
+        if name.startswith("D_"):
+            lumps.append((name[2:], data[offset : offset + size]))
+    return lumps
+
+
+def build_freedoom(root: Path, out: Path, entries: dict, skipped: list) -> None:
+    """The GM drum tracks of Freedoom's music (MIDI lumps inside its two WAD files); a lump that
+    repeats an earlier one byte for byte is kept once."""
+    seen: dict[str, str] = {}
+    for wad in FREEDOOM_WADS:
+        for name, lump in wad_music(root / FREEDOOM_FOLDER / wad):
+            item = f"{wad}:{name}"
+            digest = hashlib.sha1(lump).hexdigest()
+            if digest in seen:
+                skipped.append(
+                    {"source": "freedoom", "item": item, "reason": f"same as {seen[digest]}"}
+                )
+                continue
+            seen[digest] = item
+            with tempfile.TemporaryDirectory(prefix="latentjam-wad-") as tmp:
+                path = Path(tmp) / f"{name}.mid"
+                path.write_bytes(lump)
+                try:
+                    song = read_midi(path)
+                except InvalidMidiError as exc:
+                    skipped.append({"source": "freedoom", "item": item, "reason": str(exc)})
+                    continue
+            drums = song.merged(drums=True)
+            if len(drums) == 0:
+                skipped.append({"source": "freedoom", "item": item, "reason": "no drum track"})
+                continue
+            drums.name, drums.program = "drums", 0
+            stem = f"{Path(wad).stem}_{name.lower()}"
+            key = f"freedoom/{stem}.mid"
+            seq = Sequence([drums], song.tempos, song.time_signatures, ppq=480, source=key)
+            write_midi(seq, out / key)
+            entries[key] = {
+                "source": "freedoom",
+                "style": stem,
+                "name": stem,
+                "group": key,
+                "bars": bars_of(seq),
+                "notes": len(drums),
+            }
+    print(f"freedoom: {sum(e['source'] == 'freedoom' for e in entries.values())} songs", flush=True)
+
+
 # ------------------------------------------------------------------------------ reporting
 
 
@@ -537,6 +601,15 @@ SOURCE_TEXT = {
         "The notes on MIDI channel 10 of every song in "
         "`usr/share/games/openttd/baseset/openmsx`, merged into one drum track; the tempo and "
         "time-signature maps are kept.",
+    ),
+    "freedoom": (
+        "freedoom",
+        "BSD-3-Clause (debian/copyright: freedoom-license)",
+        "the contributors to the Freedoom project (see the package's CREDITS)",
+        "The music lumps (D_*, standard MIDI files) of `usr/share/games/doom/freedoom1.wad` "
+        "and `freedoom2.wad`: the notes on MIDI channel 10 of each, merged into one drum track, "
+        "tempo and time-signature maps kept; a lump identical to an earlier one is kept once. "
+        "File names are the WAD's stem and the lump name without its D_ prefix.",
     ),
 }
 
@@ -661,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
             build_tk707(root, staging, entries, skipped)
             for source in GAME_SETS:
                 build_game_midi(root, staging, source, entries, skipped)
+            build_freedoom(root, staging, entries, skipped)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

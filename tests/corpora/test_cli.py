@@ -20,7 +20,8 @@ def run(argv: list[str]) -> int:
 def test_info_json_counts_windows_per_source_and_style(capsys):
     assert run(["corpus", "info", "drums", "--json", "--quiet"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report["windows_per_source"]) == {"mma", "hydrogen", "tk707", "simutrans", "openmsx"}
+    sources = {"mma", "hydrogen", "tk707", "simutrans", "openmsx", "freedoom"}
+    assert set(report["windows_per_source"]) == sources
     assert report["shape"] == [report["windows"], 32, 27]
     assert sum(report["windows_per_split"].values()) == report["windows"]
     assert sum(report["windows_per_style"]["mma"].values()) == report["windows_per_source"]["mma"]

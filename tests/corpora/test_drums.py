@@ -1,4 +1,4 @@
-"""The bundled drum corpus: real files from five Debian packages, documented, split by piece."""
+"""The bundled drum corpus: real files from six Debian packages, documented, split by piece."""
 
 from __future__ import annotations
 
@@ -18,8 +18,16 @@ SOURCES = {
     "tk707": "tk707",
     "simutrans": "simutrans-data",
     "openmsx": "openttd-openmsx",
+    "freedoom": "freedoom",
 }
-MIN_WINDOWS = {"mma": 2000, "hydrogen": 150, "tk707": 150, "simutrans": 3000, "openmsx": 1000}
+MIN_WINDOWS = {
+    "mma": 2000,
+    "hydrogen": 150,
+    "tk707": 150,
+    "simutrans": 3000,
+    "openmsx": 1000,
+    "freedoom": 3000,
+}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +64,7 @@ def test_sources_file_names_every_source_package_and_licence():
         assert f"## {source} ({package})" in text
         assert index["packages"][package] != "unknown"
         assert index["packages"][package] in text
-    for licence in ("GPL-2+", "GPL-2", "Artistic-1.0"):
+    for licence in ("GPL-2+", "GPL-2", "Artistic-1.0", "BSD-3-Clause"):
         assert licence in text
     assert "2-bar windows" in text and "latentjam.convert was not available" not in text
 

@@ -440,31 +440,38 @@ GAME_SETS = {
 }
 
 
+def add_drum_track(
+    midi: Path | bytes, source: str, stem: str, item: str, out: Path, entries: dict, skipped: list
+) -> None:
+    """The GM drum track (channel 10) of one song (a file or its bytes) as `source/stem.mid`,
+    tempo and metre maps kept; a song that does not read or has no drums goes to `skipped`."""
+    try:
+        song = read_midi(midi)
+    except InvalidMidiError as exc:
+        skipped.append({"source": source, "item": item, "reason": str(exc)})
+        return
+    drums = song.merged(drums=True)
+    if len(drums) == 0:
+        skipped.append({"source": source, "item": item, "reason": "no drum track"})
+        return
+    drums.name, drums.program = "drums", 0
+    key = f"{source}/{stem}.mid"
+    seq = Sequence([drums], song.tempos, song.time_signatures, ppq=480, source=key)
+    write_midi(seq, out / key)
+    entries[key] = {
+        "source": source,
+        "style": stem,
+        "name": stem,
+        "group": key,
+        "bars": bars_of(seq),
+        "notes": len(drums),
+    }
+
+
 def build_game_midi(root: Path, out: Path, source: str, entries: dict, skipped: list) -> None:
     """The GM drum tracks (channel 10) of a game's MIDI songs, tempo and metre maps kept."""
-    folder = root / GAME_SETS[source][1]
-    for path in sorted(folder.glob("*.mid")):
-        try:
-            song = read_midi(path)
-        except InvalidMidiError as exc:
-            skipped.append({"source": source, "item": path.name, "reason": str(exc)})
-            continue
-        drums = song.merged(drums=True)
-        if len(drums) == 0:
-            skipped.append({"source": source, "item": path.name, "reason": "no drum track"})
-            continue
-        drums.name, drums.program = "drums", 0
-        key = f"{source}/{path.stem}.mid"
-        seq = Sequence([drums], song.tempos, song.time_signatures, ppq=480, source=key)
-        write_midi(seq, out / key)
-        entries[key] = {
-            "source": source,
-            "style": path.stem,
-            "name": path.stem,
-            "group": key,
-            "bars": bars_of(seq),
-            "notes": len(drums),
-        }
+    for path in sorted((root / GAME_SETS[source][1]).glob("*.mid")):
+        add_drum_track(path, source, path.stem, path.name, out, entries, skipped)
     print(f"{source}: {sum(e['source'] == source for e in entries.values())} songs", flush=True)
 
 
@@ -502,31 +509,8 @@ def build_freedoom(root: Path, out: Path, entries: dict, skipped: list) -> None:
                 )
                 continue
             seen[digest] = item
-            with tempfile.TemporaryDirectory(prefix="latentjam-wad-") as tmp:
-                path = Path(tmp) / f"{name}.mid"
-                path.write_bytes(lump)
-                try:
-                    song = read_midi(path)
-                except InvalidMidiError as exc:
-                    skipped.append({"source": "freedoom", "item": item, "reason": str(exc)})
-                    continue
-            drums = song.merged(drums=True)
-            if len(drums) == 0:
-                skipped.append({"source": "freedoom", "item": item, "reason": "no drum track"})
-                continue
-            drums.name, drums.program = "drums", 0
             stem = f"{Path(wad).stem}_{name.lower()}"
-            key = f"freedoom/{stem}.mid"
-            seq = Sequence([drums], song.tempos, song.time_signatures, ppq=480, source=key)
-            write_midi(seq, out / key)
-            entries[key] = {
-                "source": "freedoom",
-                "style": stem,
-                "name": stem,
-                "group": key,
-                "bars": bars_of(seq),
-                "notes": len(drums),
-            }
+            add_drum_track(lump, "freedoom", stem, item, out, entries, skipped)
     print(f"freedoom: {sum(e['source'] == 'freedoom' for e in entries.values())} songs", flush=True)
 
 

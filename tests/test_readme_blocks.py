@@ -80,7 +80,7 @@ def test_readme_corpus_block(tmp_path, capsys):
             continue
         assert _run(command, {}) == 0, command
     printed = capsys.readouterr().out
-    assert "drums" in printed and "11407" in printed.replace(",", "")
+    assert "drums" in printed and "11033" in printed.replace(",", "")
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """Drum reconstruction per source: greedy hit F1 of each model on each source's test pieces,
-on the old (five-package) test split and on the whole test split.
+on the old (five-package) test split, on the whole test split and on the validation split; and
+velocity / offset MSE on the hits each decode shares with the data, beside the per-class,
+per-position mean table (built from the training split) on the same hits.
 
     python benchmarks/drum_sources.py drums drums-baseline runs/X/model.pt \\
         --json benchmarks/results/drum_sources.json
@@ -17,6 +19,9 @@ from results_file import write_results
 OLD_SOURCES = ("mma", "hydrogen", "tk707", "simutrans", "openmsx")  # before Freedoom was added
 
 
+K = 9  # drum classes: hits, then velocities, then offsets along the last axis
+
+
 def per_source(model, windows: dict[str, np.ndarray]) -> dict[str, float]:
     """{source: hit F1} for one model; windows {source: (N, 32, 27)}."""
     from latentjam.evaluation import reconstruction
@@ -24,12 +29,34 @@ def per_source(model, windows: dict[str, np.ndarray]) -> dict[str, float]:
     return {k: reconstruction(model, x, "drums")["hit_f1"] for k, x in windows.items()}
 
 
+def continuous_errors(model, x: np.ndarray, table: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Velocity / offset MSE of the greedy decode of x (N, T, 27) and of the table
+    (velocity, offset), each (16, 9), on the hits the decode shares with x."""
+    from latentjam.evaluation import decoder, encode_means
+
+    y = decoder(model)(encode_means(model, x))  # (N, T, 27)
+    both = (x[..., :K] > 0.5) & (y[..., :K] > 0.5)
+    pos = np.arange(x.shape[1]) % len(table[0])
+    out = {}
+    for name, cols, tab in (
+        ("velocity", slice(K, 2 * K), table[0]),
+        ("offset", slice(2 * K, None), table[1]),
+    ):
+        true = x[..., cols][both]
+        out[f"{name}_mse"] = float(((y[..., cols][both] - true) ** 2).mean())
+        out[f"table_{name}_mse"] = float(
+            ((np.broadcast_to(tab[pos], both.shape)[both] - true) ** 2).mean()
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from latentjam.corpora import drums_index
+    from latentjam.corpora import drums_index, load_corpus
     from latentjam.corpora.load import load_corpus_by_source
     from latentjam.datasets import make_converter
+    from latentjam.models.groove import position_table
     from latentjam.pretrained import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,14 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     old = [windows[s] for s in OLD_SOURCES if s in windows]
     windows["test split of the five-package corpus"] = np.concatenate(old)
     windows["test split"] = np.concatenate([windows[s] for s in sources if s in windows])
+    windows["validation split"] = np.asarray(load_corpus("drums", conv, "valid", progress=False))
+    table = position_table(load_corpus("drums", conv, "train", progress=False))
+    models = {m: load_model(m) for m in args.models}
     result = {
         "command": "python benchmarks/drum_sources.py " + " ".join(args.models),
         "windows": {k: len(x) for k, x in windows.items()},
-        "hit_f1": {m: per_source(load_model(m), windows) for m in args.models},
+        "hit_f1": {m: per_source(model, windows) for m, model in models.items()},
+        "velocity_offset_mse_on_shared_hits": {
+            m: {k: continuous_errors(model, x, table) for k, x in windows.items()}
+            for m, model in models.items()
+        },
     }
     write_results(args.json, result)
     for m, row in result["hit_f1"].items():
         print(m, " ".join(f"{k} {v:.3f}" for k, v in row.items()))
+        for k, e in result["velocity_offset_mse_on_shared_hits"][m].items():
+            print(
+                f"  {k}: velocity {e['velocity_mse']:.4f} (table {e['table_velocity_mse']:.4f})"
+                f", offset {e['offset_mse']:.4f} (table {e['table_offset_mse']:.4f})"
+            )
     return 0
 
 

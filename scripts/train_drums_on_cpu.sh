@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The shipped drum models, 2026-12-06: PRESET (drums or drums-baseline) trained from scratch on
+# The shipped drum models, 2026-12-07: PRESET (drums or drums-baseline) trained from scratch on
 # one CPU thread with decoder input dropout 0.3 and remixed batches (--augment remix: kick, snare,
 # hi-hats / ride and toms / crash each swapped between grooves with probability 0.3, single beats
 # of each part spliced in from other grooves with probability 0.15, a quarter of the windows
@@ -7,14 +7,15 @@
 # the windows shifted ahead of or behind the beat by up to 0.3 half-steps); then the velocity /
 # offset rows of the output layer refitted on the model's own greedy decodes
 # (scripts/refit_drum_heads.py), then packaged (card, attribute vectors, quick check).
-#     PRESET=drums bash scripts/train_drums_on_cpu.sh
-#     PRESET=drums-baseline bash scripts/train_drums_on_cpu.sh
-# AUGMENT=mix gives the recipe shipped before (drums, 8e7e183). SEED=1, SEED=2 train and refit
-# the other seeds of benchmarks/results/seeds_drums_remix_cpu*.json (runs/PRESET-AUGMENT-sSEED,
-# refitted to runs/refit/PRESET-AUGMENT-sSEED) without packaging them. LAMBDA_MAX=1e4 caps the
-# GECO multiplier of the FM preset at 1e4 instead of 1000 (runs/PRESET-AUGMENT-lam1e4): the
-# `drums` shipped since the corpus gained Freedoom. Run from the repository root; interrupted,
-# the same command resumes from the last checkpoint.
+#     PRESET=drums LAMBDA_MAX=1e4 STEPS=8280 bash scripts/train_drums_on_cpu.sh
+#     PRESET=drums-baseline STEPS=8280 bash scripts/train_drums_on_cpu.sh
+# STEPS defaults to 4140, the budget of the seed comparisons (benchmarks/results/
+# seeds_drums_remix_cpu*.json: SEED=1, SEED=2 train and refit the other seeds into
+# runs/PRESET-AUGMENT-sSEED and runs/refit/PRESET-AUGMENT-sSEED without packaging them).
+# AUGMENT=mix gives the recipe shipped before (drums, 8e7e183). LAMBDA_MAX=1e4 caps the GECO
+# multiplier of the FM preset at 1e4 instead of 1000 (runs/PRESET-AUGMENT-lam1e4). Run from the
+# repository root; interrupted, the same command resumes from the last checkpoint, and a larger
+# STEPS continues a finished run.
 set -euo pipefail
 PRESET=${PRESET:-drums}
 AUGMENT=${AUGMENT:-remix}
@@ -47,4 +48,4 @@ of hits dropped, loudness x exp(N(0, 0.2)); remix adds single beats of each part
 grooves and half of the windows shifted ahead of or behind the beat), then the velocity / \
 offset rows of the output layer refitted on the model's own greedy decodes of the training \
 windows, everything else frozen (scripts/refit_drum_heads.py, 2 rounds of 300 Adam steps); \
-PRESET=$PRESET AUGMENT=$AUGMENT${LAMBDA_MAX:+ LAMBDA_MAX=$LAMBDA_MAX} bash scripts/train_drums_on_cpu.sh"
+PRESET=$PRESET AUGMENT=$AUGMENT${LAMBDA_MAX:+ LAMBDA_MAX=$LAMBDA_MAX} STEPS=$STEPS bash scripts/train_drums_on_cpu.sh"

@@ -1,7 +1,10 @@
 """Drum reconstruction per source: greedy hit F1 of each model on each source's test pieces,
 on the old (five-package) test split, on the whole test split and on the validation split; and
 velocity / offset MSE on the hits each decode shares with the data, beside the per-class,
-per-position mean table (built from the training split) on the same hits.
+per-position mean table (built from the training split) on the same hits. With --midi DIR, the
+same for the drum tracks of every MIDI file under DIR, a source from outside the corpus (for
+example the Debian package planetblupi-music-midi: `apt-get download planetblupi-music-midi`,
+`dpkg -x` it, then --midi FOLDER/usr/share/planetblupi/music).
 
     python benchmarks/drum_sources.py drums drums-baseline runs/X/model.pt \\
         --json benchmarks/results/drum_sources.json
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -56,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     from latentjam.corpora import drums_index, load_corpus
     from latentjam.corpora.load import load_corpus_by_source
     from latentjam.datasets import make_converter
+    from latentjam.midi import read_midi
     from latentjam.models.groove import position_table
     from latentjam.pretrained import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+", help="shipped drum model names or model files")
     ap.add_argument("--json", required=True)
+    ap.add_argument("--midi", help="a folder of MIDI files from outside the corpus")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     conv = make_converter("drums")
@@ -75,10 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     windows["test split of the five-package corpus"] = np.concatenate(old)
     windows["test split"] = np.concatenate([windows[s] for s in sources if s in windows])
     windows["validation split"] = np.asarray(load_corpus("drums", conv, "valid", progress=False))
+    if args.midi:
+        files = sorted(
+            p for p in Path(args.midi).rglob("*") if p.suffix.lower() in (".mid", ".midi")
+        )
+        windows[f"outside the corpus: {args.midi}"] = np.concatenate(
+            [conv.windows(read_midi(f)) for f in files]
+        ).astype(np.float32)
     table = position_table(load_corpus("drums", conv, "train", progress=False))
     models = {m: load_model(m) for m in args.models}
     result = {
-        "command": "python benchmarks/drum_sources.py " + " ".join(args.models),
+        "command": "python benchmarks/drum_sources.py "
+        + " ".join(args.models)
+        + (f" --midi {args.midi}" if args.midi else ""),
         "windows": {k: len(x) for k, x in windows.items()},
         "hit_f1": {m: per_source(model, windows) for m, model in models.items()},
         "velocity_offset_mse_on_shared_hits": {

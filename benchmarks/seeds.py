@@ -1,5 +1,6 @@
 """FM-Music-VAE vs its MusicVAE-style baseline over seeds: table 2 (attribute r), fig. 2
-(smoothness), flatness and reconstruction as mean +- sd, with the paper's figures beside them.
+(smoothness), flatness and reconstruction as mean +- sd, with the paper's figures beside them;
+and r_within for each attribute (r between the scale and each starting window's own change).
 
 The runs are `scripts/train_on_gpu.py` run folders named PRESET-sSEED (same recipe, data, size
 and wall-time budget for both objectives):
@@ -50,6 +51,11 @@ def evaluate_runs(runs: Path, quick: bool, suffix: str = "") -> dict[str, list[d
                     "run": run.name,
                     "steps": model.metadata.get("steps"),
                     **report["summary"],
+                    **{  # r between the scale and each starting window's own change
+                        f"r_within_{k}": v["r_within"]
+                        for k, v in report["attributes"].items()
+                        if v.get("r_within") is not None
+                    },
                     "seconds": round(time.time() - t0, 1),
                 }
                 print(json.dumps(row), flush=True)

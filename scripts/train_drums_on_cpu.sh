@@ -9,9 +9,10 @@
 # (scripts/refit_drum_heads.py), then packaged (card, attribute vectors, quick check).
 #     PRESET=drums LAMBDA_MAX=1e4 STEPS=8280 bash scripts/train_drums_on_cpu.sh
 #     PRESET=drums-baseline STEPS=8280 bash scripts/train_drums_on_cpu.sh
-# STEPS defaults to 4140, the budget of the seed comparisons (benchmarks/results/
-# seeds_drums_remix_cpu*.json: SEED=1, SEED=2 train and refit the other seeds into
-# runs/PRESET-AUGMENT-sSEED and runs/refit/PRESET-AUGMENT-sSEED without packaging them).
+# STEPS defaults to 4140, the budget of the fourth seed comparison (benchmarks/results/
+# seeds_drums_remix_cpu*.json); the fifth (seeds_drums_clean_cpu*.json) used STEPS=8280. SEED=1,
+# SEED=2 train and refit the other seeds into runs/PRESET-TAG-sSEED and
+# runs/refit/PRESET-TAG-sSEED without packaging them.
 # AUGMENT=mix gives the recipe shipped before (drums, 8e7e183). LAMBDA_MAX=1e4 caps the GECO
 # multiplier of the FM preset at 1e4 instead of 1000 (runs/PRESET-AUGMENT-lam1e4). Run from the
 # repository root; interrupted, the same command resumes from the last checkpoint, and a larger

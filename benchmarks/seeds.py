@@ -2,12 +2,15 @@
 (smoothness), flatness and reconstruction as mean +- sd, with the paper's figures beside them;
 and r_within for each attribute (r between the scale and each starting window's own change).
 
-The runs are `scripts/train_on_gpu.py` run folders named PRESET-sSEED (same recipe, data, size
-and wall-time budget for both objectives):
+The runs are folders named PRESET-sSEED plus an optional suffix, each holding a model.pt (same
+recipe, data, size and budget for both objectives): `scripts/train_on_gpu.py` run folders, or
+folders linking to CPU runs of `scripts/train_drums_on_cpu.sh` (docs/reproduction.md):
 
     python benchmarks/seeds.py --runs runs/gpu --json benchmarks/results/seeds.json [--quick]
     python benchmarks/seeds.py --runs runs/gpu3 --suffix=-aug \\
         --json benchmarks/results/seeds_drums_aug.json
+    python benchmarks/seeds.py --runs runs/clean-seeds --suffix=-clean \\
+        --json benchmarks/results/seeds_drums_clean_cpu_refit.json
 """
 
 from __future__ import annotations

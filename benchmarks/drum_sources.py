@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -60,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from latentjam.corpora import drums_index, load_corpus
     from latentjam.corpora.load import load_corpus_by_source
     from latentjam.datasets import make_converter
+    from latentjam.datasets.build import find_midi_files
+    from latentjam.errors import InvalidMidiError
     from latentjam.midi import read_midi
     from latentjam.models.groove import position_table
     from latentjam.pretrained import load_model
@@ -82,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     windows["test split"] = np.concatenate([windows[s] for s in sources if s in windows])
     windows["validation split"] = np.asarray(load_corpus("drums", conv, "valid", progress=False))
     if args.midi:
-        files = sorted(
-            p for p in Path(args.midi).rglob("*") if p.suffix.lower() in (".mid", ".midi")
-        )
-        windows[f"outside the corpus: {args.midi}"] = np.concatenate(
-            [conv.windows(read_midi(f)) for f in files]
-        ).astype(np.float32)
+        outside = []
+        for f in find_midi_files([args.midi]):
+            try:
+                outside.append(conv.windows(read_midi(f.path)))
+            except InvalidMidiError as err:  # a corrupt file is skipped and reported
+                print(f"skipped {f.path}: {err}", file=sys.stderr)
+        windows[f"outside the corpus: {args.midi}"] = np.concatenate(outside).astype(np.float32)
     table = position_table(load_corpus("drums", conv, "train", progress=False))
     models = {m: load_model(m) for m in args.models}
     result = {

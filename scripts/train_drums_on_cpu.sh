@@ -14,7 +14,9 @@
 # SEED=2 train and refit the other seeds into runs/PRESET-TAG-sSEED and
 # runs/refit/PRESET-TAG-sSEED without packaging them.
 # AUGMENT=mix gives the recipe shipped before (drums, 8e7e183). LAMBDA_MAX=1e4 caps the GECO
-# multiplier of the FM preset at 1e4 instead of 1000 (runs/PRESET-AUGMENT-lam1e4). Run from the
+# multiplier of the FM preset at 1e4 instead of 1000 (runs/PRESET-AUGMENT-lam1e4); KAPPA=0.14 sets
+# the GECO target of the FM preset (runs/PRESET-AUGMENT-lam1e4-k0.14; trained and refitted, never
+# packaged). Run from the
 # repository root; interrupted, the same command resumes from the last checkpoint, and a larger
 # STEPS continues a finished run.
 set -euo pipefail
@@ -23,13 +25,15 @@ AUGMENT=${AUGMENT:-remix}
 STEPS=${STEPS:-4140}
 SEED=${SEED:-0}
 LAMBDA_MAX=${LAMBDA_MAX:-}
-TAG=$AUGMENT${LAMBDA_MAX:+-lam$LAMBDA_MAX}
+KAPPA=${KAPPA:-}
+TAG=$AUGMENT${LAMBDA_MAX:+-lam$LAMBDA_MAX}${KAPPA:+-k$KAPPA}
 RUN=runs/$PRESET-$TAG
 if [ "$SEED" != 0 ]; then RUN=$RUN-s$SEED; fi
 mkdir -p runs
 args=(--preset "$PRESET" --out "$RUN" --no-progress --set model.input_dropout=0.3
   --augment "$AUGMENT" --seed "$SEED")
 if [ -n "$LAMBDA_MAX" ]; then args+=(--set "objective.lambda_max=$LAMBDA_MAX"); fi
+if [ -n "$KAPPA" ]; then args+=(--set "objective.kappa=$KAPPA"); fi
 if [ -e "$RUN/checkpoints/last.ckpt" ]; then args+=(--resume); fi
 start=$(date +%s)
 LATENTJAM_THREADS=1 latentjam train "${args[@]}" --max-steps "$STEPS"
@@ -38,7 +42,7 @@ cp "$RUN/model.pt" "$RUN.pt"
 python scripts/refit_drum_heads.py "$RUN.pt" --out runs/refit
 NAME=$(basename "$RUN")
 cp "$RUN/timing.json" "runs/refit/$NAME/timing.json"
-if [ "$SEED" != 0 ]; then exit 0; fi
+if [ "$SEED" != 0 ] || [ -n "$KAPPA" ]; then exit 0; fi  # experiments are not packaged
 python scripts/train_pretrained.py --package-only --runs runs/refit --run-suffix="-$TAG" \
   --only "$PRESET" --trained-on "one thread of the 2-core CPU (shared with other work)" \
   --history "Trained from scratch for $STEPS steps (batch 128) with decoder input dropout 0.3${LAMBDA_MAX:+, \

@@ -11,6 +11,13 @@ folders linking to CPU runs of `scripts/train_drums_on_cpu.sh` (docs/reproductio
         --json benchmarks/results/seeds_drums_aug.json
     python benchmarks/seeds.py --runs runs/clean-seeds --suffix=-clean \\
         --json benchmarks/results/seeds_drums_clean_cpu_refit.json
+
+`--rows-from FILE` adds the runs of an earlier result file for the presets this --runs folder
+lacks (an FM variant against the baseline seeds measured before, same protocol):
+
+    python benchmarks/seeds.py --runs runs/kappa016 --suffix=-k016 \\
+        --rows-from benchmarks/results/seeds_drums_clean_cpu.json \\
+        --json benchmarks/results/seeds_drums_kappa016_cpu.json
 """
 
 from __future__ import annotations
@@ -98,12 +105,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", required=True)
     ap.add_argument("--quick", action="store_true", help="reduced protocol (500 samples)")
     ap.add_argument("--suffix", default="", help="run folders PRESET-sSEED + this")
+    ap.add_argument(
+        "--rows-from", help="an earlier result file: its runs of the presets --runs lacks"
+    )
     args = ap.parse_args(argv)
     rows = evaluate_runs(Path(args.runs), args.quick, args.suffix)
+    if args.rows_from:
+        earlier = json.loads(Path(args.rows_from).read_text())
+        for preset, preset_rows in earlier["runs"].items():
+            rows.setdefault(preset, preset_rows)
     text = table(rows)
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    result = {"quick": args.quick, "suffix": args.suffix, "runs": rows, "table": text}
+    result = {
+        "quick": args.quick,
+        "suffix": args.suffix,
+        "rows_from": args.rows_from,
+        "runs": rows,
+        "table": text,
+    }
     path.write_text(json.dumps(result, indent=2))
     print(text)
     return 0
